@@ -1,0 +1,262 @@
+"""Running the cases of one derivation at one set of sizes on one device.
+
+Checks run in a fixed order, each with its own message:
+
+1. ``of`` traces on one example and returns real values;
+2. the closed form traces under ``jax.jit``;
+3. the closed form's shape is ``of(...).shape + wrt.shape`` (twice for order 2);
+4. one compiled program per set of sizes samples the inputs for every dtype,
+   evaluates the closed form in each dtype and the float64 reference on all of
+   them, each with its rounding-error bound, and autodiff in each low-precision
+   dtype; the values are then compared on the host (``checks.compare``).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from checks import sampling
+from checks.compare import Comparison, compare
+from checks.declare import Derivation
+from checks.reference import expected_shape, reference
+from checks.result import CaseResult, Counterexample
+from checks.rounding import with_error_bound
+
+__all__ = ["example_args", "run_cases"]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _where(exc: BaseException, fn: Any) -> str:
+    """' (file.py:line)' for the frame of ``fn``'s file nearest the error."""
+    filename = getattr(getattr(fn, "__code__", None), "co_filename", None)
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == filename:
+            return f" ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
+    return ""
+
+
+def example_args(d: Derivation, dims: dict[str, int], dtype: Any) -> list[Any]:
+    """``jax.ShapeDtypeStruct`` of one example of each parameter."""
+    args = []
+    for dom in d.inputs.values():
+        kind = dtype if dom.floating else jnp.int32
+        args.append(jax.ShapeDtypeStruct(dom.resolve(dims), jnp.dtype(kind)))
+    return args
+
+
+def _nested(x: Any) -> Any:
+    """A nested list with NaN and ±inf as None (JSON has neither)."""
+    a = np.asarray(x)
+    if a.dtype.kind == "f" or a.dtype.name == "bfloat16":
+        a = a.astype(np.float64)
+        obj = a.astype(object)
+        obj[~np.isfinite(a)] = None
+        return obj.tolist()
+    return a.tolist()
+
+
+def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | None:
+    """Steps 1–3: a message saying what is wrong, or None."""
+    args = example_args(d, dims, dtype)
+    try:
+        out = jax.eval_shape(d.of, *args)
+    except Exception as exc:
+        return f"of= cannot be traced: {_one_line(exc)}{_where(exc, d.of)}"
+    if not hasattr(out, "shape") or not jnp.issubdtype(out.dtype, jnp.inexact):
+        return "of= must return one real array"
+    try:
+        got = jax.eval_shape(d.closed_form, *args)
+    except Exception as exc:
+        where = _where(exc, d.closed_form)
+        return f"closed form cannot be traced by jax.jit: {_one_line(exc)}{where}"
+    if not hasattr(got, "shape"):
+        return "closed form must return one array"
+    want = expected_shape(out.shape, args[d.wrt_index].shape, d.order)
+    if tuple(got.shape) != want:
+        layout = "of(...).shape + wrt.shape" + (" + wrt.shape" if d.order == 2 else "")
+        return f"closed form returns shape {tuple(got.shape)}, expected {want} (= {layout})"
+    return None
+
+
+def _compiler_options() -> dict[str, Any]:
+    """Compile fast: a check's program runs once, so XLA's slower optimizations
+    on CPU cost more time than they save."""
+    if jax.default_backend() == "cpu":
+        return {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
+    return {}
+
+
+def _program(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int):
+    """The compiled check of every dtype at these sizes."""
+    args64 = example_args(d, dims, jnp.float64)
+    ref_fn = reference(d.of, d.wrt_index, d.order, args64)
+    ref_bounded = jax.vmap(with_error_bound(ref_fn, *args64))
+    closed = {
+        dt: jax.vmap(with_error_bound(d.closed_form, *example_args(d, dims, dt)))
+        for dt in dtypes
+    }
+    domains = list(d.inputs.values())
+
+    def program(key: jax.Array):
+        out = {}
+        for t, dt in enumerate(dtypes):
+            xs, strata = [], []
+            for i, dom in enumerate(domains):
+                k = sampling.substream(key, i)
+                x, s = dom.sample(k, n, dims, dt if dom.floating else jnp.int32)
+                xs.append(x)
+                strata.append(s)
+            c, ec = closed[dt](*xs)
+            xs64 = [
+                x.astype(jnp.float64) if dom.floating else x
+                for x, dom in zip(xs, domains)
+            ]
+            same = jax.vmap(ref_fn)(*xs) if dt != "float64" else None
+            out[dt] = {"xs": xs, "strata": strata, "c": c, "ec": ec, "xs64": xs64}
+            out[dt]["same_dtype"] = same
+        # One reference evaluation for every dtype's inputs.
+        stacked = [
+            jnp.concatenate([out[dt]["xs64"][i] for dt in dtypes])
+            for i in range(len(domains))
+        ]
+        r, er = ref_bounded(*stacked)
+        for t, dt in enumerate(dtypes):
+            out[dt]["r"] = r[t * n : (t + 1) * n]
+            out[dt]["er"] = er[t * n : (t + 1) * n]
+            del out[dt]["xs64"]
+        return out
+
+    return jax.jit(program, compiler_options=_compiler_options())
+
+
+def run_cases(
+    d: Derivation,
+    dims: dict[str, int],
+    dtypes: Sequence[str],
+    device: Any,
+    samples: int,
+    seed: int,
+) -> list[CaseResult]:
+    """Check ``d`` at sizes ``dims`` in each dtype on ``device``: one result per dtype."""
+    start = time.perf_counter()
+    results: dict[str, CaseResult] = {}
+    runnable = []
+    with jax.default_device(device):
+        for dt in dtypes:
+            problem = _static_checks(d, dims, dt)
+            base = {"dtype": dt, "device": device.platform, "dims": dict(dims)}
+            if problem:
+                results[dt] = CaseResult(samples=samples, status="error", message=problem, **base)
+            else:
+                runnable.append(dt)
+        if runnable:
+            try:
+                program = _program(d, dims, runnable, samples)
+                outputs = jax.device_get(program(sampling.stream(seed)))
+            except Exception as exc:
+                for dt in runnable:
+                    results[dt] = CaseResult(
+                        dtype=dt,
+                        device=device.platform,
+                        dims=dict(dims),
+                        samples=samples,
+                        status="error",
+                        message=f"evaluation failed: {_one_line(exc)}"
+                        f"{_where(exc, d.closed_form)}",
+                    )
+                runnable = []
+    seconds = (time.perf_counter() - start) / max(len(dtypes), 1)
+    for dt in runnable:
+        o = outputs[dt]
+        cmp = compare(o["c"], o["ec"], o["r"], o["er"], dt, o["same_dtype"])
+        results[dt] = _summarize(d, dims, dt, device.platform, samples, cmp, o)
+    for r in results.values():
+        r.seconds = seconds
+    return [results[dt] for dt in dtypes]
+
+
+def _summarize(
+    d: Derivation,
+    dims: dict[str, int],
+    dtype: str,
+    platform: str,
+    samples: int,
+    cmp: Comparison,
+    o: dict[str, Any],
+) -> CaseResult:
+    base = {"dtype": dtype, "device": platform, "dims": dict(dims), "samples": samples}
+    checked = cmp.checked
+    n_checked = int(checked.sum())
+    skipped = {
+        "the reference is not finite": int(np.sum(cmp.reference_not_finite)),
+        f"the reference is outside {dtype}'s range": int(np.sum(cmp.out_of_range)),
+        f"autodiff in {dtype} is not finite either": int(np.sum(cmp.dtype_limit)),
+        "the closed form's error bound is not finite": int(np.sum(cmp.unbounded)),
+    }
+    notes = [f"{v} at which {k}" for k, v in skipped.items() if v]
+    skip_note = (
+        f"; {samples - n_checked} points left out ({', '.join(notes)})" if notes else ""
+    )
+    if n_checked == 0:
+        return CaseResult(
+            status="error", message=f"no sampled point could be checked{skip_note}", **base
+        )
+    i = int(np.argmax(np.where(checked, cmp.ratio, -1.0)))
+    ratio = float(cmp.ratio[i])
+    status = "pass" if ratio <= 1.0 else "fail"
+    flat = int(cmp.worst_element[i])
+    ref_shape = np.shape(o["r"][i])
+    element = [int(e) for e in np.unravel_index(flat, ref_shape)] if ref_shape else []
+    c_val = float(np.asarray(o["c"][i], np.float64).reshape(-1)[flat])
+    r_val = float(np.asarray(o["r"][i], np.float64).reshape(-1)[flat])
+    tol = float(cmp.tolerance[i])
+    counterexample = None
+    if status == "fail":
+        params = list(d.inputs)
+        region = {p: d.inputs[p].strata[int(s[i])] for p, s in zip(params, o["strata"])}
+        counterexample = Counterexample(
+            inputs={p: _nested(x[i]) for p, x in zip(params, o["xs"])},
+            closed_form=_nested(o["c"][i]),
+            reference=_nested(o["r"][i]),
+            element=element,
+            region=region,
+        )
+        at = f"[{', '.join(map(str, element))}]" if element else ""
+        if bool(cmp.closed_not_finite[i]):
+            message = f"closed form{at} is {c_val} where autodiff gives {r_val:.9g}"
+        else:
+            message = (
+                f"closed form{at} = {c_val:.9g} but autodiff gives {r_val:.9g}: "
+                f"|error| {abs(c_val - r_val):.3g} > tolerance {tol:.3g}"
+            )
+        edges = ", ".join(f"{p}: {s}" for p, s in region.items() if s != "bulk")
+        if edges:
+            message += f" (sampled from {edges})"
+        failing = int(np.sum(checked & (cmp.ratio > 1.0)))
+        message += f"; fails at {failing} of {n_checked} points"
+    else:
+        message = f"{n_checked} points within tolerance"
+    return CaseResult(
+        status=status,
+        max_abs_error=float(np.max(np.where(checked, cmp.abs_error, 0.0))),
+        max_rel_error=float(np.max(np.where(checked, cmp.rel_error, 0.0))),
+        tolerance=tol,
+        ratio=ratio,
+        worst_error=abs(c_val - r_val),
+        message=message + skip_note,
+        counterexample=counterexample,
+        checked=n_checked,
+        **base,
+    )

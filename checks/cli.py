@@ -1,0 +1,173 @@
+"""``check-derivations``: arguments in, report out, exit status back.
+
+Exit status: 0 when every derivation met its expectation; 1 when any is fail,
+error or xpass; 2 when a target cannot be loaded or an argument is wrong (one
+line on stderr saying why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A wrong argument: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="check-derivations",
+        description="Check hand-derived derivatives against JAX autodiff on sampled inputs.",
+    )
+    p.add_argument(
+        "targets",
+        nargs="*",
+        metavar="TARGET",
+        help="a .py file or importable module declaring derivations "
+        "(default: the built-in catalog)",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="check only derivations whose name or source contains TEXT (repeatable)",
+    )
+    p.add_argument("--samples", type=int, default=1000, metavar="N", help="points per case")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="sampling seed")
+    p.add_argument(
+        "--dtype",
+        default="float64,float32",
+        metavar="LIST",
+        help="comma-separated dtypes: float64, float32, bfloat16, float16",
+    )
+    p.add_argument("--device", default="cpu", choices=("cpu", "gpu", "all"))
+    p.add_argument("--format", default="table", choices=("table", "json"))
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    p.add_argument("--list", action="store_true", help="list the derivations and exit")
+    p.add_argument(
+        "--verbose", "-v", action="store_true", help="show every case, not only failures"
+    )
+    p.add_argument(
+        "--progress",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="progress on stderr (auto: when stderr is a terminal)",
+    )
+    return p
+
+
+def _progress_printer(stream: TextIO, mode: str):
+    if mode == "off" or (mode == "auto" and not stream.isatty()):
+        return None
+    tty = stream.isatty()
+
+    def show(index: int, total: int, text: str) -> None:
+        line = f"[{index + 1}/{total}] {text}"
+        if tty:
+            width = os.get_terminal_size(stream.fileno()).columns - 1
+            stream.write("\r\033[K" + line[:width])
+        else:
+            stream.write(line + "\n")
+        stream.flush()
+
+    return show
+
+
+def _select(items: list, only: Sequence[str]) -> list:
+    if not only:
+        return items
+    needles = [t.lower() for t in only]
+    return [
+        d
+        for d in items
+        if any(n in d.name.lower() or n in d.source.lower() for n in needles)
+    ]
+
+
+def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
+    args = _parser().parse_args(argv)
+    dtypes = [t.strip() for t in args.dtype.split(",") if t.strip()]
+
+    from checks.load import load_targets
+    from checks.report import render_json, render_list, render_table
+    from checks.verify import check_all
+
+    items = _select(load_targets(args.targets), args.only)
+    if not items:
+        raise UsageError(f"no derivation matches --only {' '.join(args.only)}")
+    if args.list:
+        stdout.write(render_list(items) + "\n")
+        return EXIT_OK
+
+    progress = _progress_printer(stderr, args.progress)
+    report = check_all(
+        items,
+        samples=args.samples,
+        seed=args.seed,
+        dtypes=dtypes,
+        device=args.device,
+        progress=progress,
+    )
+    if progress and stderr.isatty():
+        stderr.write("\r\033[K")
+    text = render_json(report) if args.format == "json" else render_table(report, args.verbose)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+        counts = report.to_dict()["summary"]
+        stdout.write(
+            f"wrote {args.output}: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v) + "\n"
+        )
+    else:
+        stdout.write(text + "\n")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the command line; returns the exit status."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    from checks.declare import DeclarationError
+    from checks.load import LoadError
+    from checks.verify import OptionError
+
+    try:
+        return _run(argv, stdout, stderr)
+    except (UsageError, LoadError, OptionError, DeclarationError) as exc:
+        stderr.write(f"check-derivations: error: {exc}\n")
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        stderr.write("check-derivations: interrupted\n")
+        return 130
+
+
+def entry_point() -> None:
+    """The console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

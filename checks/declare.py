@@ -1,0 +1,273 @@
+"""Declaring a derivation: the ``@derivation`` decorator and its record.
+
+A derivation pairs a closed form with the function it claims to differentiate::
+
+    @derivation(of=binary_cross_entropy, wrt="beta",
+                inputs={"alpha": domain.unit_interval(), "beta": domain.unit_interval()},
+                source="Cross Entropy notes, CE.3")
+    def binary_cross_entropy_grad_beta(alpha, beta):
+        return (beta - alpha) / (beta * (1 - beta))
+
+The decorator checks the declaration at once (a mistake is a ``DeclarationError``
+naming the derivation), attaches a :class:`Derivation` record to the closed form as
+``__derivation__``, appends it to its module's ``__derivations__`` list, and
+returns the closed form unchanged.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from checks.domain import Domain
+
+__all__ = ["DeclarationError", "Derivation", "derivation", "derivations_in"]
+
+EXPECTATIONS = ("pass", "fail")
+
+
+class DeclarationError(ValueError):
+    """A derivation's declaration is inconsistent (raised when it is declared)."""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A closed form, the function it differentiates, and where to check it.
+
+    Attributes:
+      closed_form: the hand-derived derivative, written for one example.
+      of: the function being differentiated, same parameters in the same order.
+      wrt: the name of the parameter differentiated against.
+      inputs: a domain for every parameter of ``of``.
+      order: 1 (Jacobian layout ``of(...).shape + wrt.shape``) or 2 (Hessian).
+      dims: for each size name, the sizes to check; every combination is a case.
+      name, source: how reports name it, and the document and section it states.
+      expect: ``"pass"`` for a right derivation, ``"fail"`` for a known-wrong one.
+      why: for ``expect="fail"``, the error in one line.
+    """
+
+    closed_form: Callable[..., Any]
+    of: Callable[..., Any]
+    wrt: str
+    inputs: Mapping[str, Domain]
+    order: int = 1
+    dims: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    name: str = ""
+    source: str = ""
+    expect: str = "pass"
+    why: str = ""
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """The parameter names of ``of``, in order."""
+        return tuple(self.inputs)
+
+    @property
+    def wrt_index(self) -> int:
+        return self.params.index(self.wrt)
+
+    def dims_cases(self) -> Iterator[dict[str, int]]:
+        """Every combination of the sizes in ``dims`` (one empty case if none)."""
+        names = sorted(self.dims)
+        for sizes in itertools.product(*(self.dims[k] for k in names)):
+            yield dict(zip(names, sizes))
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.closed_form) or ""
+
+
+def _positional_names(fn: Callable[..., Any], role: str, name: str) -> tuple[str, ...]:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        raise DeclarationError(f"{name}: cannot read the parameters of {role} {fn!r}")
+    names = []
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise DeclarationError(f"{name}: {role} must name its parameters, not use *args")
+        if p.kind is p.KEYWORD_ONLY and p.default is p.empty:
+            raise DeclarationError(f"{name}: {role} has keyword-only parameter {p.name!r}")
+        if p.kind is not p.KEYWORD_ONLY:
+            names.append(p.name)
+    return tuple(names)
+
+
+def _normalize_dims(dims: Mapping[str, Any] | None, name: str) -> dict[str, tuple[int, ...]]:
+    out: dict[str, tuple[int, ...]] = {}
+    for key, sizes in (dims or {}).items():
+        if isinstance(sizes, int) and not isinstance(sizes, bool):
+            sizes = (sizes,)
+        try:
+            sizes = tuple(sizes)
+        except TypeError:
+            raise DeclarationError(f"{name}: dims[{key!r}] must be sizes, got {sizes!r}")
+        if not sizes or any(
+            isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes
+        ):
+            raise DeclarationError(
+                f"{name}: dims[{key!r}] must be positive ints, got {sizes!r}"
+            )
+        out[str(key)] = sizes
+    return out
+
+
+def make_derivation(
+    closed_form: Callable[..., Any],
+    *,
+    of: Callable[..., Any],
+    wrt: str,
+    inputs: Mapping[str, Domain],
+    order: int = 1,
+    dims: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    source: str = "",
+    expect: str = "pass",
+    why: str = "",
+) -> Derivation:
+    """Validate a declaration and build its record (``derivation`` without the registry)."""
+    label = name or getattr(closed_form, "__name__", None) or repr(closed_form)
+    if not callable(closed_form):
+        raise DeclarationError(f"{label}: the closed form must be a function")
+    if not callable(of):
+        raise DeclarationError(f"{label}: of= must be the function being differentiated")
+    params = _positional_names(of, "of", label)
+    if not params:
+        raise DeclarationError(f"{label}: of= takes no parameters")
+    if not isinstance(inputs, Mapping):
+        raise DeclarationError(f"{label}: inputs= must map each parameter to a domain")
+    missing = [p for p in params if p not in inputs]
+    extra = [p for p in inputs if p not in params]
+    if missing:
+        raise DeclarationError(f"{label}: inputs= has no domain for {', '.join(missing)}")
+    if extra:
+        raise DeclarationError(
+            f"{label}: inputs= names {', '.join(extra)}, which of= does not take"
+        )
+    for p in params:
+        if not isinstance(inputs[p], Domain):
+            raise DeclarationError(
+                f"{label}: inputs[{p!r}] must be a checks.domain domain, "
+                f"got {inputs[p]!r}"
+            )
+    closed_params = _positional_names(closed_form, "the closed form", label)
+    if closed_params != params:
+        raise DeclarationError(
+            f"{label}: the closed form takes ({', '.join(closed_params)}) but of= takes "
+            f"({', '.join(params)}); they must match in name and order"
+        )
+    if wrt not in params:
+        raise DeclarationError(
+            f"{label}: wrt={wrt!r} is not a parameter of of= ({', '.join(params)})"
+        )
+    if not inputs[wrt].floating:
+        raise DeclarationError(
+            f"{label}: cannot differentiate with respect to {wrt!r}: "
+            f"its domain {inputs[wrt].describe()} is not real-valued"
+        )
+    if order not in (1, 2):
+        raise DeclarationError(f"{label}: order must be 1 or 2, got {order!r}")
+    if expect not in EXPECTATIONS:
+        raise DeclarationError(f"{label}: expect must be 'pass' or 'fail', got {expect!r}")
+    if expect == "fail" and not why:
+        raise DeclarationError(f"{label}: expect='fail' needs why='...' naming the error")
+    sizes = _normalize_dims(dims, label)
+    for p in params:
+        unknown = sorted(inputs[p].size_names() - set(sizes))
+        if unknown:
+            raise DeclarationError(
+                f"{label}: the shape of {p!r} uses size {', '.join(map(repr, unknown))} "
+                f"but dims= does not list it (add dims={{{unknown[0]!r}: (2, 5)}})"
+            )
+    return Derivation(
+        closed_form=closed_form,
+        of=of,
+        wrt=wrt,
+        inputs={p: inputs[p] for p in params},
+        order=order,
+        dims=sizes,
+        name=label,
+        source=source,
+        expect=expect,
+        why=why,
+    )
+
+
+def derivation(
+    *,
+    of: Callable[..., Any],
+    wrt: str,
+    inputs: Mapping[str, Domain],
+    order: int = 1,
+    dims: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    source: str = "",
+    expect: str = "pass",
+    why: str = "",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare that the decorated function is the derivative of ``of`` wrt ``wrt``.
+
+    Args:
+      of: the function being differentiated.
+      wrt: the name of one parameter of ``of``.
+      inputs: a domain (``checks.domain``) for every parameter of ``of``.
+      order: 1 (``jax.jacobian`` layout) or 2 (``jax.hessian`` layout).
+      dims: sizes to check for each size name used in a domain's shape.
+      name: report name (default: the closed form's ``__name__``).
+      source: the document and section that states the result.
+      expect: ``"pass"`` (default) or ``"fail"`` for a known-wrong derivation.
+      why: with ``expect="fail"``, what is wrong, in one line.
+
+    Returns:
+      A decorator that registers the derivation and returns the closed form unchanged.
+    """
+
+    def register(closed_form: Callable[..., Any]) -> Callable[..., Any]:
+        record = make_derivation(
+            closed_form,
+            of=of,
+            wrt=wrt,
+            inputs=inputs,
+            order=order,
+            dims=dims,
+            name=name,
+            source=source,
+            expect=expect,
+            why=why,
+        )
+        closed_form.__derivation__ = record
+        module = sys.modules.get(getattr(closed_form, "__module__", ""), None)
+        if module is not None:
+            module.__dict__.setdefault("__derivations__", []).append(record)
+        return closed_form
+
+    return register
+
+
+def derivations_in(module: ModuleType) -> list[Derivation]:
+    """The derivations a module declares, in declaration order.
+
+    A module (or package) may define ``CATALOG``, a sequence of derivations or
+    decorated closed forms; otherwise the ``@derivation`` records it holds are used.
+    """
+    catalog = getattr(module, "CATALOG", None)
+    if catalog is not None:
+        return [as_derivation(item) for item in catalog]
+    return list(getattr(module, "__derivations__", []))
+
+
+def as_derivation(item: Any) -> Derivation:
+    """A ``Derivation`` from a record or a decorated closed form."""
+    if isinstance(item, Derivation):
+        return item
+    record = getattr(item, "__derivation__", None)
+    if isinstance(record, Derivation):
+        return record
+    raise DeclarationError(
+        f"{item!r} is not a derivation: decorate it with @checks.derivation(...)"
+    )

@@ -1,0 +1,324 @@
+"""Input domains: where a derivation's inputs are sampled, bulk and edges.
+
+Each domain draws a batch of ``n`` samples inside ``jax.jit`` from a stream
+(``checks.sampling``). The batch is split into *strata*: each sample comes from the
+domain's bulk with probability 1/2, else from one of its hard regions (near 0 and 1, large magnitudes, vertices of
+the simplex, ties). Which stratum a sample came from is returned with it, so a
+counterexample can say where it lives.
+
+Sampling is done in float64 and rounded once to the case's dtype; a value that
+rounding pushed out of the domain (a probability rounded to 1) is moved back to
+the nearest representable value inside it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from checks import sampling
+
+Shape = tuple[int | str, ...]
+Sampler = Callable[[jax.Array, int, tuple[int, ...], Any], tuple[jax.Array, jax.Array]]
+
+__all__ = [
+    "Domain",
+    "DomainError",
+    "custom",
+    "fixed",
+    "integers",
+    "one_hot",
+    "positive",
+    "real",
+    "simplex",
+    "unit_interval",
+]
+
+
+class DomainError(ValueError):
+    """A domain was declared or used with arguments that make no sense."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where one parameter's values come from.
+
+    Attributes:
+      kind: the constructor's name (``"unit_interval"``, ``"simplex"``, ...).
+      shape: the shape of one example; entries may be size names listed in ``dims``.
+      strata: names of the sampled regions, bulk first.
+      draw: ``draw(key, n, shape, dtype) -> (values, stratum_index)``.
+      floating: values are real numbers of the case's dtype (else integers).
+      continuous: values are rounded reals, not exact labels or constants.
+      params: the arguments the domain was made with, for ``describe``.
+    """
+
+    kind: str
+    shape: Shape
+    strata: tuple[str, ...]
+    draw: Sampler = field(repr=False, compare=False)
+    floating: bool = True
+    continuous: bool = True
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def size_names(self) -> set[str]:
+        """The size names this domain's shape uses."""
+        return {s for s in self.shape if isinstance(s, str)}
+
+    def resolve(self, dims: Mapping[str, int]) -> tuple[int, ...]:
+        """The concrete shape of one example, given the sizes in ``dims``."""
+        return tuple(dims[s] if isinstance(s, str) else int(s) for s in self.shape)
+
+    def sample(
+        self, key: jax.Array, n: int, dims: Mapping[str, int], dtype: Any
+    ) -> tuple[jax.Array, jax.Array]:
+        """``n`` examples ``(n, *shape)`` in ``dtype`` and their stratum indices ``(n,)``."""
+        shape = self.resolve(dims)
+        values, strata = self.draw(key, n, shape, jnp.dtype(dtype))
+        expected = (n, *shape)
+        if tuple(values.shape) != expected:
+            raise DomainError(
+                f"{self.kind} domain returned shape {tuple(values.shape)}, "
+                f"expected {expected}"
+            )
+        return values, strata
+
+    def describe(self) -> str:
+        """A short readable form, as it would be written in a declaration."""
+        args = [repr(v) for k, v in self.params if k == ""]
+        args += [f"{k}={v!r}" for k, v in self.params if k != ""]
+        if self.shape != ():
+            args.append(f"shape={self.shape!r}")
+        return f"{self.kind}({', '.join(args)})"
+
+
+def _check_shape(shape: Any) -> Shape:
+    if isinstance(shape, (int, str)):
+        shape = (shape,)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise DomainError(f"shape must be a tuple of ints or size names, got {shape!r}")
+    for s in shape:
+        if isinstance(s, bool) or not isinstance(s, (int, str, np.integer)):
+            raise DomainError(f"shape entries must be ints or size names, got {s!r}")
+        if not isinstance(s, str) and int(s) < 1:
+            raise DomainError(f"shape entries must be positive, got {s!r}")
+    return tuple(s if isinstance(s, str) else int(s) for s in shape)
+
+
+def _stratum_index(key: jax.Array, n: int, count: int) -> jax.Array:
+    """Each sample's stratum: the bulk with probability 1/2, else one of the others.
+
+    Drawn from the parameter's own stream, so two parameters' strata are
+    independent (a large θ is not always paired with a large x).
+    """
+    if count == 1:
+        return jnp.zeros(n, jnp.int32)
+    u = sampling.uniform(sampling.substream(key, 99), (n,))
+    edge = 1 + jnp.floor((u - 0.5) * 2.0 * (count - 1)).astype(jnp.int32)
+    return jnp.where(u < 0.5, 0, jnp.clip(edge, 1, count - 1)).astype(jnp.int32)
+
+
+def _choose(strata: jax.Array, candidates: Sequence[jax.Array]) -> jax.Array:
+    """Per sample, the candidate of its stratum (candidates are ``(n, *shape)``)."""
+    index = strata.reshape(strata.shape + (1,) * (candidates[0].ndim - 1))
+    return jnp.select([index == s for s in range(len(candidates))], candidates)
+
+
+def _decades(dtype: Any) -> tuple[float, float]:
+    """How far toward 0 and toward 1 edge samples reach, as powers of ten."""
+    eps = float(jnp.finfo(dtype).eps)
+    toward_one = math.floor(math.log10(eps)) + 1  # 1 - 1e-15 in float64
+    toward_zero = -30.0 if jnp.finfo(dtype).bits >= 64 else -15.0
+    if jnp.finfo(dtype).bits <= 16:
+        toward_zero = -4.0
+    return toward_zero, float(toward_one)
+
+
+def _log_uniform(key: jax.Array, shape: tuple[int, ...], low: float, high: float):
+    """10**U(low, high) in float64."""
+    return 10.0 ** sampling.uniform(key, shape, low, high)
+
+
+def _random_sign(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+    return jnp.where(sampling.uniform(key, shape) < 0.5, 1.0, -1.0)
+
+
+def _keys(key: jax.Array, count: int) -> list[jax.Array]:
+    return [sampling.substream(key, i) for i in range(count)]
+
+
+def real(shape: Any = (), scale: float = 1.0) -> Domain:
+    """Any real number: N(0, scale²) bulk, magnitudes 4·scale to 30·scale, values
+    near 0 (1e-8·scale to 0.1·scale), and ties (all entries equal)."""
+    shape = _check_shape(shape)
+    if not scale > 0:
+        raise DomainError(f"real(scale=...) must be positive, got {scale!r}")
+    strata = ("bulk", "large", "near-zero") + (("ties",) if shape else ())
+
+    def draw(key, n, shp, dtype):
+        k = _keys(key, 5)
+        full = (n, *shp)
+        bulk = sampling.normal(k[0], full)
+        large = _random_sign(k[1], full) * sampling.uniform(k[2], full, 4.0, 30.0)
+        small = _random_sign(k[3], full) * _log_uniform(k[4], full, -8.0, -1.0)
+        candidates = [bulk, large, small]
+        if shp:
+            tie = sampling.normal(k[4], (n,) + (1,) * len(shp))
+            candidates.append(jnp.broadcast_to(tie, full))
+        s = _stratum_index(key, n, len(candidates))
+        return (scale * _choose(s, candidates)).astype(dtype), s
+
+    return Domain("real", shape, strata, draw, params=(("scale", scale),))
+
+
+def positive(shape: Any = ()) -> Domain:
+    """A positive real: log-normal bulk, values down to 1e-8 (float32) or 1e-15
+    (float64), and values up to 1e4 (float32) or 1e6 (float64)."""
+    shape = _check_shape(shape)
+
+    def draw(key, n, shp, dtype):
+        k = _keys(key, 3)
+        full = (n, *shp)
+        wide = jnp.finfo(dtype).bits >= 64
+        bulk = jnp.exp(sampling.normal(k[0], full))
+        small = _log_uniform(k[1], full, -15.0 if wide else -8.0, -1.0)
+        large = _log_uniform(k[2], full, 1.0, 6.0 if wide else 4.0)
+        s = _stratum_index(key, n, 3)
+        x = _choose(s, [bulk, small, large]).astype(dtype)
+        return jnp.maximum(x, jnp.finfo(dtype).tiny), s
+
+    return Domain("positive", shape, ("bulk", "near-zero", "large"), draw)
+
+
+def unit_interval(shape: Any = ()) -> Domain:
+    """A number in the open interval (0, 1): uniform bulk, and values within
+    1e-30 (float64) or 1e-15 (float32) of 0 and within one rounding unit of 1."""
+    shape = _check_shape(shape)
+
+    def draw(key, n, shp, dtype):
+        k = _keys(key, 3)
+        full = (n, *shp)
+        toward_zero, toward_one = _decades(dtype)
+        bulk = sampling.uniform(k[0], full)
+        near0 = _log_uniform(k[1], full, toward_zero, -1.0)
+        near1 = 1.0 - _log_uniform(k[2], full, toward_one, -1.0)
+        s = _stratum_index(key, n, 3)
+        x = _choose(s, [bulk, near0, near1]).astype(dtype)
+        below_one = jnp.asarray(1.0, dtype) - jnp.finfo(dtype).epsneg
+        return jnp.clip(x, jnp.finfo(dtype).tiny, below_one), s
+
+    return Domain("unit_interval", shape, ("bulk", "near-0", "near-1"), draw)
+
+
+def simplex(shape: Any) -> Domain:
+    """A probability vector along the last axis: entries > 0 summing to 1.
+
+    Strata: uniform on the simplex (Dirichlet(1)); near a vertex, with the other
+    entries down to 1e-30 (float64) or 1e-15 (float32); the centre (all equal).
+    """
+    shape = _check_shape(shape)
+    if not shape:
+        raise DomainError("simplex(shape) needs at least one axis (the last sums to 1)")
+
+    def draw(key, n, shp, dtype):
+        k = _keys(key, 3)
+        full = (n, *shp)
+        toward_zero, _ = _decades(dtype)
+        bulk = -jnp.log(sampling.uniform(k[0], full))
+        small = _log_uniform(k[1], full, toward_zero, -1.0)
+        top = sampling.integers(k[2], full[:-1], 0, shp[-1])
+        vertex = jnp.where(jax.nn.one_hot(top, shp[-1], dtype=bool), 1.0, small)
+        centre = jnp.ones(full, jnp.float64)
+        s = _stratum_index(key, n, 3)
+        x = _choose(s, [bulk, vertex, centre])
+        x = (x / jnp.sum(x, axis=-1, keepdims=True)).astype(dtype)
+        return jnp.maximum(x, jnp.finfo(dtype).tiny), s
+
+    return Domain("simplex", shape, ("dirichlet", "near-vertex", "centre"), draw)
+
+
+def one_hot(shape: Any) -> Domain:
+    """A one-hot vector along the last axis (a class label), class uniform."""
+    shape = _check_shape(shape)
+    if not shape:
+        raise DomainError("one_hot(shape) needs at least one axis (the classes)")
+
+    def draw(key, n, shp, dtype):
+        labels = sampling.integers(key, (n, *shp[:-1]), 0, shp[-1])
+        return jax.nn.one_hot(labels, shp[-1], dtype=dtype), jnp.zeros(n, jnp.int32)
+
+    return Domain("one_hot", shape, ("uniform",), draw, continuous=False)
+
+
+def integers(low: int, high: int, shape: Any = ()) -> Domain:
+    """An integer n with low ≤ n < high (int32). Never differentiated."""
+    shape = _check_shape(shape)
+    if not (isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))):
+        raise DomainError(f"integers(low, high) takes ints, got {low!r}, {high!r}")
+    if high <= low:
+        raise DomainError(f"integers(low, high) needs low < high, got {low}, {high}")
+
+    def draw(key, n, shp, dtype):
+        values = sampling.integers(key, (n, *shp), low, high)
+        return values, jnp.zeros(n, jnp.int32)
+
+    return Domain(
+        "integers",
+        shape,
+        ("uniform",),
+        draw,
+        floating=False,
+        continuous=False,
+        params=(("", low), ("", high)),
+    )
+
+
+def fixed(value: Any) -> Domain:
+    """A constant, the same for every sample (cast to the case's dtype if real)."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise DomainError(f"fixed(value) needs a number or array, got {value!r}")
+    floating = array.dtype.kind == "f"
+
+    def draw(key, n, shp, dtype):
+        x = jnp.asarray(array, dtype if floating else jnp.int32)
+        return jnp.broadcast_to(x, (n, *shp)), jnp.zeros(n, jnp.int32)
+
+    return Domain(
+        "fixed",
+        tuple(int(s) for s in array.shape),
+        ("fixed",),
+        draw,
+        floating=floating,
+        continuous=False,
+        params=(("", array.tolist()),),
+    )
+
+
+def custom(sample: Callable[..., Any], shape: Any = ()) -> Domain:
+    """Values from your own sampler.
+
+    ``sample(key, shape, dtype)`` must return an array of exactly ``shape``, which
+    is the batch shape ``(n, *shape_of_one_example)``, using only ``jax.random``
+    and ``jax.numpy`` (it runs inside ``jax.jit``).
+    """
+    shape = _check_shape(shape)
+    if not callable(sample):
+        raise DomainError(f"custom(sample) needs a callable, got {sample!r}")
+
+    def draw(key, n, shp, dtype):
+        values = jnp.asarray(sample(sampling.jax_key(key), (n, *shp), dtype))
+        if jnp.issubdtype(values.dtype, jnp.floating):
+            values = values.astype(dtype)
+        return values, jnp.zeros(n, jnp.int32)
+
+    name = getattr(sample, "__name__", "sample")
+    return Domain("custom", shape, ("custom",), draw, params=(("", name),))

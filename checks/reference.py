@@ -1,0 +1,41 @@
+"""The autodiff reference a closed form is compared with.
+
+Built from the declaration alone (``of``, ``wrt``, ``order``), never written by
+hand per derivation, so the two sides cannot drift apart:
+
+- order 1: ``jax.jacrev`` of ``of`` with respect to ``wrt`` when ``of`` has fewer
+  outputs than ``wrt`` has entries (a gradient), else ``jax.jacfwd``; both give
+  ``jax.jacobian``'s layout ``of(...).shape + wrt.shape``;
+- order 2: ``jax.hessian``, layout ``of(...).shape + wrt.shape + wrt.shape``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+
+__all__ = ["reference", "expected_shape"]
+
+
+def reference(
+    of: Callable[..., Any], wrt_index: int, order: int, example_args: Sequence[Any]
+) -> Callable[..., Any]:
+    """The derivative of ``of`` in its ``wrt_index``-th argument, as a function."""
+    if order == 2:
+        return jax.hessian(of, argnums=wrt_index)
+    out = jax.eval_shape(of, *example_args)
+    n_out = math.prod(out.shape)
+    n_in = math.prod(jax.numpy.shape(example_args[wrt_index]))
+    if n_out <= n_in:
+        return jax.jacrev(of, argnums=wrt_index)
+    return jax.jacfwd(of, argnums=wrt_index)
+
+
+def expected_shape(
+    out_shape: tuple[int, ...], wrt_shape: tuple[int, ...], order: int
+) -> tuple[int, ...]:
+    """The shape a closed form of this order must return."""
+    return tuple(out_shape) + tuple(wrt_shape) * order

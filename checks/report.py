@@ -1,0 +1,120 @@
+"""Rendering results: a plain-text table for people, JSON for programs.
+
+Formatting only; every number comes from ``checks.result``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from checks.result import CaseResult, DerivationResult, Report, summarize
+
+__all__ = ["render_json", "render_list", "render_result", "render_table"]
+
+_MARK = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "xfail": "XFAIL", "xpass": "XPASS"}
+
+
+def _case_label(c: CaseResult) -> str:
+    sizes = " ".join(f"{k}={v}" for k, v in c.dims.items())
+    return f"{c.dtype} {c.device}" + (f" {sizes}" if sizes else "")
+
+
+def _worst_text(r: DerivationResult) -> str:
+    case = r.worst_case()
+    if case is None:
+        return "-"
+    if case.status == "error":
+        return "-"
+    if case.ratio == float("inf"):
+        return "not finite"
+    return f"{case.worst_error:.1e} / {case.tolerance:.1e} ({case.ratio:.2g}×)"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def _case_detail(c: CaseResult) -> list[str]:
+    lines = [f"  case {_case_label(c)}: {c.status}: {c.message}"]
+    ce = c.counterexample
+    if ce is None:
+        return lines
+    lines.append("    worst input found:")
+    for name, value in ce.inputs.items():
+        region = ce.region.get(name, "")
+        note = f"   # {region}" if region and region != "bulk" else ""
+        lines.append(f"      {name} = {value!r}{note}")
+    at = f"[{', '.join(map(str, ce.element))}]" if ce.element else ""
+    lines.append(f"    closed form{at and ' (worst element ' + at + ')'}:")
+    lines.append(f"      {ce.closed_form!r}")
+    lines.append("    autodiff reference:")
+    lines.append(f"      {ce.reference!r}")
+    return lines
+
+
+def render_result(r: DerivationResult, verbose: bool = False) -> str:
+    """One derivation: its verdict, and the failing or erroring cases in full."""
+    head = f"{_MARK[r.status]} {r.name}"
+    if r.source:
+        head += f"  [{r.source}]"
+    lines = [head]
+    if r.expect == "fail":
+        lines.append(f"  expected to fail: {r.why}")
+    if r.message:
+        lines.append(f"  {r.message}")
+    for c in r.cases:
+        if verbose or c.status != "pass":
+            lines.extend(_case_detail(c))
+    return "\n".join(lines)
+
+
+def render_table(report: Report, verbose: bool = False) -> str:
+    """A row per derivation, then each failure's counterexample in full."""
+    rows = []
+    for r in report.results:
+        passed = sum(c.status == "pass" for c in r.cases)
+        rows.append(
+            [
+                r.name,
+                _MARK[r.status],
+                _worst_text(r),
+                f"{passed}/{len(r.cases)}",
+                r.source,
+            ]
+        )
+    out = _table(["derivation", "verdict", "worst error / tolerance", "cases ok", "source"], rows)
+    details = [
+        render_result(r, verbose)
+        for r in report.results
+        if verbose or r.status not in ("pass",)
+    ]
+    if details:
+        out += ["", *("\n".join([d, ""]) for d in details)]
+    counts = summarize(report.results)
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+    env = report.environment
+    out += [
+        "",
+        f"{len(report.results)} derivations: {summary or 'none'}"
+        f"  (seed {env.get('seed')}, jax {env.get('jax')}, {', '.join(env.get('devices', []))})",
+    ]
+    return "\n".join(out)
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2, allow_nan=False)
+
+
+def render_list(items: Sequence[object]) -> str:
+    """``--list``: what would be checked, without checking it."""
+    from checks.declare import Derivation
+
+    rows = []
+    for d in items:
+        assert isinstance(d, Derivation)
+        dims = " ".join(f"{k}∈{list(v)}" for k, v in d.dims.items())
+        rows.append([d.name, d.expect, f"order {d.order} wrt {d.wrt}", dims, d.source])
+    return "\n".join(_table(["derivation", "expect", "derivative", "sizes", "source"], rows))

@@ -1,0 +1,156 @@
+"""Results: what a check found, as plain data (the JSON report is ``to_dict``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CaseResult", "Counterexample", "DerivationResult", "Report", "summarize"]
+
+CASE_STATUSES = ("pass", "fail", "error")
+STATUSES = ("pass", "fail", "error", "xfail", "xpass")
+
+
+@dataclass
+class Counterexample:
+    """The worst input found: where the closed form is furthest outside tolerance."""
+
+    inputs: dict[str, Any]  # parameter -> nested list
+    closed_form: Any  # nested list (NaN and ±inf as null)
+    reference: Any
+    element: list[int]  # index of the worst element within the derivative
+    region: dict[str, str]  # parameter -> stratum it was sampled from
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inputs": self.inputs,
+            "closed_form": self.closed_form,
+            "reference": self.reference,
+            "element": self.element,
+            "region": self.region,
+        }
+
+
+@dataclass
+class CaseResult:
+    """One (sizes, dtype, device) combination of one derivation."""
+
+    dtype: str
+    device: str
+    dims: dict[str, int]
+    samples: int
+    status: str
+    max_abs_error: float = 0.0
+    max_rel_error: float = 0.0
+    tolerance: float = 0.0
+    ratio: float = 0.0  # worst error / tolerance; > 1 fails
+    worst_error: float = 0.0  # |C − R| at the element where the ratio is worst
+    message: str = ""
+    counterexample: Counterexample | None = None
+    checked: int = 0  # points that took part
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dtype": self.dtype,
+            "device": self.device,
+            "dims": dict(self.dims),
+            "samples": self.samples,
+            "checked": self.checked,
+            "status": self.status,
+            "max_abs_error": _json_float(self.max_abs_error),
+            "max_rel_error": _json_float(self.max_rel_error),
+            "tolerance": _json_float(self.tolerance),
+            "worst_error": _json_float(self.worst_error),
+            "error_over_tolerance": _json_float(self.ratio),
+            "message": self.message,
+            "counterexample": (
+                self.counterexample.to_dict() if self.counterexample else None
+            ),
+            "seconds": round(self.seconds, 4),
+        }
+
+
+@dataclass
+class DerivationResult:
+    """All cases of one derivation, and its verdict against its expectation."""
+
+    name: str
+    source: str
+    expect: str
+    why: str = ""
+    cases: list[CaseResult] = field(default_factory=list)
+    message: str = ""  # an error that stopped every case (a declaration problem)
+
+    @property
+    def outcome(self) -> str:
+        """pass, fail or error over all cases (error wins over fail)."""
+        statuses = {c.status for c in self.cases}
+        if self.message or "error" in statuses or not self.cases:
+            return "error"
+        return "fail" if "fail" in statuses else "pass"
+
+    @property
+    def status(self) -> str:
+        """The outcome read against ``expect``: a known-wrong one that fails is xfail."""
+        outcome = self.outcome
+        if self.expect == "fail" and outcome == "fail":
+            return "xfail"
+        if self.expect == "fail" and outcome == "pass":
+            return "xpass"
+        return outcome
+
+    @property
+    def ok(self) -> bool:
+        """Met its expectation."""
+        return self.status in ("pass", "xfail")
+
+    def worst_case(self) -> CaseResult | None:
+        """The case that decides the verdict: first error, else worst ratio."""
+        errors = [c for c in self.cases if c.status == "error"]
+        if errors:
+            return errors[0]
+        return max(self.cases, key=lambda c: c.ratio, default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "expect": self.expect,
+            "why": self.why,
+            "status": self.status,
+            "message": self.message,
+            "cases": [c.to_dict() for c in self.cases],
+        }
+
+
+def summarize(results: list[DerivationResult]) -> dict[str, int]:
+    counts = {s: 0 for s in STATUSES}
+    for r in results:
+        counts[r.status] += 1
+    return counts
+
+
+@dataclass
+class Report:
+    """A whole run: every derivation's result and where it ran."""
+
+    results: list[DerivationResult]
+    environment: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "results": [r.to_dict() for r in self.results],
+            "summary": summarize(self.results),
+            "environment": self.environment,
+        }
+
+
+def _json_float(x: float) -> float | None:
+    """JSON has no NaN or infinity: those become null."""
+    x = float(x)
+    return x if x == x and abs(x) != float("inf") else None

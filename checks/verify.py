@@ -1,0 +1,165 @@
+"""The Python API: check derivations and read, or assert on, the result.
+
+    >>> result = checks.verify(binary_cross_entropy_grad_beta)
+    >>> result.status
+    'pass'
+    >>> checks.assert_derivation(binary_cross_entropy_grad_beta)  # in a pytest test
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import jax
+
+from checks.case import run_cases
+from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
+from checks.result import CaseResult, DerivationResult, Report
+
+__all__ = [
+    "DEFAULT_DTYPES",
+    "DEFAULT_SAMPLES",
+    "DEFAULT_SEED",
+    "assert_derivation",
+    "check_all",
+    "environment",
+    "resolve_devices",
+    "verify",
+]
+
+DEFAULT_SAMPLES = 1000
+DEFAULT_SEED = 0
+DEFAULT_DTYPES = ("float64", "float32")
+DTYPES = ("float64", "float32", "bfloat16", "float16")
+
+
+class OptionError(ValueError):
+    """An option has a value the checker cannot use."""
+
+
+def resolve_devices(device: str) -> list[Any]:
+    """``"cpu"``, ``"gpu"`` or ``"all"`` → JAX devices (first of each platform)."""
+    if device not in ("cpu", "gpu", "all"):
+        raise OptionError(f"device must be cpu, gpu or all, got {device!r}")
+    found = []
+    for platform in ("cpu", "gpu") if device == "all" else (device,):
+        try:
+            found.append(jax.devices(platform)[0])
+        except RuntimeError:
+            if device == platform:
+                raise OptionError(f"no {platform.upper()} is visible to JAX on this machine")
+    return found
+
+
+def _check_options(samples: int, dtypes: Sequence[str]) -> None:
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+        raise OptionError(f"samples must be a positive integer, got {samples!r}")
+    if not dtypes:
+        raise OptionError("give at least one dtype")
+    for dt in dtypes:
+        if dt not in DTYPES:
+            raise OptionError(f"unknown dtype {dt!r} (choose from {', '.join(DTYPES)})")
+
+
+def _check_one(
+    d: Derivation,
+    samples: int,
+    seed: int,
+    dtypes: Sequence[str],
+    devices: Sequence[Any],
+    progress: Callable[[str], None] | None,
+) -> DerivationResult:
+    result = DerivationResult(name=d.name, source=d.source, expect=d.expect, why=d.why)
+    for device in devices:
+        for dims in d.dims_cases():
+            if progress:
+                sizes = " ".join(f"{k}={v}" for k, v in dims.items())
+                progress(f"{d.name} {device.platform} {sizes}".rstrip())
+            try:
+                result.cases.extend(run_cases(d, dims, dtypes, device, samples, seed))
+            except Exception as exc:  # one broken derivation never stops the rest
+                message = f"checker error: {type(exc).__name__}: {exc}".splitlines()[0]
+                result.cases.extend(
+                    CaseResult(
+                        dtype=dt,
+                        device=device.platform,
+                        dims=dims,
+                        samples=samples,
+                        status="error",
+                        message=message,
+                    )
+                    for dt in dtypes
+                )
+    return result
+
+
+def verify(
+    closed_form_or_derivation: Any,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    dtypes: Sequence[str] = DEFAULT_DTYPES,
+    device: str = "cpu",
+    **declaration: Any,
+) -> DerivationResult:
+    """Check one derivation and return its result (what the JSON report renders).
+
+    Args:
+      closed_form_or_derivation: a closed form decorated with ``@derivation``, a
+        ``Derivation``, or a plain closed form with the declaration given as
+        keyword arguments (``of=``, ``wrt=``, ``inputs=``, ...).
+      samples: points per case.
+      seed: the sampling seed (the same seed samples the same points).
+      dtypes: dtypes to check, from float64, float32, bfloat16, float16.
+      device: ``"cpu"``, ``"gpu"`` or ``"all"``.
+    """
+    _check_options(samples, dtypes)
+    if declaration:
+        d = make_derivation(closed_form_or_derivation, **declaration)
+    else:
+        d = as_derivation(closed_form_or_derivation)
+    return _check_one(d, samples, seed, list(dtypes), resolve_devices(device), None)
+
+
+def assert_derivation(closed_form_or_derivation: Any, **options: Any) -> DerivationResult:
+    """``verify``, then raise ``AssertionError`` with the readable report unless
+    the derivation met its expectation (a right one passes, a known-wrong one fails).
+    """
+    from checks.report import render_result
+
+    result = verify(closed_form_or_derivation, **options)
+    if not result.ok:
+        raise AssertionError(render_result(result))
+    return result
+
+
+def environment(seed: int, devices: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "jax": jax.__version__,
+        "devices": [str(d) for d in devices],
+        "seed": seed,
+    }
+
+
+def check_all(
+    derivations: Iterable[Derivation],
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    dtypes: Sequence[str] = DEFAULT_DTYPES,
+    device: str = "cpu",
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Report:
+    """Check every derivation; one that breaks is reported and the rest still run."""
+    _check_options(samples, dtypes)
+    devices = resolve_devices(device)
+    items = list(derivations)
+    results = []
+    for index, d in enumerate(items):
+        step = (lambda text, i=index: progress(i, len(items), text)) if progress else None
+        results.append(_check_one(d, samples, seed, list(dtypes), devices, step))
+    return Report(results=results, environment=environment(seed, devices))
+
+
+__all__ += ["DeclarationError", "OptionError"]

@@ -1,0 +1,802 @@
+"""Logistic regression: the gradient of the log-loss cost, as two documents state it.
+
+Covers the binary logistic regression cost (cross-entropy of a sigmoid) and every
+gradient these documents state for it:
+
+- Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review": the cost J(θ)
+  (Section 5.2, Eq. 17), its gradient (Section 5.3, Eq. 20), the derivatives of the
+  two terms of the simplified cost (Section 5.3, Eq. 21), the step-by-step derivation
+  of the gradient (Appendix, Eqs. 28–39) and the gradient that Listing 1
+  (``update_weights``) applies.
+- Ngo Huy Bien, "Logistic Regression" lecture slides: the log-loss gradient ("Cost
+  Function (II)"), the per-example gradients of stochastic gradient descent
+  ("Stochastic Gradient Descent"), the vectorized gradients ("Vectorized
+  Representation"), the batch gradient descent step ("Batch Gradient Descent") and
+  the derivatives the listing "Calculating Derivatives and Cost" computes.
+
+Not transcribed as closed forms:
+
+- Chen, Appendix Eqs. 29–31: each still holds unevaluated ∂/∂θ_j terms (of log h,
+  of h, of σ(θᵀx)), so none is a closed form to evaluate. Eq. 28 is the definition
+  ∂J/∂θ_j itself; the first evaluated step is Eqs. 32–33.
+- Chen, Section 5.3 update rule θ_j := θ_j − α·∂J(θ)/∂θ_j: it applies Eq. 20, which
+  is checked as ``logistic_regression_grad_theta``.
+
+Chen's Listing 1 calls ``predict(features, weights)`` without showing it; it is read
+here as sigmoid(features @ weights), the model h_θ(x) = σ(θᵀx) of Eq. 13.
+
+Labels are integers in {0, 1}; logs are natural logs. The slides' example
+superscript [i] (ŷ^[i], x_j^[i]) is written ⁽ⁱ⁾, as in Chen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from checks import derivation, domain
+
+CHEN = 'Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review"'
+BIEN = 'Ngo Huy Bien, "Logistic Regression" lecture slides'
+
+# θ and the rows x⁽ⁱ⁾ of X have n entries; X holds m examples. n ≠ m in every case.
+THETA_X_Y = {
+    "theta": domain.real(shape=("n",)),
+    "X": domain.real(shape=("m", "n")),
+    "y": domain.integers(0, 2, shape=("m",)),
+}
+EXAMPLES_FEATURES = {"m": (2, 5), "n": (3, 4)}
+
+
+def theta_below_saturation(
+    key: jax.Array, shape: tuple[int, ...], dtype: Any
+) -> jax.Array:
+    """θ entries uniform on (−1, 1).
+
+    With feature entries in (−3.5, 3.5) and n ≤ 4, |θᵀx| < 14: below 16.6, where
+    σ rounds to 1 in float32.
+    """
+    return jax.random.uniform(key, shape, jnp.float64, -1.0, 1.0)
+
+
+def features_below_saturation(
+    key: jax.Array, shape: tuple[int, ...], dtype: Any
+) -> jax.Array:
+    """Feature entries uniform on (−3.5, 3.5); see ``theta_below_saturation``."""
+    return jax.random.uniform(key, shape, jnp.float64, -3.5, 3.5)
+
+
+# For the unsimplified Eqs. 32–35, which divide h(1 − h) by h and by 1 − h: 0/0
+# wherever σ(θᵀx) rounds to 0 or 1, so θᵀx is kept where it does not.
+THETA_X_Y_BELOW_SATURATION = {
+    "theta": domain.custom(theta_below_saturation, shape=("n",)),
+    "X": domain.custom(features_below_saturation, shape=("m", "n")),
+    "y": domain.integers(0, 2, shape=("m",)),
+}
+
+
+# --- Chen, Section 5.2–5.3 and Appendix: J(θ) of Eq. 17 -------------------------------
+
+
+def logistic_regression_cost(theta: jax.Array, X: jax.Array, y: jax.Array) -> jax.Array:
+    """J(θ) = −(1/m) Σᵢ [y⁽ⁱ⁾ log h_θ(x⁽ⁱ⁾) + (1 − y⁽ⁱ⁾) log(1 − h_θ(x⁽ⁱ⁾))] (Eq. 17).
+
+    h_θ(x) = σ(θᵀx) (Eq. 13); x⁽ⁱ⁾ is row i of X, shape (m, n).
+    """
+    m = X.shape[0]
+    h = jax.nn.sigmoid(X @ theta)
+    y = y.astype(h.dtype)
+    return -(1 / m) * jnp.sum(y * jnp.log(h) + (1 - y) * jnp.log(1 - h))
+
+
+@derivation(
+    of=logistic_regression_cost,
+    wrt="theta",
+    inputs=THETA_X_Y,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Section 5.3, Eq. 20",
+)
+def logistic_regression_grad_theta(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂J(θ)/∂θ_j = (1/m) Σᵢ (h_θ(x⁽ⁱ⁾) − y⁽ⁱ⁾)·x_j⁽ⁱ⁾, for j = 0, …, n (Eq. 20).
+
+    Derivation (the document's Appendix, Eqs. 28–39):
+      ∂/∂θ_j log h = (∂h/∂θ_j)/h,  ∂/∂θ_j log(1 − h) = −(∂h/∂θ_j)/(1 − h)  (chain rule)
+      ∂h/∂θ_j = σ(θᵀx)(1 − σ(θᵀx))·x_j = h(1 − h)·x_j  (σ' = σ(1 − σ), ∂θᵀx/∂θ_j = x_j)
+      ∂J/∂θ_j = −(1/m) Σᵢ [y(1 − h) − (1 − y)h]·x_j        (substitute, cancel h, 1 − h)
+              = −(1/m) Σᵢ [y − h]·x_j = (1/m) Σᵢ [h − y]·x_j  (distribute, cancel y·h)
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; h_θ(x) = σ(θᵀx) (Eq. 13).
+    Note: "j := 0, …, n" counts an intercept θ_0 with x_0 = 1; here the columns of X
+      are all the inputs, an intercept being a column of ones.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.3, Eq. 20.
+    """
+    m = X.shape[0]
+    h = jax.nn.sigmoid(X @ theta)
+    return (1 / m) * (X.T @ (h - y.astype(h.dtype)))
+
+
+@derivation(
+    of=logistic_regression_cost,
+    wrt="theta",
+    inputs=THETA_X_Y_BELOW_SATURATION,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Appendix, Eqs. 32–33",
+)
+def logistic_regression_grad_theta_with_sigmoid_derivative(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂J/∂θ_j = −(1/m) Σᵢ [y⁽ⁱ⁾ σ(θᵀx⁽ⁱ⁾)(1 − σ(θᵀx⁽ⁱ⁾)) ∂(θᵀx⁽ⁱ⁾)/∂θ_j / h_θ(x⁽ⁱ⁾)
+    − (1 − y⁽ⁱ⁾) σ(θᵀx⁽ⁱ⁾)(1 − σ(θᵀx⁽ⁱ⁾)) ∂(θᵀx⁽ⁱ⁾)/∂θ_j / (1 − h_θ(x⁽ⁱ⁾))].
+
+    Derivation:
+      ∂J/∂θ_j = −(1/m) Σᵢ [y ∂/∂θ_j log h + (1 − y) ∂/∂θ_j log(1 − h)]  (linearity, 29)
+              = −(1/m) Σᵢ [y (∂h/∂θ_j)/h + (1 − y) (∂(1 − h)/∂θ_j)/(1 − h)] (chain, 30)
+              = −(1/m) Σᵢ [y (∂σ(θᵀx)/∂θ_j)/h + (1 − y) (∂(1 − σ(θᵀx))/∂θ_j)/(1 − h)]
+                                                              (h = σ(θᵀx), Eq. 31)
+      ∂σ(θᵀx)/∂θ_j = σ(θᵀx)(1 − σ(θᵀx))·∂(θᵀx)/∂θ_j           (σ' = σ(1 − σ), 32–33)
+    Evaluated here with ∂(θᵀx⁽ⁱ⁾)/∂θ_j = x_j⁽ⁱ⁾, the one factor the step leaves open.
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; h_θ(x) = σ(θᵀx) (Eq. 13).
+    Domain: 0 < h_θ(x⁽ⁱ⁾) < 1 as computed: the form divides h(1 − h) by h and by
+      1 − h, 0/0 where σ(θᵀx) rounds to 1 or 0 (in float32, θᵀx ≳ 16.6 or
+      ≲ −87); sampled with |θᵀx⁽ⁱ⁾| < 14.
+    Note: the extracted text splits this one equation over two numbered lines: the
+      bracket opens in Eq. 32 ("… / h_θ(x⁽ⁱ⁾) −") and closes in Eq. 33; read as one
+      expression, the (1 − y) term subtracted.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Eqs. 32–33.
+    """
+    m = X.shape[0]
+    sigma = jax.nn.sigmoid(X @ theta)
+    h = jax.nn.sigmoid(X @ theta)
+    y = y.astype(h.dtype)
+    dz_dtheta = X  # ∂(θᵀx⁽ⁱ⁾)/∂θ_j = x_j⁽ⁱ⁾, one row per example
+    first = (y * sigma * (1 - sigma) / h)[:, None] * dz_dtheta
+    second = ((1 - y) * sigma * (1 - sigma) / (1 - h))[:, None] * dz_dtheta
+    return -(1 / m) * jnp.sum(first - second, axis=0)
+
+
+@derivation(
+    of=logistic_regression_cost,
+    wrt="theta",
+    inputs=THETA_X_Y_BELOW_SATURATION,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Appendix, Eqs. 34–35",
+)
+def logistic_regression_grad_theta_with_sigmoid_as_h(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂J/∂θ_j = −(1/m) Σᵢ [y⁽ⁱ⁾ h_θ(x⁽ⁱ⁾)(1 − h_θ(x⁽ⁱ⁾)) ∂(θᵀx⁽ⁱ⁾)/∂θ_j / h_θ(x⁽ⁱ⁾)
+    − (1 − y⁽ⁱ⁾) h_θ(x⁽ⁱ⁾)(1 − h_θ(x⁽ⁱ⁾)) ∂(θᵀx⁽ⁱ⁾)/∂θ_j / (1 − h_θ(x⁽ⁱ⁾))].
+
+    Derivation:
+      Eqs. 32–33, with σ(θᵀx) rewritten as h_θ(x)     (σ(θᵀx) = h_θ(x), Eq. 13)
+    Evaluated here with ∂(θᵀx⁽ⁱ⁾)/∂θ_j = x_j⁽ⁱ⁾, the one factor the step leaves open.
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; h_θ(x) = σ(θᵀx) (Eq. 13).
+    Domain: 0 < h_θ(x⁽ⁱ⁾) < 1 as computed: the form divides h(1 − h) by h and by
+      1 − h, 0/0 where σ(θᵀx) rounds to 1 or 0 (in float32, θᵀx ≳ 16.6 or
+      ≲ −87); sampled with |θᵀx⁽ⁱ⁾| < 14.
+    Note: as with Eqs. 32–33, the extracted text splits this one equation over two
+      numbered lines; read as one expression, the (1 − y) term subtracted.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Eqs. 34–35.
+    """
+    m = X.shape[0]
+    h = jax.nn.sigmoid(X @ theta)
+    y = y.astype(h.dtype)
+    dz_dtheta = X  # ∂(θᵀx⁽ⁱ⁾)/∂θ_j = x_j⁽ⁱ⁾, one row per example
+    first = (y * h * (1 - h) / h)[:, None] * dz_dtheta
+    second = ((1 - y) * h * (1 - h) / (1 - h))[:, None] * dz_dtheta
+    return -(1 / m) * jnp.sum(first - second, axis=0)
+
+
+@derivation(
+    of=logistic_regression_cost,
+    wrt="theta",
+    inputs=THETA_X_Y,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Appendix, Eq. 36",
+)
+def logistic_regression_grad_theta_with_inner_derivative(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂J/∂θ_j = −(1/m) Σᵢ [y⁽ⁱ⁾(1 − h_θ(x⁽ⁱ⁾))x_j⁽ⁱ⁾ − (1 − y⁽ⁱ⁾)h_θ(x⁽ⁱ⁾)x_j⁽ⁱ⁾].
+
+    Derivation:
+      Eqs. 34–35, cancelling h in the first term and 1 − h in the second
+      ∂(θᵀx⁽ⁱ⁾)/∂θ_j = x_j⁽ⁱ⁾                         (derivative of a dot product)
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; h_θ(x) = σ(θᵀx) (Eq. 13).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Eq. 36.
+    """
+    m = X.shape[0]
+    h = jax.nn.sigmoid(X @ theta)
+    y = y.astype(h.dtype)
+    terms = (y * (1 - h))[:, None] * X - ((1 - y) * h)[:, None] * X
+    return -(1 / m) * jnp.sum(terms, axis=0)
+
+
+@derivation(
+    of=logistic_regression_cost,
+    wrt="theta",
+    inputs=THETA_X_Y,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Appendix, Eq. 37",
+)
+def logistic_regression_grad_theta_distributed(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂J/∂θ_j = −(1/m) Σᵢ [y⁽ⁱ⁾ − y⁽ⁱ⁾h_θ(x⁽ⁱ⁾) − h_θ(x⁽ⁱ⁾) + y⁽ⁱ⁾h_θ(x⁽ⁱ⁾)] x_j⁽ⁱ⁾.
+
+    Derivation:
+      y(1 − h)x_j − (1 − y)h x_j = [y − yh − h + yh] x_j   (distribute, from Eq. 36)
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; h_θ(x) = σ(θᵀx) (Eq. 13).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Eq. 37.
+    """
+    m = X.shape[0]
+    h = jax.nn.sigmoid(X @ theta)
+    y = y.astype(h.dtype)
+    return -(1 / m) * (X.T @ (y - y * h - h + y * h))
+
+
+@derivation(
+    of=logistic_regression_cost,
+    wrt="theta",
+    inputs=THETA_X_Y,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Appendix, Eq. 38",
+)
+def logistic_regression_grad_theta_cancelled(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂J/∂θ_j = −(1/m) Σᵢ [y⁽ⁱ⁾ − h_θ(x⁽ⁱ⁾)] x_j⁽ⁱ⁾ (Eq. 38).
+
+    Derivation:
+      y − yh − h + yh = y − h                                  (cancel, from Eq. 37)
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; h_θ(x) = σ(θᵀx) (Eq. 13).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Eq. 38.
+    """
+    m = X.shape[0]
+    h = jax.nn.sigmoid(X @ theta)
+    return -(1 / m) * (X.T @ (y.astype(h.dtype) - h))
+
+
+@derivation(
+    of=logistic_regression_cost,
+    wrt="theta",
+    inputs=THETA_X_Y,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Appendix, Eq. 39",
+)
+def logistic_regression_grad_theta_appendix_result(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂J/∂θ_j = (1/m) Σᵢ [h_θ(x⁽ⁱ⁾) − y⁽ⁱ⁾] x_j⁽ⁱ⁾ (Eq. 39).
+
+    Derivation:
+      −(1/m) Σᵢ [y − h] x_j = (1/m) Σᵢ [h − y] x_j      (move the sign, from Eq. 38)
+    The appendix's stated result; the same as Eq. 20.
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; h_θ(x) = σ(θᵀx) (Eq. 13).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Eq. 39.
+    """
+    m = X.shape[0]
+    h = jax.nn.sigmoid(X @ theta)
+    return (1 / m) * (X.T @ (h - y.astype(h.dtype)))
+
+
+# --- Chen, Section 5.3, Eq. 21: the two terms of the simplified cost (Eq. 18) ---------
+
+ONE_EXAMPLE = {
+    "theta": domain.real(shape=("n",)),
+    "x": domain.real(shape=("n",)),
+    "y": domain.integers(0, 2),
+}
+
+
+def label_times_logit(theta: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
+    """Term A of Eq. 21 for one example: y_i θx^i, where θx^i stands for θᵀx^i."""
+    return y.astype(theta.dtype) * (theta @ x)
+
+
+@derivation(
+    of=label_times_logit,
+    wrt="theta",
+    inputs=ONE_EXAMPLE,
+    dims={"n": (2, 3)},
+    source=f"{CHEN}, Section 5.3, Eq. 21 (term A)",
+)
+def label_times_logit_grad_theta(
+    theta: jax.Array, x: jax.Array, y: jax.Array
+) -> jax.Array:
+    """A: d/dθ_j y_i θ_j x_j^i = y_i·x_j^i (Eq. 21).
+
+    Derivation:
+      y θᵀx = y Σ_k θ_k x_k                                    (dot product)
+      d/dθ_j y Σ_k θ_k x_k = y x_j           (linearity; only θ_j x_j depends on θ_j)
+    Domain: y_i ∈ {0, 1} (any constant y_i gives the same result).
+    Note: the document differentiates "y_i θ_j x_j^i", the j-th summand of y_i θx^i;
+      the result is the same for the whole term.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.3, Eq. 21, term A.
+    """
+    return y.astype(x.dtype) * x
+
+
+def log_one_plus_exp_logit(theta: jax.Array, x: jax.Array) -> jax.Array:
+    """Term B of Eq. 21 for one example: log(1 + e^{θx^i}), θx^i standing for θᵀx^i."""
+    return jnp.log(1 + jnp.exp(theta @ x))
+
+
+@derivation(
+    of=log_one_plus_exp_logit,
+    wrt="theta",
+    inputs={"theta": domain.real(shape=("n",)), "x": domain.real(shape=("n",))},
+    dims={"n": (2, 3)},
+    source=f"{CHEN}, Section 5.3, Eq. 21 (term B)",
+    expect="fail",
+    why="uses θ_j x_j^i in place of the whole θᵀx^i inside exp",
+)
+def log_one_plus_exp_logit_grad_theta(theta: jax.Array, x: jax.Array) -> jax.Array:
+    """B: d/dθ_j log(1 + e^{θx^i}) = x_j^i exp[θ_j x_j^i] / (1 + exp[θ_j x_j^i]).
+
+    Derivation (as the document would have it):
+      d/dθ_j log(1 + e^u) = e^u/(1 + e^u)·du/dθ_j                  (chain rule)
+      u = θ_j x_j^i, du/dθ_j = x_j^i                   (the document's reading of u)
+    Domain: natural log.
+    Why wrong: u is the whole logit θᵀx^i = Σ_k θ_k x_k^i, not its j-th summand, so
+      exp[θ_j x_j^i] should be exp[θᵀx^i]; the right result is
+      x_j^i e^{θᵀx^i}/(1 + e^{θᵀx^i}) = σ(θᵀx^i)·x_j^i. The two agree only when every
+      other summand θ_k x_k^i (k ≠ j) is 0.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.3, Eq. 21, term B.
+    """
+    return x * jnp.exp(theta * x) / (1 + jnp.exp(theta * x))
+
+
+# --- Chen, Appendix, Listing 1 (update_weights): the cost in the listing's layout -----
+
+
+def logistic_regression_cost_of_weights(
+    features: jax.Array, labels: jax.Array, weights: jax.Array
+) -> jax.Array:
+    """J of Eq. 17 in Listing 1's layout.
+
+    features (N, n), labels (N, 1), weights (n, 1);
+    predictions = sigmoid(features @ weights), shape (N, 1).
+    """
+    N = features.shape[0]
+    predictions = jax.nn.sigmoid(features @ weights)
+    labels = labels.astype(predictions.dtype)
+    return -(1 / N) * jnp.sum(
+        labels * jnp.log(predictions) + (1 - labels) * jnp.log(1 - predictions)
+    )
+
+
+@derivation(
+    of=logistic_regression_cost_of_weights,
+    wrt="weights",
+    inputs={
+        "features": domain.real(shape=("m", "n")),
+        "labels": domain.integers(0, 2, shape=("m", 1)),
+        "weights": domain.real(shape=("n", 1)),
+    },
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Appendix, Listing 1 (update_weights)",
+)
+def update_weights_gradient(
+    features: jax.Array, labels: jax.Array, weights: jax.Array
+) -> jax.Array:
+    """gradient = np.dot(features.T, predictions − labels) / N (Listing 1).
+
+    Derivation:
+      ∂J/∂θ_j = (1/m) Σᵢ (h_θ(x⁽ⁱ⁾) − y⁽ⁱ⁾)·x_j⁽ⁱ⁾          (Eq. 20)
+              = (1/N) [featuresᵀ (predictions − labels)]_j
+                         (rows of features are x⁽ⁱ⁾; Σᵢ over rows is featuresᵀ·)
+    The listing then scales this by alpha and subtracts it from weights; checked is
+    the gradient, before the learning rate.
+    Domain: labels ∈ {0, 1}; natural log; J as in Eq. 17.
+    Note: the listing calls predict(features, weights) without showing it; read as
+      sigmoid(features @ weights), h_θ(x) = σ(θᵀx) of Eq. 13. Shapes are the
+      listing's (200, 3), (200, 1) and (3, 1) with N examples and n features.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Listing 1 (update_weights).
+    """
+    N = features.shape[0]
+    predictions = jax.nn.sigmoid(features @ weights)
+    loss = predictions - labels.astype(predictions.dtype)
+    gradient = features.T @ loss
+    return gradient / N
+
+
+# --- Bien, "Cost Function (II)": the log loss J(θ) ------------------------------------
+
+
+def log_loss(theta: jax.Array, X: jax.Array, y: jax.Array) -> jax.Array:
+    """J(θ) = −(1/m) Σᵢ [y⁽ⁱ⁾ log(p̂⁽ⁱ⁾) + (1 − y⁽ⁱ⁾) log(1 − p̂⁽ⁱ⁾)], p̂ = σ(θᵀ·x).
+
+    x⁽ⁱ⁾ is row i of X, shape (m, n), as in the slides' iris data X (150, 4).
+    """
+    m = X.shape[0]
+    p_hat = jax.nn.sigmoid(X @ theta)
+    y = y.astype(p_hat.dtype)
+    return -(1 / m) * jnp.sum(y * jnp.log(p_hat) + (1 - y) * jnp.log(1 - p_hat))
+
+
+@derivation(
+    of=log_loss,
+    wrt="theta",
+    inputs=THETA_X_Y,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Cost Function (II)"',
+)
+def log_loss_grad_theta(theta: jax.Array, X: jax.Array, y: jax.Array) -> jax.Array:
+    """∂/∂θ_i J(θ) = (1/m) Σᵢ (σ(θᵀ·x⁽ⁱ⁾) − y⁽ⁱ⁾) x_j⁽ⁱ⁾ ("Cost Function (II)").
+
+    Derivation:
+      ∂/∂z [y log σ(z) + (1 − y) log(1 − σ(z))] = y − σ(z)   (chain rule, σ' = σ(1 − σ))
+      ∂(θᵀx⁽ⁱ⁾)/∂θ_j = x_j⁽ⁱ⁾                                  (dot product)
+      ∂J/∂θ_j = −(1/m) Σᵢ (y⁽ⁱ⁾ − σ(θᵀx⁽ⁱ⁾)) x_j⁽ⁱ⁾ = (1/m) Σᵢ (σ(θᵀx⁽ⁱ⁾) − y⁽ⁱ⁾) x_j⁽ⁱ⁾
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; p̂ = h_θ(x) = σ(θᵀ·x).
+    Note: the left side reads ∂/∂θ_i, a typo for ∂/∂θ_j (i is the summation index,
+      j the component that x_j⁽ⁱ⁾ picks).
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides, "Cost Function (II)".
+    """
+    m = X.shape[0]
+    return (1 / m) * (X.T @ (jax.nn.sigmoid(X @ theta) - y.astype(X.dtype)))
+
+
+# --- Bien, "Stochastic Gradient Descent": the loss L(ŷ, y) of one example -------------
+
+
+def example_log_loss(
+    w: jax.Array, b: jax.Array, x: jax.Array, y: jax.Array
+) -> jax.Array:
+    """L(ŷ, y) = −(y log ŷ + (1 − y) log(1 − ŷ)), ŷ = σ(z), z = wᵀx + b, one example."""
+    y_hat = jax.nn.sigmoid(w @ x + b)
+    y = y.astype(y_hat.dtype)
+    return -(y * jnp.log(y_hat) + (1 - y) * jnp.log(1 - y_hat))
+
+
+SGD_EXAMPLE = {
+    "w": domain.real(shape=("n",)),
+    "b": domain.real(),
+    "x": domain.real(shape=("n",)),
+    "y": domain.integers(0, 2),
+}
+
+
+@derivation(
+    of=example_log_loss,
+    wrt="w",
+    inputs=SGD_EXAMPLE,
+    dims={"n": (2, 3)},
+    source=f'{BIEN}, "Stochastic Gradient Descent"',
+    expect="fail",
+    why="1 − ŷ in place of ŷ − y: drops the label y and flips the sign",
+)
+def example_log_loss_grad_w(
+    w: jax.Array, b: jax.Array, x: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾)/∂w_j = (1 − ŷ⁽ⁱ⁾) x_j⁽ⁱ⁾ ("Stochastic Gradient Descent").
+
+    Derivation (as stated, inside the update rule):
+      w_j ← w_j − γ ∂L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾)/∂w_j = w_j − γ (1 − ŷ⁽ⁱ⁾) x_j⁽ⁱ⁾
+    Domain: y ∈ {0, 1}; natural log; ŷ = σ(wᵀx + b).
+    Why wrong: ∂L/∂ŷ·∂ŷ/∂z = (−y/ŷ + (1 − y)/(1 − ŷ))·ŷ(1 − ŷ) = ŷ − y (chain rule,
+      σ' = σ(1 − σ)), so ∂L/∂w_j = (ŷ − y) x_j. The stated (1 − ŷ) x_j is the
+      negative of this for y = 1 and wrong for y = 0, where it should be ŷ x_j.
+    Note: the slide indexes the iteration as a subscript, w_{j,[n]}, and the example
+      as a superscript [i], written ⁽ⁱ⁾ here.
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Stochastic Gradient Descent".
+    """
+    y_hat = jax.nn.sigmoid(w @ x + b)
+    return (1 - y_hat) * x
+
+
+@derivation(
+    of=example_log_loss,
+    wrt="b",
+    inputs=SGD_EXAMPLE,
+    dims={"n": (2, 3)},
+    source=f'{BIEN}, "Stochastic Gradient Descent"',
+    expect="fail",
+    why="1 − ŷ in place of ŷ − y: drops the label y and flips the sign",
+)
+def example_log_loss_grad_b(
+    w: jax.Array, b: jax.Array, x: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾)/∂b = (1 − ŷ⁽ⁱ⁾) ("Stochastic Gradient Descent").
+
+    Derivation (as stated, inside the update rule):
+      b ← b − γ ∂L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾)/∂b = b − γ (1 − ŷ⁽ⁱ⁾)
+    Domain: y ∈ {0, 1}; natural log; ŷ = σ(wᵀx + b).
+    Why wrong: ∂L/∂b = ∂L/∂ŷ·∂ŷ/∂z·∂z/∂b = (ŷ − y)·1 = ŷ − y (chain rule,
+      σ' = σ(1 − σ)); the stated 1 − ŷ is its negative for y = 1 and wrong for y = 0.
+    Note: the slide's right side reads b_{j,[n]}, a stray index j on the scalar b.
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Stochastic Gradient Descent".
+    """
+    y_hat = jax.nn.sigmoid(w @ x + b)
+    return 1 - y_hat
+
+
+# --- Bien, "Vectorized Representation" and "Batch Gradient Descent": J(w, b) ----------
+
+
+def batch_log_loss(w: jax.Array, b: jax.Array, X: jax.Array, Y: jax.Array) -> jax.Array:
+    """J(w, b) = (1/m) Σᵢ L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾), L(ŷ, y) = −(y log ŷ + (1 − y) log(1 − ŷ)).
+
+    Ŷ = σ(Z), Z = wᵀX + b (the slide's Z = WᵀX + B, B the scalar b in every
+    column); X (n, m) holds one example per column, w (n, 1), Y and Ŷ (1, m).
+    """
+    m = X.shape[1]
+    Y_hat = jax.nn.sigmoid(w.T @ X + b)
+    Y = Y.astype(Y_hat.dtype)
+    L = -(Y * jnp.log(Y_hat) + (1 - Y) * jnp.log(1 - Y_hat))
+    return (1 / m) * jnp.sum(L)
+
+
+BATCH = {
+    "w": domain.real(shape=("n", 1)),
+    "b": domain.real(),
+    "X": domain.real(shape=("n", "m")),
+    "Y": domain.integers(0, 2, shape=(1, "m")),
+}
+
+
+@derivation(
+    of=batch_log_loss,
+    wrt="w",
+    inputs=BATCH,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Vectorized Representation", ∂J/∂w_j',
+    expect="fail",
+    why="1 − ŷ in place of ŷ − y: drops the label y and flips the sign",
+)
+def batch_log_loss_grad_w_by_component(
+    w: jax.Array, b: jax.Array, X: jax.Array, Y: jax.Array
+) -> jax.Array:
+    """∂J(w, b)/∂w_j = (1/m) Σᵢ (1 − ŷ⁽ⁱ⁾) x_j⁽ⁱ⁾ ("Vectorized Representation").
+
+    Derivation (as stated):
+      ∂J/∂w_j = (1/m) Σᵢ ∂L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾)/∂w_j                       (linearity)
+              = (1/m) Σᵢ ∂L/∂ŷ⁽ⁱ⁾ · ∂ŷ⁽ⁱ⁾/∂z⁽ⁱ⁾ · ∂z⁽ⁱ⁾/∂w_j      (chain rule)
+              = (1/m) Σᵢ (1 − ŷ⁽ⁱ⁾) x_j⁽ⁱ⁾
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; ŷ = σ(wᵀx + b).
+    Why wrong: ∂L/∂ŷ·∂ŷ/∂z = ŷ − y, so ∂J/∂w_j = (1/m) Σᵢ (ŷ⁽ⁱ⁾ − y⁽ⁱ⁾) x_j⁽ⁱ⁾, as
+      the same slide's vectorized (1/m) X(Ŷ − Y)ᵀ says; (1 − ŷ) is its negative
+      only for y = 1.
+    Note: the extracted chain reads ∂L/∂ŷ · ∂ŷ/∂w_j · ∂x/∂w_j; read as the evident
+      ∂L/∂ŷ · ∂ŷ/∂z · ∂z/∂w_j. x⁽ⁱ⁾ is column i of X.
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Vectorized Representation", ∂J/∂w_j.
+    """
+    m = X.shape[1]
+    Y_hat = jax.nn.sigmoid(w.T @ X + b)
+    return (1 / m) * (X @ (1 - Y_hat).T)
+
+
+@derivation(
+    of=batch_log_loss,
+    wrt="w",
+    inputs=BATCH,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Vectorized Representation", ∇_w J',
+)
+def batch_log_loss_grad_w(
+    w: jax.Array, b: jax.Array, X: jax.Array, Y: jax.Array
+) -> jax.Array:
+    """∇_w J(w, b) = (1/m) X (Ŷ − Y)ᵀ ("Vectorized Representation").
+
+    Derivation:
+      ∂L/∂z⁽ⁱ⁾ = ∂L/∂ŷ⁽ⁱ⁾ · ∂ŷ⁽ⁱ⁾/∂z⁽ⁱ⁾ = ŷ⁽ⁱ⁾ − y⁽ⁱ⁾       (chain rule, σ' = σ(1 − σ))
+      ∂z⁽ⁱ⁾/∂w = x⁽ⁱ⁾, column i of X                         (z = wᵀx + b)
+      ∇_w J = (1/m) Σᵢ x⁽ⁱ⁾ (ŷ⁽ⁱ⁾ − y⁽ⁱ⁾) = (1/m) X (Ŷ − Y)ᵀ   (sum over columns)
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; Ŷ = σ(wᵀX + b); shape (n, 1), as w.
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Vectorized Representation", ∇_w J.
+    """
+    m = X.shape[1]
+    Y_hat = jax.nn.sigmoid(w.T @ X + b)
+    return (1 / m) * (X @ (Y_hat - Y.astype(Y_hat.dtype)).T)
+
+
+@derivation(
+    of=batch_log_loss,
+    wrt="b",
+    inputs=BATCH,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Vectorized Representation", ∂J/∂b',
+    expect="fail",
+    why="1 − ŷ in place of ŷ − y: drops the label y and flips the sign",
+)
+def batch_log_loss_grad_b_by_example(
+    w: jax.Array, b: jax.Array, X: jax.Array, Y: jax.Array
+) -> jax.Array:
+    """∂J(w, b)/∂b = (1/m) Σᵢ (1 − ŷ⁽ⁱ⁾) ("Vectorized Representation").
+
+    Derivation (as stated):
+      ∂J/∂b = (1/m) Σᵢ ∂L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾)/∂b                          (linearity)
+            = (1/m) Σᵢ ∂L/∂ŷ⁽ⁱ⁾ · ∂ŷ⁽ⁱ⁾/∂z⁽ⁱ⁾ · ∂z⁽ⁱ⁾/∂b          (chain rule)
+            = (1/m) Σᵢ (1 − ŷ⁽ⁱ⁾)
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; ŷ = σ(wᵀx + b).
+    Why wrong: ∂L/∂ŷ·∂ŷ/∂z = ŷ − y and ∂z/∂b = 1, so ∂J/∂b = (1/m) Σᵢ (ŷ⁽ⁱ⁾ − y⁽ⁱ⁾),
+      as the same slide's vectorized form says; (1 − ŷ) is its negative only for
+      y = 1.
+    Note: the extracted chain reads ∂L/∂ŷ · ∂ŷ/∂b · ∂z/∂b; read as the evident
+      ∂L/∂ŷ · ∂ŷ/∂z · ∂z/∂b.
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Vectorized Representation", ∂J/∂b.
+    """
+    m = X.shape[1]
+    Y_hat = jax.nn.sigmoid(w.T @ X + b)
+    return (1 / m) * jnp.sum(1 - Y_hat)
+
+
+@derivation(
+    of=batch_log_loss,
+    wrt="b",
+    inputs=BATCH,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Vectorized Representation", ∂J/∂b vectorized',
+)
+def batch_log_loss_grad_b(
+    w: jax.Array, b: jax.Array, X: jax.Array, Y: jax.Array
+) -> jax.Array:
+    """∂J(w, b)/∂b = (1/m) Σᵢ (Ŷ_i − Y_i) ("Vectorized Representation").
+
+    Derivation:
+      ∂L/∂z⁽ⁱ⁾ = ŷ⁽ⁱ⁾ − y⁽ⁱ⁾                                (chain rule, σ' = σ(1 − σ))
+      ∂z⁽ⁱ⁾/∂b = 1                                          (z = wᵀx + b)
+      ∂J/∂b = (1/m) Σᵢ (Ŷ_i − Y_i)                          (linearity)
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; Ŷ = σ(wᵀX + b).
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Vectorized Representation", ∂J/∂b (vectorized representation).
+    """
+    m = X.shape[1]
+    Y_hat = jax.nn.sigmoid(w.T @ X + b)
+    return (1 / m) * jnp.sum(Y_hat - Y.astype(Y_hat.dtype))
+
+
+@derivation(
+    of=batch_log_loss,
+    wrt="w",
+    inputs=BATCH,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Batch Gradient Descent", w update',
+)
+def batch_gradient_descent_w_gradient(
+    w: jax.Array, b: jax.Array, X: jax.Array, Y: jax.Array
+) -> jax.Array:
+    """w_[n+1] = w_[n] − γ (1/m) X (Ŷ − Y)ᵀ ("Batch Gradient Descent").
+
+    Derivation:
+      w ← w − γ ∇_w J(w, b)                                (gradient descent step)
+      ∇_w J(w, b) = (1/m) X (Ŷ − Y)ᵀ          (as in "Vectorized Representation")
+    Checked is the gradient the step applies, (1/m) X (Ŷ − Y)ᵀ, before γ.
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; Ŷ = σ(wᵀX + b); shape (n, 1), as w.
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Batch Gradient Descent", w update.
+    """
+    m = X.shape[1]
+    Y_hat = jax.nn.sigmoid(w.T @ X + b)
+    return (1 / m) * (X @ (Y_hat - Y.astype(Y_hat.dtype)).T)
+
+
+@derivation(
+    of=batch_log_loss,
+    wrt="b",
+    inputs=BATCH,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Batch Gradient Descent", b update',
+)
+def batch_gradient_descent_b_gradient(
+    w: jax.Array, b: jax.Array, X: jax.Array, Y: jax.Array
+) -> jax.Array:
+    """b_[n+1] = b_[n] − γ (1/m) Σᵢ (Ŷ_i − Y_i) ("Batch Gradient Descent").
+
+    Derivation:
+      b ← b − γ ∂J(w, b)/∂b                                (gradient descent step)
+      ∂J/∂b = (1/m) Σᵢ (Ŷ_i − Y_i)             (as in "Vectorized Representation")
+    Checked is the gradient the step applies, (1/m) Σᵢ (Ŷ_i − Y_i), before γ.
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; Ŷ = σ(wᵀX + b).
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Batch Gradient Descent", b update.
+    """
+    m = X.shape[1]
+    Y_hat = jax.nn.sigmoid(w.T @ X + b)
+    return (1 / m) * jnp.sum(Y_hat - Y.astype(Y_hat.dtype))
+
+
+# --- Bien, listing "Calculating Derivatives and Cost" ---------------------------------
+
+
+def calculate_cost(W: jax.Array, b: jax.Array, X: jax.Array, y: jax.Array) -> jax.Array:
+    """The cost of the listing calculate_derivatives_and_cost(W, b, X, y).
+
+    n, m = X.shape; Z = np.dot(W.T, X) + b; yhat = sigmoid(Z);
+    cost = −1.0/m·np.sum(y·np.log(yhat) + (1.0 − y)·np.log(1.0 − yhat)).
+    X (n, m) is the iris data transposed (the listing passes X.T), W (n, 1), b a
+    scalar, y (m,) the 0/1 labels; NumPy broadcasts y against Z (1, m), written
+    here as y[None, :].
+    """
+    m = X.shape[1]
+    Z = W.T @ X + b
+    yhat = jax.nn.sigmoid(Z)
+    y = y.astype(yhat.dtype)[None, :]
+    return -1.0 / m * jnp.sum(y * jnp.log(yhat) + (1.0 - y) * jnp.log(1.0 - yhat))
+
+
+LISTING = {
+    "W": domain.real(shape=("n", 1)),
+    "b": domain.real(),
+    "X": domain.real(shape=("n", "m")),
+    "y": domain.integers(0, 2, shape=("m",)),
+}
+
+
+@derivation(
+    of=calculate_cost,
+    wrt="W",
+    inputs=LISTING,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Calculating Derivatives and Cost", dW',
+    expect="fail",
+    why="drops the factor X: one number (1/m)Σ(ŷ − y) for every weight",
+)
+def calculate_derivatives_dW(
+    W: jax.Array, b: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """dW = 1.0/m*np.sum(yhat - y) ("Calculating Derivatives and Cost").
+
+    Derivation (as stated):
+      dW = (1/m) Σᵢ (ŷ⁽ⁱ⁾ − y⁽ⁱ⁾), one number, broadcast to every weight by W −= γ·dW
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; ŷ = σ(Wᵀx + b).
+    Why wrong: ∂z⁽ⁱ⁾/∂W_j = x_j⁽ⁱ⁾, not 1, so the right result is
+      dW = (1/m) X (ŷ − y)ᵀ, i.e. 1.0/m*np.dot(X, (yhat - y).T), shape (n, 1).
+    Note: the extracted line reads np.sum(yhat.y); read as np.sum(yhat-y), the minus
+      sign lost in extraction, and nothing else restored. The listing's printed
+      training run ends with four distinct weights, which a single dW broadcast
+      from W = 0 cannot give, so the code that ran evidently used X. The
+      dictionary is built as {"dM": dM, ...}, a typo for dW.
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Calculating Derivatives and Cost", dW.
+    """
+    m = X.shape[1]
+    yhat = jax.nn.sigmoid(W.T @ X + b)
+    dW = 1.0 / m * jnp.sum(yhat - y.astype(yhat.dtype)[None, :])
+    return jnp.full(W.shape, dW, dtype=W.dtype)
+
+
+@derivation(
+    of=calculate_cost,
+    wrt="b",
+    inputs=LISTING,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Calculating Derivatives and Cost", db',
+)
+def calculate_derivatives_db(
+    W: jax.Array, b: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """db = 1.0/m*np.sum(yhat - y) ("Calculating Derivatives and Cost").
+
+    Derivation:
+      ∂L/∂z⁽ⁱ⁾ = ŷ⁽ⁱ⁾ − y⁽ⁱ⁾                                (chain rule, σ' = σ(1 − σ))
+      ∂z⁽ⁱ⁾/∂b = 1                                          (Z = WᵀX + b)
+      db = (1/m) Σᵢ (ŷ⁽ⁱ⁾ − y⁽ⁱ⁾)                            (linearity)
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; ŷ = σ(Wᵀx + b).
+    Note: the extracted line reads np.sum(yhat.y); read as np.sum(yhat-y), the minus
+      sign lost in extraction.
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Calculating Derivatives and Cost", db.
+    """
+    m = X.shape[1]
+    yhat = jax.nn.sigmoid(W.T @ X + b)
+    return 1.0 / m * jnp.sum(yhat - y.astype(yhat.dtype)[None, :])

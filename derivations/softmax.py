@@ -1,0 +1,173 @@
+"""The softmax function: its Jacobian, and the gradients of Σ e^z and log Σ e^z.
+
+The Jacobian DS of S(a) = softmax(a) in the three forms the "Logistic Regression"
+slides (Ngo Huy Bien, "The Jacobian of softmax" II–IV) state it, and the two steps of
+the blog post "Machine Learning – Cross-Entropy Loss for Softmax" (2017) that
+differentiate Σⱼ e^{zⱼ} and log Σⱼ e^{zⱼ}. The Jacobian layout is
+DS[i, j] = DⱼSᵢ = ∂Sᵢ/∂aⱼ (row i: output, column j: input), as the slides write it.
+
+Not transcribed: the slides' listing ``softmax(a)`` (``exps = np.exp(a)``) computes
+the function only, no derivative.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from checks import derivation, domain
+
+_SLIDES = "Ngo Huy Bien, Logistic Regression slides"
+_BLOG = "Machine Learning – Cross-Entropy Loss for Softmax (blog, 2017)"
+
+
+def softmax(a: jax.Array) -> jax.Array:
+    """S(a)ⱼ = e^{aⱼ} / Σₖ e^{aₖ}, a vector in ℝᴺ mapped to ℝᴺ."""
+    return jax.nn.softmax(a)
+
+
+_SOFTMAX_INPUTS = {"a": domain.real(("n",))}
+_SOFTMAX_DIMS = {"n": (2, 5)}
+
+
+@derivation(
+    of=softmax,
+    wrt="a",
+    inputs=_SOFTMAX_INPUTS,
+    dims=_SOFTMAX_DIMS,
+    source=f"{_SLIDES}, The Jacobian of softmax (III), quotient rule",
+)
+def softmax_jacobian_quotient_rule(a: jax.Array) -> jax.Array:
+    """∂Sᵢ/∂aⱼ = (e^{aᵢ}Σ − e^{aⱼ}e^{aᵢ})/Σ² if i = j, (0 − e^{aⱼ}e^{aᵢ})/Σ² if i ≠ j.
+
+    Sᵢ = g/h with g = e^{aᵢ}, h = Σ = Σₖ e^{aₖ}
+    ∂Sᵢ/∂aⱼ = (∂g/∂aⱼ · h − ∂h/∂aⱼ · g) / h²                (quotient rule)
+    ∂h/∂aⱼ = e^{aⱼ}                                         (only k = j depends on aⱼ)
+    ∂g/∂aⱼ = e^{aᵢ} if i = j, 0 if i ≠ j
+    i = j:  ∂Sᵢ/∂aⱼ = (e^{aᵢ}Σ − e^{aⱼ}e^{aᵢ}) / Σ²
+    i ≠ j:  ∂Sᵢ/∂aⱼ = (0 − e^{aⱼ}e^{aᵢ}) / Σ²
+
+    Domain: a ∈ ℝᴺ; Σ = Σₖ₌₁ᴺ e^{aₖ}. Layout DS[i, j] = ∂Sᵢ/∂aⱼ.
+    Note: the extracted quotient rule reads "f′(x) = (g′(x)h(x) − h′(x)g(x)) /
+    (f(x) + 1/2)"; the evident reading is the denominator [h(x)]². In the i ≠ j
+    case the denominator is extracted as "Σ_{k=1}^{e^{a_i}}"; the evident reading
+    is Σ², as in the i = j case.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The Jacobian of softmax"
+    (II) for the quotient rule and (III) for the two cases.
+    """
+    e = jnp.exp(a)
+    total = jnp.sum(e)
+    same = (e * total - e * e) / total**2
+    different = (0 - jnp.outer(e, e)) / total**2
+    i_equals_j = jnp.eye(a.shape[0], dtype=bool)
+    return jnp.where(i_equals_j, jnp.diag(same), different)
+
+
+@derivation(
+    of=softmax,
+    wrt="a",
+    inputs=_SOFTMAX_INPUTS,
+    dims=_SOFTMAX_DIMS,
+    source=f"{_SLIDES}, The Jacobian of softmax (III–IV), by cases",
+)
+def softmax_jacobian_by_cases(a: jax.Array) -> jax.Array:
+    """DⱼSᵢ = Sᵢ(1 − Sⱼ) if i = j, −SⱼSᵢ if i ≠ j.
+
+    i = j:  (e^{aᵢ}Σ − e^{aⱼ}e^{aᵢ})/Σ² = (e^{aᵢ}/Σ)·((Σ − e^{aⱼ})/Σ)   (factor)
+                                        = Sᵢ(1 − Sⱼ)              (Sᵢ = e^{aᵢ}/Σ)
+    i ≠ j:  (0 − e^{aⱼ}e^{aᵢ})/Σ² = −(e^{aⱼ}/Σ)(e^{aᵢ}/Σ)           (factor)
+                                  = −SⱼSᵢ
+
+    Domain: a ∈ ℝᴺ; Σ = Σₖ₌₁ᴺ e^{aₖ}. Layout DS[i, j] = DⱼSᵢ = ∂Sᵢ/∂aⱼ.
+    Note: the extracted i ≠ j derivation ends in "= −SᵢSᵢ" and garbles its middle
+    line; the evident reading is −(e^{aⱼ}/Σ)(e^{aᵢ}/Σ) = −SⱼSᵢ, which is what the
+    case statement beside it and slide (IV) state.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The Jacobian of softmax"
+    (III) and (IV), DⱼSᵢ by cases.
+    """
+    S = jax.nn.softmax(a)
+    i_equals_j = jnp.eye(a.shape[0], dtype=bool)
+    same = S * (1 - S)
+    different = -jnp.outer(S, S)
+    return jnp.where(i_equals_j, jnp.diag(same), different)
+
+
+@derivation(
+    of=softmax,
+    wrt="a",
+    inputs=_SOFTMAX_INPUTS,
+    dims=_SOFTMAX_DIMS,
+    source=f"{_SLIDES}, The Jacobian of softmax (IV), Kronecker delta",
+)
+def softmax_jacobian(a: jax.Array) -> jax.Array:
+    """DⱼSᵢ = Sᵢ(δᵢⱼ − Sⱼ).
+
+    DⱼSᵢ = Sᵢ(1 − Sⱼ) if i = j, −SⱼSᵢ if i ≠ j              (previous step)
+    δᵢⱼ = 1 if i = j, 0 if i ≠ j                            (Kronecker delta)
+    DⱼSᵢ = Sᵢ(δᵢⱼ − Sⱼ)                                     (both cases in one)
+    DS = diag(S) − S Sᵀ                                     (matrix form)
+
+    Domain: a ∈ ℝᴺ. Layout DS[i, j] = DⱼSᵢ = ∂Sᵢ/∂aⱼ.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The Jacobian of softmax"
+    (IV), "Using the Kronecker delta".
+    """
+    S = jax.nn.softmax(a)
+    delta = jnp.eye(a.shape[0], dtype=S.dtype)
+    return S[:, None] * (delta - S[None, :])
+
+
+def sum_exp(z: jax.Array) -> jax.Array:
+    """Σⱼ e^{zⱼ}, the softmax's normalizer."""
+    return jnp.sum(jnp.exp(z))
+
+
+_LOGITS_INPUTS = {"z": domain.real(("k",))}
+_LOGITS_DIMS = {"k": (2, 4)}
+
+
+@derivation(
+    of=sum_exp,
+    wrt="z",
+    inputs=_LOGITS_INPUTS,
+    dims=_LOGITS_DIMS,
+    source=f"{_BLOG}, Partial Derivatives, ∂/∂z_k Σⱼ e^(zⱼ)",
+)
+def sum_exp_grad_z(z: jax.Array) -> jax.Array:
+    """∂/∂z_k Σⱼ₌₁ᴷ e^{zⱼ} = e^{z_k}.
+
+    ∂/∂z_k Σⱼ e^{zⱼ} = Σⱼ ∂e^{zⱼ}/∂z_k                      (linearity)
+                     = e^{z_k}                              (d eˣ/dx = eˣ; only j = k)
+
+    Domain: z ∈ ℝᴷ (one example's logits z⁽ⁱ⁾ = Θx⁽ⁱ⁾).
+    Source: "Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017),
+    Partial Derivatives, "Let's consider every element for the vector form".
+    """
+    return jnp.exp(z)
+
+
+def log_sum_exp(z: jax.Array) -> jax.Array:
+    """log Σⱼ e^{zⱼ}, written as the blog writes it (no max shift)."""
+    return jnp.log(jnp.sum(jnp.exp(z)))
+
+
+@derivation(
+    of=log_sum_exp,
+    wrt="z",
+    inputs=_LOGITS_INPUTS,
+    dims=_LOGITS_DIMS,
+    source=f"{_BLOG}, Partial Derivatives, ∂/∂z log Σⱼ e^(zⱼ) = o",
+)
+def log_sum_exp_grad_z(z: jax.Array) -> jax.Array:
+    """1/Σⱼ e^{zⱼ} · ∂/∂z Σⱼ e^{zⱼ} = o.
+
+    ∂/∂z log Σⱼ e^{zⱼ} = 1/Σⱼ e^{zⱼ} · ∂/∂z Σⱼ e^{zⱼ}   (chain rule, d log x/dx = 1/x)
+    ∂/∂z_k Σⱼ e^{zⱼ} = e^{z_k}                              (previous entry)
+    ∂/∂z log Σⱼ e^{zⱼ} = [e^{z₁}, …, e^{z_K}] / Σⱼ e^{zⱼ} = o   (softmax of z)
+
+    Domain: z ∈ ℝᴷ; natural log.
+    Note: the blog writes the vector as [e^{θ₁x⁽ⁱ⁾}, …, e^{θ_k x⁽ⁱ⁾}], which is
+    [e^{z₁}, …, e^{z_K}] since z⁽ⁱ⁾ = Θx⁽ⁱ⁾; the trailing "· I" (a K×1 vector of
+    ones in the blog) is dropped, the result being the vector o itself.
+    Source: "Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017),
+    Partial Derivatives.
+    """
+    e = jnp.exp(z)
+    return e / jnp.sum(e)

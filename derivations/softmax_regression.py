@@ -1,0 +1,147 @@
+"""Softmax regression: the cross-entropy cost and its gradients.
+
+The gradient of the averaged cross-entropy through a softmax, with respect to the
+logits z (δ = ∂E/∂z) and to the weight matrix Θ, as the blog post "Machine
+Learning – Cross-Entropy Loss for Softmax" (2017) states them, and the per-class
+gradient ∇_{θ_k} J(Θ) of the "Logistic Regression" slides (Ngo Huy Bien,
+"Gradient Vector").
+
+One call is one batch of m examples: X is m×N (row i is x⁽ⁱ⁾), y is m×K one-hot
+(row i is y⁽ⁱ⁾), Θ is K×N (row k is θ_k), z⁽ⁱ⁾ = Θx⁽ⁱ⁾ and o⁽ⁱ⁾ = softmax(z⁽ⁱ⁾).
+The blog writes N both for the number of examples and for the number of features;
+here m counts the examples and N (size "n") the features.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from checks import derivation, domain
+
+_BLOG = "Machine Learning – Cross-Entropy Loss for Softmax (blog, 2017)"
+_SLIDES = "Ngo Huy Bien, Logistic Regression slides"
+
+
+def softmax_cross_entropy(z: jax.Array, y: jax.Array) -> jax.Array:
+    """E = −(1/m) Σₙ y⁽ⁿ⁾ ∘ log(o⁽ⁿ⁾), o⁽ⁿ⁾ = softmax(z⁽ⁿ⁾), for m rows of logits."""
+    m = z.shape[0]
+    o = jax.nn.softmax(z, axis=-1)
+    return -(1 / m) * jnp.sum(y * jnp.log(o))
+
+
+@derivation(
+    of=softmax_cross_entropy,
+    wrt="z",
+    inputs={"z": domain.real(("m", "k")), "y": domain.one_hot(("m", "k"))},
+    dims={"m": (1, 3), "k": (2, 4)},
+    source=f"{_BLOG}, Partial Derivatives and Summary, δ = ∂E/∂z",
+)
+def softmax_cross_entropy_grad_logits(z: jax.Array, y: jax.Array) -> jax.Array:
+    """δ = ∂E/∂z = −(1/m)(y − o).
+
+    ∂E/∂z⁽ⁱ⁾ = −(1/m) ∂/∂z⁽ⁱ⁾ (y⁽ⁱ⁾ ∘ log o⁽ⁱ⁾)             (only term n = i has z⁽ⁱ⁾)
+    y⁽ⁱ⁾ ∘ log o⁽ⁱ⁾ = Σⱼ yⱼ⁽ⁱ⁾ log oⱼ⁽ⁱ⁾ = log o_k⁽ⁱ⁾      (y⁽ⁱ⁾ one-hot at class k)
+    log o_k⁽ⁱ⁾ = z_k⁽ⁱ⁾ − log Σⱼ e^{zⱼ⁽ⁱ⁾}                  (log of the softmax)
+    ∂z_k⁽ⁱ⁾/∂z⁽ⁱ⁾ = y⁽ⁱ⁾                                      (unit vector at k)
+    ∂/∂z⁽ⁱ⁾ log Σⱼ e^{zⱼ⁽ⁱ⁾} = o⁽ⁱ⁾                           (chain rule, see softmax)
+    ∂E/∂z⁽ⁱ⁾ = −(1/m)(y⁽ⁱ⁾ − o⁽ⁱ⁾)
+    ∂E/∂z = −(1/m)(y − o)                                   (rows i = 1…m)
+
+    Domain: each y⁽ⁱ⁾ one-hot (Σⱼ yⱼ⁽ⁱ⁾ = 1, yⱼ⁽ⁱ⁾ ∈ {0, 1}); natural log; E averages
+    over the m examples of the batch.
+    Note: the blog's 1/N is the number of examples, written m here.
+    Source: "Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017),
+    Partial Derivatives and Summary, δ = ∂E/∂z.
+    """
+    m = z.shape[0]
+    o = jax.nn.softmax(z, axis=-1)
+    return -(1 / m) * (y - o)
+
+
+def softmax_cross_entropy_of_weights(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """E(Θ) = −(1/m) Σᵢ y⁽ⁱ⁾ ∘ log h(x⁽ⁱ⁾), h(x) = e^{Θx} / Σⱼ e^{θⱼx}."""
+    m = X.shape[0]
+    z = jnp.einsum("kn,in->ik", theta, X)
+    h = jax.nn.softmax(z, axis=-1)
+    return -(1 / m) * jnp.sum(y * jnp.log(h))
+
+
+_WEIGHTS_INPUTS = {
+    "theta": domain.real(("k", "n"), scale=0.5),
+    "X": domain.real(("m", "n"), scale=0.5),
+    "y": domain.one_hot(("m", "k")),
+}
+_WEIGHTS_DIMS = {"m": (1, 3), "k": (2, 4), "n": (3, 5)}
+
+
+@derivation(
+    of=softmax_cross_entropy_of_weights,
+    wrt="theta",
+    inputs=_WEIGHTS_INPUTS,
+    dims=_WEIGHTS_DIMS,
+    source=f"{_BLOG}, Partial Derivatives and Summary, ∂E/∂Θ",
+)
+def softmax_cross_entropy_grad_theta(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂E/∂Θ = −(1/m)(y − o)·x.
+
+    z⁽ⁱ⁾ = Θ·x⁽ⁱ⁾,  o⁽ⁱ⁾ = h(x⁽ⁱ⁾) = softmax(z⁽ⁱ⁾)
+    ∂E/∂z⁽ⁱ⁾ = −(1/m)(y⁽ⁱ⁾ − o⁽ⁱ⁾)                           (δ, previous entry)
+    ∂E/∂Θ = Σᵢ ∂E/∂z⁽ⁱ⁾ ∂z⁽ⁱ⁾/∂Θ                             (chain rule)
+    ∂z_k⁽ⁱ⁾/∂Θ_kl = x_l⁽ⁱ⁾                                    (z⁽ⁱ⁾ linear in Θ)
+    ∂E/∂Θ = Σᵢ −(1/m)(y⁽ⁱ⁾ − o⁽ⁱ⁾) x⁽ⁱ⁾ᵀ                        (outer product, K×N)
+
+    Domain: Θ is K×N, x⁽ⁱ⁾ ∈ ℝᴺ, each y⁽ⁱ⁾ one-hot (Σⱼ yⱼ⁽ⁱ⁾ = 1); natural log; E
+    averages over the m examples.
+    Note: the blog's "(y − o)·x" is read as the K×N matrix Σᵢ (y⁽ⁱ⁾ − o⁽ⁱ⁾) x⁽ⁱ⁾ᵀ
+    (the shape of Θ), summing over the examples; its 1/N is the number of
+    examples, written m here.
+    Source: "Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017),
+    Partial Derivatives and Summary, ∂E/∂Θ.
+    """
+    m = X.shape[0]
+    z = jnp.einsum("kn,in->ik", theta, X)
+    o = jax.nn.softmax(z, axis=-1)
+    return jnp.einsum("ik,in->kn", -(1 / m) * (y - o), X)
+
+
+def softmax_regression_cost(theta: jax.Array, X: jax.Array, y: jax.Array) -> jax.Array:
+    """J(Θ) = −(1/m) Σᵢ Σₖ y_k⁽ⁱ⁾ log p̂_k⁽ⁱ⁾, p̂_k = σ(s(x))_k, s_k(x) = θ_kᵀx."""
+    m = X.shape[0]
+    s = jnp.einsum("kn,in->ik", theta, X)
+    p_hat = jax.nn.softmax(s, axis=-1)
+    return -(1 / m) * jnp.sum(y * jnp.log(p_hat))
+
+
+@derivation(
+    of=softmax_regression_cost,
+    wrt="theta",
+    inputs=_WEIGHTS_INPUTS,
+    dims=_WEIGHTS_DIMS,
+    source=f"{_SLIDES}, Gradient Vector, cross entropy gradient vector for class k",
+)
+def softmax_regression_cost_grad_theta(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∇_{θ_k} J(Θ) = (1/m) Σᵢ₌₁ᵐ (p̂_k⁽ⁱ⁾ − y_k⁽ⁱ⁾) x⁽ⁱ⁾.
+
+    J(Θ) = −(1/m) Σᵢ Σₖ y_k⁽ⁱ⁾ log p̂_k⁽ⁱ⁾                   (cross-entropy cost)
+    ∂J/∂s_k⁽ⁱ⁾ = (1/m)(p̂_k⁽ⁱ⁾ − y_k⁽ⁱ⁾)             (softmax and log, Σₖ y_k⁽ⁱ⁾ = 1)
+    ∂s_k⁽ⁱ⁾/∂θ_k = x⁽ⁱ⁾                                       (s_k(x) = θ_kᵀx)
+    ∇_{θ_k} J(Θ) = (1/m) Σᵢ (p̂_k⁽ⁱ⁾ − y_k⁽ⁱ⁾) x⁽ⁱ⁾            (chain rule, sum over i)
+    ∇_Θ J(Θ): row k is ∇_{θ_k} J(Θ), a K×N matrix             (stack the K rows)
+
+    Domain: Θ is K×N with rows θ_k, x⁽ⁱ⁾ ∈ ℝᴺ, y_k⁽ⁱ⁾ = 1 if the target class of
+    instance i is k, else 0 (Σₖ y_k⁽ⁱ⁾ = 1); natural log; J averages over m.
+    Note: the slide states the gradient for one class k; it is checked here for all
+    K classes at once, one row each. The slide restates neither J(Θ) nor the scores
+    s_k(x); they are read as the softmax cross-entropy cost above and s_k(x) = θ_kᵀx.
+    The extracted "γ_k⁽ⁱ⁾" is y_k⁽ⁱ⁾.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "Gradient Vector".
+    """
+    m = X.shape[0]
+    s = jnp.einsum("kn,in->ik", theta, X)
+    p_hat = jax.nn.softmax(s, axis=-1)
+    return (1 / m) * jnp.einsum("ik,in->kn", p_hat - y, X)
