@@ -86,7 +86,8 @@ def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | Non
     want = expected_shape(out.shape, args[d.wrt_index].shape, d.order)
     if tuple(got.shape) != want:
         layout = "of(...).shape + wrt.shape" + (" + wrt.shape" if d.order == 2 else "")
-        return f"closed form returns shape {tuple(got.shape)}, expected {want} (= {layout})"
+        shape = tuple(got.shape)
+        return f"closed form returns shape {shape}, expected {want} (= {layout})"
     return None
 
 
@@ -94,7 +95,10 @@ def _compiler_options() -> dict[str, Any]:
     """Compile fast: a check's program runs once, so XLA's slower optimizations
     on CPU cost more time than they save."""
     if jax.default_backend() == "cpu":
-        return {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
+        return {
+            "xla_backend_optimization_level": 0,
+            "xla_cpu_use_fusion_emitters": False,
+        }
     return {}
 
 
@@ -111,7 +115,7 @@ def _program(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int)
 
     def program(key: jax.Array):
         out = {}
-        for t, dt in enumerate(dtypes):
+        for dt in dtypes:
             xs, strata = [], []
             for i, dom in enumerate(domains):
                 k = sampling.substream(key, i)
@@ -149,7 +153,7 @@ def run_cases(
     samples: int,
     seed: int,
 ) -> list[CaseResult]:
-    """Check ``d`` at sizes ``dims`` in each dtype on ``device``: one result per dtype."""
+    """Check ``d`` at sizes ``dims`` in each dtype on ``device``, a result per dtype."""
     start = time.perf_counter()
     results: dict[str, CaseResult] = {}
     runnable = []
@@ -158,7 +162,9 @@ def run_cases(
             problem = _static_checks(d, dims, dt)
             base = {"dtype": dt, "device": device.platform, "dims": dict(dims)}
             if problem:
-                results[dt] = CaseResult(samples=samples, status="error", message=problem, **base)
+                results[dt] = CaseResult(
+                    samples=samples, status="error", message=problem, **base
+                )
             else:
                 runnable.append(dt)
         if runnable:
@@ -211,7 +217,9 @@ def _summarize(
     )
     if n_checked == 0:
         return CaseResult(
-            status="error", message=f"no sampled point could be checked{skip_note}", **base
+            status="error",
+            message=f"no sampled point could be checked{skip_note}",
+            **base,
         )
     i = int(np.argmax(np.where(checked, cmp.ratio, -1.0)))
     ratio = float(cmp.ratio[i])

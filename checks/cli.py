@@ -30,7 +30,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="check-derivations",
-        description="Check hand-derived derivatives against JAX autodiff on sampled inputs.",
+        description="Check hand-derived derivatives against JAX autodiff "
+        "on sampled inputs.",
     )
     p.add_argument(
         "targets",
@@ -46,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TEXT",
         help="check only derivations whose name or source contains TEXT (repeatable)",
     )
-    p.add_argument("--samples", type=int, default=1000, metavar="N", help="points per case")
+    p.add_argument(
+        "--samples", type=int, default=1000, metavar="N", help="points per case"
+    )
     p.add_argument("--seed", type=int, default=0, metavar="N", help="sampling seed")
     p.add_argument(
         "--dtype",
@@ -59,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="write the report to FILE")
     p.add_argument("--list", action="store_true", help="list the derivations and exit")
     p.add_argument(
-        "--verbose", "-v", action="store_true", help="show every case, not only failures"
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="show every case, not only failures",
     )
     p.add_argument(
         "--progress",
@@ -124,7 +130,11 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")
-    text = render_json(report) if args.format == "json" else render_table(report, args.verbose)
+    text = (
+        render_json(report)
+        if args.format == "json"
+        else render_table(report, args.verbose)
+    )
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as f:
@@ -133,7 +143,9 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
             raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
         counts = report.to_dict()["summary"]
         stdout.write(
-            f"wrote {args.output}: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v) + "\n"
+            f"wrote {args.output}: "
+            + ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+            + "\n"
         )
     else:
         stdout.write(text + "\n")

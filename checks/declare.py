@@ -3,7 +3,8 @@
 A derivation pairs a closed form with the function it claims to differentiate::
 
     @derivation(of=binary_cross_entropy, wrt="beta",
-                inputs={"alpha": domain.unit_interval(), "beta": domain.unit_interval()},
+                inputs={"alpha": domain.unit_interval(),
+                        "beta": domain.unit_interval()},
                 source="Cross Entropy notes, CE.3")
     def binary_cross_entropy_grad_beta(alpha, beta):
         return (beta - alpha) / (beta * (1 - beta))
@@ -86,19 +87,27 @@ def _positional_names(fn: Callable[..., Any], role: str, name: str) -> tuple[str
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
-        raise DeclarationError(f"{name}: cannot read the parameters of {role} {fn!r}")
+        raise DeclarationError(
+            f"{name}: cannot read the parameters of {role} {fn!r}"
+        ) from None
     names = []
     for p in sig.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise DeclarationError(f"{name}: {role} must name its parameters, not use *args")
+            raise DeclarationError(
+                f"{name}: {role} must name its parameters, not use *args"
+            )
         if p.kind is p.KEYWORD_ONLY and p.default is p.empty:
-            raise DeclarationError(f"{name}: {role} has keyword-only parameter {p.name!r}")
+            raise DeclarationError(
+                f"{name}: {role} has keyword-only parameter {p.name!r}"
+            )
         if p.kind is not p.KEYWORD_ONLY:
             names.append(p.name)
     return tuple(names)
 
 
-def _normalize_dims(dims: Mapping[str, Any] | None, name: str) -> dict[str, tuple[int, ...]]:
+def _normalize_dims(
+    dims: Mapping[str, Any] | None, name: str
+) -> dict[str, tuple[int, ...]]:
     out: dict[str, tuple[int, ...]] = {}
     for key, sizes in (dims or {}).items():
         if isinstance(sizes, int) and not isinstance(sizes, bool):
@@ -106,7 +115,9 @@ def _normalize_dims(dims: Mapping[str, Any] | None, name: str) -> dict[str, tupl
         try:
             sizes = tuple(sizes)
         except TypeError:
-            raise DeclarationError(f"{name}: dims[{key!r}] must be sizes, got {sizes!r}")
+            raise DeclarationError(
+                f"{name}: dims[{key!r}] must be sizes, got {sizes!r}"
+            ) from None
         if not sizes or any(
             isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes
         ):
@@ -130,12 +141,14 @@ def make_derivation(
     expect: str = "pass",
     why: str = "",
 ) -> Derivation:
-    """Validate a declaration and build its record (``derivation`` without the registry)."""
+    """Validate a declaration and build its record (no registration)."""
     label = name or getattr(closed_form, "__name__", None) or repr(closed_form)
     if not callable(closed_form):
         raise DeclarationError(f"{label}: the closed form must be a function")
     if not callable(of):
-        raise DeclarationError(f"{label}: of= must be the function being differentiated")
+        raise DeclarationError(
+            f"{label}: of= must be the function being differentiated"
+        )
     params = _positional_names(of, "of", label)
     if not params:
         raise DeclarationError(f"{label}: of= takes no parameters")
@@ -144,7 +157,9 @@ def make_derivation(
     missing = [p for p in params if p not in inputs]
     extra = [p for p in inputs if p not in params]
     if missing:
-        raise DeclarationError(f"{label}: inputs= has no domain for {', '.join(missing)}")
+        raise DeclarationError(
+            f"{label}: inputs= has no domain for {', '.join(missing)}"
+        )
     if extra:
         raise DeclarationError(
             f"{label}: inputs= names {', '.join(extra)}, which of= does not take"
@@ -173,9 +188,13 @@ def make_derivation(
     if order not in (1, 2):
         raise DeclarationError(f"{label}: order must be 1 or 2, got {order!r}")
     if expect not in EXPECTATIONS:
-        raise DeclarationError(f"{label}: expect must be 'pass' or 'fail', got {expect!r}")
+        raise DeclarationError(
+            f"{label}: expect must be 'pass' or 'fail', got {expect!r}"
+        )
     if expect == "fail" and not why:
-        raise DeclarationError(f"{label}: expect='fail' needs why='...' naming the error")
+        raise DeclarationError(
+            f"{label}: expect='fail' needs why='...' naming the error"
+        )
     sizes = _normalize_dims(dims, label)
     for p in params:
         unknown = sorted(inputs[p].size_names() - set(sizes))

@@ -1,9 +1,9 @@
 """Input domains: where a derivation's inputs are sampled, bulk and edges.
 
 Each domain draws a batch of ``n`` samples inside ``jax.jit`` from a stream
-(``checks.sampling``). The batch is split into *strata*: each sample comes from the
-domain's bulk with probability 1/2, else from one of its hard regions (near 0 and 1, large magnitudes, vertices of
-the simplex, ties). Which stratum a sample came from is returned with it, so a
+(``checks.sampling``). The batch is split into *strata*: each sample comes from
+the domain's bulk with probability 1/2, else from one of its hard regions (near 0
+and 1, large magnitudes, vertices of the simplex, ties). Which stratum a sample came from is returned with it, so a
 counterexample can say where it lives.
 
 Sampling is done in float64 and rounded once to the case's dtype; a value that
@@ -78,7 +78,7 @@ class Domain:
     def sample(
         self, key: jax.Array, n: int, dims: Mapping[str, int], dtype: Any
     ) -> tuple[jax.Array, jax.Array]:
-        """``n`` examples ``(n, *shape)`` in ``dtype`` and their stratum indices ``(n,)``."""
+        """``n`` examples ``(n, *shape)`` in ``dtype``, and their strata ``(n,)``."""
         shape = self.resolve(dims)
         values, strata = self.draw(key, n, shape, jnp.dtype(dtype))
         expected = (n, *shape)
@@ -104,7 +104,9 @@ def _check_shape(shape: Any) -> Shape:
     try:
         shape = tuple(shape)
     except TypeError:
-        raise DomainError(f"shape must be a tuple of ints or size names, got {shape!r}")
+        raise DomainError(
+            f"shape must be a tuple of ints or size names, got {shape!r}"
+        ) from None
     for s in shape:
         if isinstance(s, bool) or not isinstance(s, (int, str, np.integer)):
             raise DomainError(f"shape entries must be ints or size names, got {s!r}")

@@ -12,7 +12,7 @@ from types import ModuleType
 
 from checks.declare import DeclarationError, Derivation, derivations_in
 
-__all__ = ["LoadError", "load_targets", "load_catalog"]
+__all__ = ["LoadError", "load_catalog", "load_targets"]
 
 CATALOG_MODULE = "derivations"
 
@@ -65,7 +65,7 @@ def _import_module(name: str) -> ModuleType:
 
 
 def _collect(module: ModuleType) -> list[Derivation]:
-    """A module's derivations; for a package without ``CATALOG``, its submodules' too."""
+    """A module's derivations; for a package without ``CATALOG``, its submodules'."""
     try:
         found = derivations_in(module)
     except DeclarationError as exc:
@@ -78,7 +78,7 @@ def _collect(module: ModuleType) -> list[Derivation]:
 
 
 def load_target(target: str) -> list[Derivation]:
-    """The derivations declared by one target (a path to a .py file or a module name)."""
+    """The derivations one target declares (a path to a .py file or a module)."""
     path = Path(target)
     if target.endswith(".py") or path.is_file():
         if not path.is_file():

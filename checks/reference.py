@@ -17,7 +17,7 @@ from typing import Any
 
 import jax
 
-__all__ = ["reference", "expected_shape"]
+__all__ = ["expected_shape", "reference"]
 
 
 def reference(

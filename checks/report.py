@@ -12,7 +12,13 @@ from checks.result import CaseResult, DerivationResult, Report, summarize
 
 __all__ = ["render_json", "render_list", "render_result", "render_table"]
 
-_MARK = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "xfail": "XFAIL", "xpass": "XPASS"}
+_MARK = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "error": "ERROR",
+    "xfail": "XFAIL",
+    "xpass": "XPASS",
+}
 
 
 def _case_label(c: CaseResult) -> str:
@@ -32,7 +38,9 @@ def _worst_text(r: DerivationResult) -> str:
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)
+    ]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
@@ -85,7 +93,9 @@ def render_table(report: Report, verbose: bool = False) -> str:
                 r.source,
             ]
         )
-    out = _table(["derivation", "verdict", "worst error / tolerance", "cases ok", "source"], rows)
+    out = _table(
+        ["derivation", "verdict", "worst error / tolerance", "cases ok", "source"], rows
+    )
     details = [
         render_result(r, verbose)
         for r in report.results
@@ -96,10 +106,11 @@ def render_table(report: Report, verbose: bool = False) -> str:
     counts = summarize(report.results)
     summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
     env = report.environment
+    devices = ", ".join(env.get("devices", []))
     out += [
         "",
         f"{len(report.results)} derivations: {summary or 'none'}"
-        f"  (seed {env.get('seed')}, jax {env.get('jax')}, {', '.join(env.get('devices', []))})",
+        f"  (seed {env.get('seed')}, jax {env.get('jax')}, {devices})",
     ]
     return "\n".join(out)
 
@@ -117,4 +128,6 @@ def render_list(items: Sequence[object]) -> str:
         assert isinstance(d, Derivation)
         dims = " ".join(f"{k}∈{list(v)}" for k, v in d.dims.items())
         rows.append([d.name, d.expect, f"order {d.order} wrt {d.wrt}", dims, d.source])
-    return "\n".join(_table(["derivation", "expect", "derivative", "sizes", "source"], rows))
+    return "\n".join(
+        _table(["derivation", "expect", "derivative", "sizes", "source"], rows)
+    )

@@ -92,7 +92,7 @@ class DerivationResult:
 
     @property
     def status(self) -> str:
-        """The outcome read against ``expect``: a known-wrong one that fails is xfail."""
+        """The outcome read against ``expect`` (a known-wrong one that fails: xfail)."""
         outcome = self.outcome
         if self.expect == "fail" and outcome == "fail":
             return "xfail"

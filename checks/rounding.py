@@ -38,7 +38,7 @@ import numpy as np
 from jax import lax
 from jax.extend import core
 
-__all__ = ["with_error_bound", "rounding_unit"]
+__all__ = ["rounding_unit", "with_error_bound"]
 
 # Operations that only move or select data: errors pass through, no rounding.
 _DATA_MOVEMENT = {
@@ -103,6 +103,16 @@ def _rounding(x: Any, ulps: float = 1.0) -> jax.Array:
     return jnp.where(jnp.isfinite(a), ulps * _u(x) * a + tiny, 0.0)
 
 
+def _constant_error(c: Any) -> jax.Array | None:
+    """A constant's error: 0 for a short binary fraction (1, 0.5, 2, −3: exact in
+    every dtype), else one rounding (0.1 in float32 is not 0.1)."""
+    if not _is_float(c):
+        return None
+    a = np.asarray(c, dtype=np.float64)
+    exact = np.all(~np.isfinite(a) | (np.round(a * 1024) == a * 1024))
+    return _zero_error(c) if exact else _rounding(c)
+
+
 def _zero_error(x: Any) -> jax.Array | None:
     return jnp.zeros(jnp.shape(x), jnp.float64) if _is_float(x) else None
 
@@ -140,7 +150,9 @@ def _jvp_bound(
         _, outs = jax.jvp(f, list(xs), tangents)
         return outs
 
-    upcast = [jnp.asarray(x).astype(jnp.float64) if _is_float(x) else x for x in primals]
+    upcast = [
+        jnp.asarray(x).astype(jnp.float64) if _is_float(x) else x for x in primals
+    ]
     out_bounds: list[jax.Array | None] | None = None
     for k, e in enumerate(errors):
         if e is None:
@@ -150,7 +162,9 @@ def _jvp_bound(
         except Exception:  # a primitive whose parameters pin its dtype
             outs = tangent_outputs(primals, k, e)
         parts = [
-            _abs64(t) if t is not None and jnp.result_type(t) != jax.dtypes.float0 else None
+            _abs64(t)
+            if t is not None and jnp.result_type(t) != jax.dtypes.float0
+            else None
             for t in outs
         ]
         if out_bounds is None:
@@ -206,11 +220,11 @@ def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any
     def read(v: Any) -> tuple[Any, Any]:
         if isinstance(v, core.Literal):
             val = v.val
-            return val, (_rounding(val) if _is_float(val) else None)
+            return val, _constant_error(val)
         return env[v]
 
     for var, c in zip(jaxpr.constvars, consts):
-        env[var] = (c, _rounding(c) if _is_float(c) else None)
+        env[var] = (c, _constant_error(c))
     for var, pair in zip(jaxpr.invars, args):
         env[var] = pair
 

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["stream", "substream", "uniform", "normal", "integers", "jax_key"]
+__all__ = ["integers", "jax_key", "normal", "stream", "substream", "uniform"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

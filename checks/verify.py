@@ -1,9 +1,9 @@
 """The Python API: check derivations and read, or assert on, the result.
 
-    >>> result = checks.verify(binary_cross_entropy_grad_beta)
-    >>> result.status
-    'pass'
-    >>> checks.assert_derivation(binary_cross_entropy_grad_beta)  # in a pytest test
+>>> result = checks.verify(binary_cross_entropy_grad_beta)
+>>> result.status
+'pass'
+>>> checks.assert_derivation(binary_cross_entropy_grad_beta)  # in a pytest test
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ def resolve_devices(device: str) -> list[Any]:
             found.append(jax.devices(platform)[0])
         except RuntimeError:
             if device == platform:
-                raise OptionError(f"no {platform.upper()} is visible to JAX on this machine")
+                raise OptionError(
+                    f"no {platform.upper()} is visible to JAX on this machine"
+                ) from None
     return found
 
 
@@ -122,7 +124,9 @@ def verify(
     return _check_one(d, samples, seed, list(dtypes), resolve_devices(device), None)
 
 
-def assert_derivation(closed_form_or_derivation: Any, **options: Any) -> DerivationResult:
+def assert_derivation(
+    closed_form_or_derivation: Any, **options: Any
+) -> DerivationResult:
     """``verify``, then raise ``AssertionError`` with the readable report unless
     the derivation met its expectation (a right one passes, a known-wrong one fails).
     """
@@ -157,7 +161,9 @@ def check_all(
     items = list(derivations)
     results = []
     for index, d in enumerate(items):
-        step = (lambda text, i=index: progress(i, len(items), text)) if progress else None
+        step = (
+            (lambda text, i=index: progress(i, len(items), text)) if progress else None
+        )
         results.append(_check_one(d, samples, seed, list(dtypes), devices, step))
     return Report(results=results, environment=environment(seed, devices))
 

@@ -1,0 +1,10 @@
+"""Test configuration: float64 on, and silent broadcasting between ranks an error.
+
+Rank promotion is the classic Jacobian bug (an (m,) vector meeting an (m, 1) one);
+every closed form in the catalog must be written without it.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_numpy_rank_promotion", "raise")
