@@ -173,8 +173,8 @@ def make_derivation(
     closed_params = _positional_names(closed_form, "the closed form", label)
     if closed_params != params:
         raise DeclarationError(
-            f"{label}: the closed form takes ({', '.join(closed_params)}) but of= takes "
-            f"({', '.join(params)}); they must match in name and order"
+            f"{label}: the closed form takes ({', '.join(closed_params)}) but of= "
+            f"takes ({', '.join(params)}); they must match in name and order"
         )
     if wrt not in params:
         raise DeclarationError(
@@ -200,8 +200,9 @@ def make_derivation(
         unknown = sorted(inputs[p].size_names() - set(sizes))
         if unknown:
             raise DeclarationError(
-                f"{label}: the shape of {p!r} uses size {', '.join(map(repr, unknown))} "
-                f"but dims= does not list it (add dims={{{unknown[0]!r}: (2, 5)}})"
+                f"{label}: the shape of {p!r} uses size "
+                f"{', '.join(map(repr, unknown))} but dims= does not list it "
+                f"(add dims={{{unknown[0]!r}: (2, 5)}})"
             )
     return Derivation(
         closed_form=closed_form,

@@ -3,8 +3,8 @@
 Each domain draws a batch of ``n`` samples inside ``jax.jit`` from a stream
 (``checks.sampling``). The batch is split into *strata*: each sample comes from
 the domain's bulk with probability 1/2, else from one of its hard regions (near 0
-and 1, large magnitudes, vertices of the simplex, ties). Which stratum a sample came from is returned with it, so a
-counterexample can say where it lives.
+and 1, large magnitudes, vertices of the simplex, ties). Which stratum a sample
+came from is returned with it, so a counterexample can say where it lives.
 
 Sampling is done in float64 and rounded once to the case's dtype; a value that
 rounding pushed out of the domain (a probability rounded to 1) is moved back to
