@@ -13,9 +13,10 @@ Checks run in a fixed order, each with its own message:
 
 from __future__ import annotations
 
+import functools
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -102,14 +103,28 @@ def _compiler_options() -> dict[str, Any]:
     return {}
 
 
+@functools.lru_cache(maxsize=512)
+def _bounded(fn: Callable[..., Any], avals: tuple[Any, ...]) -> Callable[..., Any]:
+    """``fn`` with its rounding-error bound, vmapped and jitted; one per function and
+    shapes, so a function shared by several derivations is traced once."""
+    return jax.jit(jax.vmap(with_error_bound(fn, *avals)))
+
+
+@functools.lru_cache(maxsize=512)
+def _reference(of, wrt_index: int, order: int, avals: tuple[Any, ...]):
+    """The reference at these shapes: (bounded, plain), both vmapped and jitted."""
+    ref_fn = reference(of, wrt_index, order, avals)
+    return jax.jit(jax.vmap(with_error_bound(ref_fn, *avals))), jax.jit(
+        jax.vmap(ref_fn)
+    )
+
+
 def _program(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int):
     """The compiled check of every dtype at these sizes."""
-    args64 = example_args(d, dims, jnp.float64)
-    ref_fn = reference(d.of, d.wrt_index, d.order, args64)
-    ref_bounded = jax.vmap(with_error_bound(ref_fn, *args64))
+    args64 = tuple(example_args(d, dims, jnp.float64))
+    ref_bounded, ref_plain = _reference(d.of, d.wrt_index, d.order, args64)
     closed = {
-        dt: jax.vmap(with_error_bound(d.closed_form, *example_args(d, dims, dt)))
-        for dt in dtypes
+        dt: _bounded(d.closed_form, tuple(example_args(d, dims, dt))) for dt in dtypes
     }
     domains = list(d.inputs.values())
 
@@ -127,7 +142,7 @@ def _program(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int)
                 x.astype(jnp.float64) if dom.floating else x
                 for x, dom in zip(xs, domains)
             ]
-            same = jax.vmap(ref_fn)(*xs) if dt != "float64" else None
+            same = ref_plain(*xs) if dt != "float64" else None
             out[dt] = {"xs": xs, "strata": strata, "c": c, "ec": ec, "xs64": xs64}
             out[dt]["same_dtype"] = same
         # One reference evaluation for every dtype's inputs.

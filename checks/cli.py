@@ -68,12 +68,35 @@ def _parser() -> argparse.ArgumentParser:
         help="show every case, not only failures",
     )
     p.add_argument(
+        "--no-compile-cache",
+        action="store_true",
+        help="do not use JAX's persistent compilation cache "
+        f"(default location: {_cache_dir()})",
+    )
+    p.add_argument(
         "--progress",
         choices=("auto", "on", "off"),
         default="auto",
         help="progress on stderr (auto: when stderr is a terminal)",
     )
     return p
+
+
+def _cache_dir() -> str:
+    """Where compiled programs are kept between runs: the user's cache directory."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache"
+    )
+    return os.path.join(base, "derivation-checker", "jax")
+
+
+def _enable_compile_cache() -> None:
+    """JAX's persistent compilation cache: a second run skips XLA compilation."""
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", _cache_dir())
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 def _progress_printer(stream: TextIO, mode: str):
@@ -119,6 +142,8 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(render_list(items) + "\n")
         return EXIT_OK
 
+    if not args.no_compile_cache:
+        _enable_compile_cache()
     progress = _progress_printer(stderr, args.progress)
     report = check_all(
         items,

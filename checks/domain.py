@@ -13,6 +13,7 @@ the nearest representable value inside it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ class Domain:
     ) -> tuple[jax.Array, jax.Array]:
         """``n`` examples ``(n, *shape)`` in ``dtype``, and their strata ``(n,)``."""
         shape = self.resolve(dims)
-        values, strata = self.draw(key, n, shape, jnp.dtype(dtype))
+        values, strata = _jitted_draw(self.draw, key, n, shape, jnp.dtype(dtype))
         expected = (n, *shape)
         if tuple(values.shape) != expected:
             raise DomainError(
@@ -96,6 +97,15 @@ class Domain:
         if self.shape != ():
             args.append(f"shape={self.shape!r}")
         return f"{self.kind}({', '.join(args)})"
+
+
+# Jitted with the draw function static, so a domain used by many derivations (and
+# the same constructor arguments give the same domain object) is traced once per
+# shape and dtype, then reused from JAX's cache inside every case's program.
+_jitted_draw = jax.jit(
+    lambda draw, key, n, shape, dtype: draw(key, n, shape, dtype),
+    static_argnums=(0, 2, 3, 4),
+)
 
 
 def _check_shape(shape: Any) -> Shape:
@@ -161,6 +171,11 @@ def real(shape: Any = (), scale: float = 1.0) -> Domain:
     """Any real number: N(0, scale²) bulk, magnitudes 4·scale to 30·scale, values
     near 0 (1e-8·scale to 0.1·scale), and ties (all entries equal)."""
     shape = _check_shape(shape)
+    return _real(shape, scale)
+
+
+@functools.cache
+def _real(shape, scale) -> Domain:
     if not scale > 0:
         raise DomainError(f"real(scale=...) must be positive, got {scale!r}")
     strata = ("bulk", "large", "near-zero") + (("ties",) if shape else ())
@@ -185,7 +200,11 @@ def positive(shape: Any = ()) -> Domain:
     """A positive real: log-normal bulk, values down to 1e-8 (float32) or 1e-15
     (float64), and values up to 1e4 (float32) or 1e6 (float64)."""
     shape = _check_shape(shape)
+    return _positive(shape)
 
+
+@functools.cache
+def _positive(shape) -> Domain:
     def draw(key, n, shp, dtype):
         k = _keys(key, 3)
         full = (n, *shp)
@@ -204,7 +223,11 @@ def unit_interval(shape: Any = ()) -> Domain:
     """A number in the open interval (0, 1): uniform bulk, and values within
     1e-30 (float64) or 1e-15 (float32) of 0 and within one rounding unit of 1."""
     shape = _check_shape(shape)
+    return _unit_interval(shape)
 
+
+@functools.cache
+def _unit_interval(shape) -> Domain:
     def draw(key, n, shp, dtype):
         k = _keys(key, 3)
         full = (n, *shp)
@@ -227,6 +250,11 @@ def simplex(shape: Any) -> Domain:
     entries down to 1e-30 (float64) or 1e-15 (float32); the centre (all equal).
     """
     shape = _check_shape(shape)
+    return _simplex(shape)
+
+
+@functools.cache
+def _simplex(shape) -> Domain:
     if not shape:
         raise DomainError("simplex(shape) needs at least one axis (the last sums to 1)")
 
@@ -250,6 +278,11 @@ def simplex(shape: Any) -> Domain:
 def one_hot(shape: Any) -> Domain:
     """A one-hot vector along the last axis (a class label), class uniform."""
     shape = _check_shape(shape)
+    return _one_hot(shape)
+
+
+@functools.cache
+def _one_hot(shape) -> Domain:
     if not shape:
         raise DomainError("one_hot(shape) needs at least one axis (the classes)")
 
@@ -263,6 +296,11 @@ def one_hot(shape: Any) -> Domain:
 def integers(low: int, high: int, shape: Any = ()) -> Domain:
     """An integer n with low ≤ n < high (int32). Never differentiated."""
     shape = _check_shape(shape)
+    return _integers(low, high, shape)
+
+
+@functools.cache
+def _integers(low, high, shape) -> Domain:
     if not (isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))):
         raise DomainError(f"integers(low, high) takes ints, got {low!r}, {high!r}")
     if high <= low:

@@ -32,14 +32,25 @@ def _mix(z: jax.Array) -> jax.Array:
     return z ^ (z >> np.uint64(31))
 
 
+def _mix_constant(value: int) -> np.uint64:
+    """``_mix`` of a Python integer, computed in NumPy (no traced operations)."""
+    with np.errstate(over="ignore"):
+        z = np.array([value % 2**64], np.uint64)
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+        return (z ^ (z >> np.uint64(31)))[0]
+
+
 def stream(seed: int) -> jax.Array:
     """The root stream of a seed."""
-    return _mix(jnp.asarray(np.uint64(seed % 2**64)) + _GOLDEN)
+    return jnp.asarray(_mix_constant(int(seed) + int(_GOLDEN)))
 
 
 def substream(s: jax.Array, index: int) -> jax.Array:
     """An independent stream for the ``index``-th consumer of ``s``."""
-    return _mix(s ^ _mix(jnp.asarray(np.uint64(index + 1)) * _GOLDEN))
+    with np.errstate(over="ignore"):
+        salt = _mix_constant(int(np.uint64(index + 1) * _GOLDEN))
+    return _mix(s ^ salt)
 
 
 def _bits(s: jax.Array, shape: tuple[int, ...]) -> jax.Array:

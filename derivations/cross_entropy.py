@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from checks import derivation, domain
 
-_SOURCE = "Cross Entropy notes"
+_SOURCE = '"Cross Entropy" notes'
 
 
 def cross_entropy(p: jax.Array, q: jax.Array) -> jax.Array:

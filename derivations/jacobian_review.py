@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from checks import derivation, domain
 
-_SOURCE = "Ngo Huy Bien, Logistic Regression slides, Jacobian Matrix Review"
+_SOURCE = 'Ngo Huy Bien, "Logistic Regression" slides, Jacobian Matrix Review'
 _INPUTS = {"v": domain.real((2,))}
 
 

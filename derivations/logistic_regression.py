@@ -37,15 +37,16 @@ import jax.numpy as jnp
 from checks import derivation, domain
 
 CHEN = 'Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review"'
-BIEN = 'Ngo Huy Bien, "Logistic Regression" lecture slides'
+BIEN = 'Ngo Huy Bien, "Logistic Regression" slides'
 
-# θ and the rows x⁽ⁱ⁾ of X have n entries; X holds m examples. n ≠ m in every case.
+# θ and the rows x⁽ⁱ⁾ of X have n entries; X holds m examples. One example (m = 1)
+# and several (m = 5, where a lost 1/m shows); n = 3 ≠ m, so a transpose shows.
 THETA_X_Y = {
     "theta": domain.real(shape=("n",)),
     "X": domain.real(shape=("m", "n")),
     "y": domain.integers(0, 2, shape=("m",)),
 }
-EXAMPLES_FEATURES = {"m": (2, 5), "n": (3, 4)}
+EXAMPLES_FEATURES = {"m": (1, 5), "n": (3,)}
 
 
 # --- Chen, Section 5.2–5.3 and Appendix: J(θ) of Eq. 17 -------------------------------

@@ -15,8 +15,8 @@ import jax.numpy as jnp
 
 from checks import derivation, domain
 
-_SLIDES = "Ngo Huy Bien, Logistic Regression slides"
-_BLOG = "Machine Learning – Cross-Entropy Loss for Softmax (blog, 2017)"
+_SLIDES = 'Ngo Huy Bien, "Logistic Regression" slides'
+_BLOG = '"Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017)'
 
 
 def softmax(a: jax.Array) -> jax.Array:

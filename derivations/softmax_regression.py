@@ -17,8 +17,8 @@ import jax.numpy as jnp
 
 from checks import derivation, domain
 
-_BLOG = "Machine Learning – Cross-Entropy Loss for Softmax (blog, 2017)"
-_SLIDES = "Ngo Huy Bien, Logistic Regression slides"
+_BLOG = '"Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017)'
+_SLIDES = 'Ngo Huy Bien, "Logistic Regression" slides'
 
 
 def softmax_cross_entropy(z: jax.Array, y: jax.Array) -> jax.Array:
@@ -32,7 +32,7 @@ def softmax_cross_entropy(z: jax.Array, y: jax.Array) -> jax.Array:
     of=softmax_cross_entropy,
     wrt="z",
     inputs={"z": domain.real(("m", "k")), "y": domain.one_hot(("m", "k"))},
-    dims={"m": (1, 3), "k": (2, 4)},
+    dims={"m": (1, 3), "k": (4,)},
     source=f"{_BLOG}, Partial Derivatives and Summary, δ = ∂E/∂z",
 )
 def softmax_cross_entropy_grad_logits(z: jax.Array, y: jax.Array) -> jax.Array:
@@ -72,7 +72,8 @@ _WEIGHTS_INPUTS = {
     "X": domain.real(("m", "n"), scale=0.5),
     "y": domain.one_hot(("m", "k")),
 }
-_WEIGHTS_DIMS = {"m": (1, 3), "k": (2, 4), "n": (3, 5)}
+# k ≠ n ≠ m so that a transpose or a swapped index shows; m = 1 and m = 3.
+_WEIGHTS_DIMS = {"m": (1, 3), "k": (4,), "n": (3,)}
 
 
 @derivation(
