@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         help="show every case, not only failures",
     )
     p.add_argument(
+        "--require-stable",
+        action="store_true",
+        help="exit 1 when a closed form is unstable in a low-precision dtype",
+    )
+    p.add_argument(
         "--no-compile-cache",
         action="store_true",
         help="do not use JAX's persistent compilation cache "
@@ -174,7 +179,10 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         )
     else:
         stdout.write(text + "\n")
-    return EXIT_OK if report.ok else EXIT_FAILED
+    unstable = any(r.stability == "unstable" for r in report.results)
+    if not report.ok or (args.require_stable and unstable):
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def main(

@@ -8,7 +8,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from checks.result import CaseResult, DerivationResult, Report, summarize
+from checks.result import (
+    CaseResult,
+    Counterexample,
+    DerivationResult,
+    Report,
+    summarize,
+)
 
 __all__ = ["render_json", "render_list", "render_result", "render_table"]
 
@@ -45,12 +51,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
-def _case_detail(c: CaseResult) -> list[str]:
-    lines = [f"  case {_case_label(c)}: {c.status}: {c.message}"]
-    ce = c.counterexample
-    if ce is None:
-        return lines
-    lines.append("    worst input found:")
+def _counterexample_lines(ce: Counterexample) -> list[str]:
+    lines = ["    worst input found:"]
     for name, value in ce.inputs.items():
         region = ce.region.get(name, "")
         note = f"   # {region}" if region and region != "bulk" else ""
@@ -60,6 +62,17 @@ def _case_detail(c: CaseResult) -> list[str]:
     lines.append(f"      {ce.closed_form!r}")
     lines.append("    autodiff reference:")
     lines.append(f"      {ce.reference!r}")
+    return lines
+
+
+def _case_detail(c: CaseResult) -> list[str]:
+    lines = [f"  case {_case_label(c)}: {c.status}: {c.message}"]
+    if c.counterexample is not None:
+        lines.extend(_counterexample_lines(c.counterexample))
+    if c.stability == "unstable":
+        lines.append(f"  case {_case_label(c)}: unstable: {c.stability_message}")
+        if c.stability_counterexample is not None:
+            lines.extend(_counterexample_lines(c.stability_counterexample))
     return lines
 
 
@@ -74,7 +87,7 @@ def render_result(r: DerivationResult, verbose: bool = False) -> str:
     if r.message:
         lines.append(f"  {r.message}")
     for c in r.cases:
-        if verbose or c.status != "pass":
+        if verbose or c.status != "pass" or c.stability == "unstable":
             lines.extend(_case_detail(c))
     return "\n".join(lines)
 
@@ -90,16 +103,16 @@ def render_table(report: Report, verbose: bool = False) -> str:
                 _MARK[r.status],
                 _worst_text(r),
                 f"{passed}/{len(r.cases)}",
+                r.stability if r.stability != "not-checked" else "-",
                 r.source,
             ]
         )
-    out = _table(
-        ["derivation", "verdict", "worst error / tolerance", "cases ok", "source"], rows
-    )
+    headers = ["derivation", "verdict", "worst error / tolerance", "cases ok"]
+    out = _table([*headers, "stability", "source"], rows)
     details = [
         render_result(r, verbose)
         for r in report.results
-        if verbose or r.status not in ("pass",)
+        if verbose or r.status != "pass" or r.stability == "unstable"
     ]
     if details:
         out += ["", *("\n".join([d, ""]) for d in details)]

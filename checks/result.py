@@ -49,6 +49,11 @@ class CaseResult:
     counterexample: Counterexample | None = None
     checked: int = 0  # points that took part
     seconds: float = 0.0
+    max_ulp_error: float = 0.0  # in units in the last place of the case's dtype
+    stability: str = "not-checked"  # "stable" | "unstable" | "not-checked"
+    stability_ratio: float = 0.0  # worst error / stability allowance; > 1 unstable
+    stability_message: str = ""
+    stability_counterexample: Counterexample | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,12 +65,21 @@ class CaseResult:
             "status": self.status,
             "max_abs_error": _json_float(self.max_abs_error),
             "max_rel_error": _json_float(self.max_rel_error),
+            "max_ulp_error": _json_float(self.max_ulp_error),
             "tolerance": _json_float(self.tolerance),
             "worst_error": _json_float(self.worst_error),
             "error_over_tolerance": _json_float(self.ratio),
             "message": self.message,
             "counterexample": (
                 self.counterexample.to_dict() if self.counterexample else None
+            ),
+            "stability": self.stability,
+            "stability_ratio": _json_float(self.stability_ratio),
+            "stability_message": self.stability_message,
+            "stability_counterexample": (
+                self.stability_counterexample.to_dict()
+                if self.stability_counterexample
+                else None
             ),
             "seconds": round(self.seconds, 4),
         }
@@ -105,12 +119,23 @@ class DerivationResult:
         """Met its expectation."""
         return self.status in ("pass", "xfail")
 
+    @property
+    def stability(self) -> str:
+        """unstable if any case is, stable if any was checked, else not-checked."""
+        values = {c.stability for c in self.cases}
+        if "unstable" in values:
+            return "unstable"
+        return "stable" if "stable" in values else "not-checked"
+
     def worst_case(self) -> CaseResult | None:
         """The case that decides the verdict: first error, else worst ratio."""
         errors = [c for c in self.cases if c.status == "error"]
         if errors:
             return errors[0]
-        return max(self.cases, key=lambda c: c.ratio, default=None)
+        failing = [c for c in self.cases if c.status == "fail"]
+        deciding = [c for c in self.cases if c.dtype == "float64"]
+        pool = failing or deciding or self.cases
+        return max(pool, key=lambda c: c.ratio, default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +144,7 @@ class DerivationResult:
             "expect": self.expect,
             "why": self.why,
             "status": self.status,
+            "stability": self.stability,
             "message": self.message,
             "cases": [c.to_dict() for c in self.cases],
         }

@@ -420,8 +420,12 @@ def with_error_bound(
     ``fn`` must return one array. ``example_args`` (arrays or
     ``jax.ShapeDtypeStruct``) fix the shapes and dtypes it is traced at. The
     wrapped function is itself traceable: it can be vmapped and jitted.
+
+    ``fn`` is traced as it would run in a program of the arguments' precision:
+    with float64 off for float32 (or lower) arguments, so ``jnp.eye(n)`` is float32
+    there, as it is for anyone who has not turned float64 on.
     """
-    closed = jax.make_jaxpr(fn)(*example_args)
+    closed = trace_as_written(fn, *example_args)
 
     def bounded(*args: Any) -> tuple[jax.Array, jax.Array]:
         pairs = [(x, _zero_error(x)) for x in args]
@@ -431,3 +435,15 @@ def with_error_bound(
         return value, bound
 
     return bounded
+
+
+def trace_as_written(fn: Callable[..., Any], *example_args: Any) -> Any:
+    """``jax.make_jaxpr(fn)`` with float64 on only if a real argument is float64."""
+    wide = any(
+        jnp.issubdtype(a.dtype, jnp.floating) and jnp.finfo(a.dtype).bits >= 64
+        for a in example_args
+    )
+    with jax.enable_x64(
+        wide or not any(jnp.issubdtype(a.dtype, jnp.floating) for a in example_args)
+    ):
+        return jax.make_jaxpr(fn)(*example_args)
