@@ -31,7 +31,7 @@ from checks.reference import expected_shape, reference
 from checks.result import CaseResult, Counterexample
 from checks.rounding import trace_as_written, with_error_bound
 
-__all__ = ["example_args", "run_cases"]
+__all__ = ["example_args", "point_evaluator", "run_cases"]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -130,8 +130,52 @@ def _reference_as_written(of, wrt_index: int, order: int, avals: tuple[Any, ...]
     return jax.jit(jax.vmap(core.jaxpr_as_fun(trace_as_written(ref_fn, *avals))))
 
 
+_PROGRAMS: dict[tuple[Any, ...], tuple[Derivation, Any]] = {}
+
+
 def _program(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int):
-    """The compiled check of every dtype at these sizes."""
+    """The compiled check of every dtype at these sizes, kept for reuse: the seed is
+    an argument, so checking again with another seed compiles nothing."""
+    key = (id(d), tuple(sorted(dims.items())), tuple(dtypes), n)
+    cached = _PROGRAMS.get(key)
+    if cached is not None and cached[0] is d:
+        return cached[1]
+    if len(_PROGRAMS) >= 256:
+        _PROGRAMS.pop(next(iter(_PROGRAMS)))
+    program = _build_program(d, dims, dtypes, n)
+    _PROGRAMS[key] = (d, program)
+    return program
+
+
+def point_evaluator(d: Derivation, dims: dict[str, int]):
+    """A jitted float64 function of a batch of inputs: (C, e_C, R, e_R).
+
+    Used to search around, and simplify, a counterexample.
+    """
+    key = ("points", id(d), tuple(sorted(dims.items())))
+    cached = _PROGRAMS.get(key)
+    if cached is not None and cached[0] is d:
+        return cached[1]
+    evaluate = _build_point_evaluator(d, dims)
+    _PROGRAMS[key] = (d, evaluate)
+    return evaluate
+
+
+def _build_point_evaluator(d: Derivation, dims: dict[str, int]):
+    args64 = tuple(example_args(d, dims, jnp.float64))
+    closed = _bounded(d.closed_form, args64)
+    ref = _reference(d.of, d.wrt_index, d.order, args64)
+
+    def evaluate(*xs):
+        c, ec = closed(*xs)
+        r, er = ref(*xs)
+        return c, ec, r, er
+
+    return jax.jit(evaluate, compiler_options=_compiler_options())
+
+
+def _build_program(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int):
+    """Sample, then evaluate the closed form and the reference, for every dtype."""
     args64 = tuple(example_args(d, dims, jnp.float64))
     ref_bounded = _reference(d.of, d.wrt_index, d.order, args64)
     closed = {

@@ -89,6 +89,17 @@ def render_result(r: DerivationResult, verbose: bool = False) -> str:
     for c in r.cases:
         if verbose or c.status != "pass" or c.stability == "unstable":
             lines.extend(_case_detail(c))
+    if r.shrunk is not None:
+        sizes = " ".join(f"{k}={v}" for k, v in r.shrunk_dims.items())
+        lines.append(
+            f"  simplest failing input (float64{' ' + sizes if sizes else ''}):"
+        )
+        lines.extend(_counterexample_lines(r.shrunk)[1:])
+    if r.non_differentiable:
+        lines.append(f"  note: {r.non_differentiable}")
+    if r.repro:
+        lines.append("  reproduce with plain JAX:")
+        lines.extend("    " + line if line else "" for line in r.repro.splitlines())
     return "\n".join(lines)
 
 

@@ -95,6 +95,10 @@ class DerivationResult:
     why: str = ""
     cases: list[CaseResult] = field(default_factory=list)
     message: str = ""  # an error that stopped every case (a declaration problem)
+    shrunk: Counterexample | None = None  # the simplest failing input found
+    shrunk_dims: dict[str, int] = field(default_factory=dict)
+    non_differentiable: str = ""  # why the shrunk point is a kink, if it is
+    repro: str = ""  # plain-JAX code reproducing the failure
 
     @property
     def outcome(self) -> str:
@@ -147,6 +151,13 @@ class DerivationResult:
             "stability": self.stability,
             "message": self.message,
             "cases": [c.to_dict() for c in self.cases],
+            "shrunk": (
+                {**self.shrunk.to_dict(), "dims": self.shrunk_dims}
+                if self.shrunk
+                else None
+            ),
+            "non_differentiable": self.non_differentiable,
+            "repro": self.repro,
         }
 
 

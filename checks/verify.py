@@ -12,10 +12,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import jax
+import numpy as np
 
-from checks.case import run_cases
+from checks.case import _nested, run_cases
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
-from checks.result import CaseResult, DerivationResult, Report
+from checks.repro import repro_snippet
+from checks.result import CaseResult, Counterexample, DerivationResult, Report
+from checks.shrink import shrink
 
 __all__ = [
     "DEFAULT_DTYPES",
@@ -93,7 +96,52 @@ def _check_one(
                     )
                     for dt in dtypes
                 )
+    _simplify(d, result, seed)
     return result
+
+
+def _simplify(d: Derivation, result: DerivationResult, seed: int) -> None:
+    """Search and shrink the smallest failing float64 case's worst input, and write
+    a plain-JAX reproduction of it."""
+    failing = [
+        c
+        for c in result.cases
+        if c.status == "fail" and c.dtype == "float64" and c.counterexample
+    ]
+    if not failing:
+        return
+    case = min(
+        failing, key=lambda c: (int(np.prod(list(c.dims.values()) or [1])), c.ratio)
+    )
+    inputs = {
+        p: _array(v, np.float64 if d.inputs[p].floating else np.int32)
+        for p, v in case.counterexample.inputs.items()
+    }
+    try:
+        with jax.default_device(jax.devices(case.device)[0]):
+            shrunk = shrink(d, case.dims, inputs, seed)
+    except Exception as exc:  # the raw counterexample still stands
+        result.message = f"could not simplify the counterexample: {exc}".splitlines()[0]
+        return
+    if shrunk is None:
+        return
+    result.shrunk = Counterexample(
+        inputs={p: _nested(x) for p, x in shrunk.inputs.items()},
+        closed_form=_nested(shrunk.closed_form),
+        reference=_nested(shrunk.reference),
+        element=shrunk.element,
+        region={},
+    )
+    result.shrunk_dims = dict(case.dims)
+    result.non_differentiable = shrunk.non_differentiable
+    result.repro = repro_snippet(d, shrunk.inputs)
+
+
+def _array(nested: Any, dtype: Any) -> np.ndarray:
+    """A report's nested list (null for NaN) back to an array."""
+    if isinstance(nested, list):
+        return np.stack([_array(v, dtype) for v in nested]) if nested else np.array([])
+    return np.asarray(np.nan if nested is None else nested, dtype)
 
 
 def verify(

@@ -3,15 +3,15 @@
 import jax
 import jax.numpy as jnp
 import pytest
+
+import checks
+from checks import derivation, domain
 from examples import (
     BCE_INPUTS,
     bce_grad_beta,
     bce_grad_beta_sign_flipped,
     binary_cross_entropy,
 )
-
-import checks
-from checks import derivation, domain
 
 
 def check(closed_form, **declaration):

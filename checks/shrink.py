@@ -1,0 +1,248 @@
+"""From a failing sample to the simplest failing input.
+
+Given the worst sampled input of a failing float64 case (already at the smallest
+failing sizes), three steps, each evaluating batches of candidate points with one
+compiled function (``checks.case.point_evaluator``):
+
+1. search: random steps around the point, inside the domain, keeping any that
+   raise error / tolerance (a failure confined to a small region gets worse, and
+   so clearer, than the sample that found it);
+2. shrink: replace each entry, one at a time, by the simplest value that still
+   fails — 0, 1, −1, 1/2, 2, then the entry rounded to 1, 2, 3 or 6 significant
+   digits — within its domain (a simplex is rounded as a whole and renormalized);
+   labels, integers and constants are left as they are;
+3. at the result, compare one-sided finite differences of ``of``: when they
+   disagree, the point is not differentiable, and autodiff's value there is a
+   convention, not a derivative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from checks.case import point_evaluator
+from checks.compare import compare
+from checks.declare import Derivation
+from checks.domain import Domain
+
+__all__ = ["Shrunk", "shrink"]
+
+BATCH = 64
+SEARCH_ROUNDS = 12
+
+
+@dataclass
+class Shrunk:
+    """The simplest failing input found, and what both sides give there."""
+
+    inputs: dict[str, np.ndarray]
+    closed_form: np.ndarray
+    reference: np.ndarray
+    element: list[int]
+    ratio: float
+    tolerance: float
+    non_differentiable: str  # "" or a sentence saying why the point is a kink
+
+
+def _editable(dom: Domain) -> bool:
+    return dom.kind in ("real", "positive", "unit_interval", "simplex")
+
+
+def _valid(dom: Domain, x: np.ndarray) -> bool:
+    if not np.all(np.isfinite(x)):
+        return False
+    if dom.kind == "positive":
+        return bool(np.all(x > 0))
+    if dom.kind == "unit_interval":
+        return bool(np.all((x > 0) & (x < 1)))
+    if dom.kind == "simplex":
+        return bool(np.all(x > 0) and np.all(np.abs(x.sum(-1) - 1) < 1e-12))
+    return True
+
+
+def _round(v: float, digits: int) -> float:
+    return float(f"{v:.{digits}g}") if v != 0 and np.isfinite(v) else v
+
+
+def _simpler_values(dom: Domain, v: float) -> list[float]:
+    """Candidate replacements for one entry, simplest first."""
+    if dom.kind == "unit_interval":
+        fixed = [0.5, 0.25, 0.75, 0.1, 0.9, 0.01, 0.99]
+    else:
+        fixed = [0.0, 1.0, -1.0, 0.5, 2.0, -2.0, 10.0, -10.0]
+    rounded = [_round(v, k) for k in (1, 2, 3, 6)]
+    out: list[float] = []
+    for c in fixed + rounded:
+        if c not in out and c != v:
+            out.append(c)
+    return out
+
+
+def _simplex_candidates(x: np.ndarray) -> list[np.ndarray]:
+    """Whole-simplex simplifications: the centre, then rounded and renormalized."""
+    out = [np.full_like(x, 1.0 / x.shape[-1])]
+    for k in (1, 2, 3, 6):
+        y = np.vectorize(lambda v, k=k: _round(float(v), k))(x)
+        top = np.argmax(y, axis=-1)
+        rest = y.sum(-1) - np.take_along_axis(y, top[..., None], -1)[..., 0]
+        np.put_along_axis(y, top[..., None], (1.0 - rest)[..., None], -1)
+        out.append(y)
+    return out
+
+
+class _Evaluator:
+    """Evaluates error / tolerance at batches of points (padded to BATCH)."""
+
+    def __init__(self, d: Derivation, dims: dict[str, int]):
+        self.d = d
+        self.params = list(d.inputs)
+        self.fn = point_evaluator(d, dims)
+
+    def __call__(self, points: list[dict[str, np.ndarray]]):
+        n = len(points)
+        padded = points + [points[-1]] * (-n % BATCH)
+        out = {"c": [], "ec": [], "r": [], "er": []}
+        for start in range(0, len(padded), BATCH):
+            chunk = padded[start : start + BATCH]
+            xs = [
+                jnp.asarray(np.stack([p[name] for p in chunk])) for name in self.params
+            ]
+            c, ec, r, er = jax.device_get(self.fn(*xs))
+            for k, v in zip(("c", "ec", "r", "er"), (c, ec, r, er)):
+                out[k].append(v)
+        c, ec, r, er = (np.concatenate(out[k])[:n] for k in ("c", "ec", "r", "er"))
+        cmp = compare(c, ec, r, er, "float64")
+        ratio = np.where(cmp.checked, cmp.ratio, -np.inf)
+        return ratio, cmp, c, r
+
+
+def _search(ev: _Evaluator, point: dict[str, np.ndarray], ratio: float, seed: int):
+    d = ev.d
+    rng = np.random.default_rng(seed)
+    editable = [p for p in ev.params if _editable(d.inputs[p])]
+    if not editable or not np.isfinite(ratio):
+        return point, ratio
+    for step in range(SEARCH_ROUNDS):
+        sigma = 0.3 * 0.6**step
+        candidates = []
+        for _ in range(BATCH):
+            cand = dict(point)
+            for p in editable:
+                x = point[p]
+                y = x * (1 + sigma * rng.standard_normal(x.shape))
+                y = y + sigma * 1e-3 * rng.standard_normal(x.shape)
+                if d.inputs[p].kind == "simplex":
+                    y = np.abs(y)
+                    y = y / y.sum(-1, keepdims=True)
+                if d.inputs[p].kind == "positive":
+                    y = np.abs(y)
+                if _valid(d.inputs[p], y):
+                    cand[p] = y
+            candidates.append(cand)
+        ratios, *_ = ev(candidates)
+        best = int(np.argmax(ratios))
+        if ratios[best] > ratio:
+            point, ratio = candidates[best], float(ratios[best])
+            if not np.isfinite(ratio):
+                break
+    return point, ratio
+
+
+def _shrink(ev: _Evaluator, point: dict[str, np.ndarray]):
+    d = ev.d
+    for p in ev.params:
+        dom = d.inputs[p]
+        if not _editable(dom):
+            continue
+        if dom.kind == "simplex":
+            options = [c for c in _simplex_candidates(point[p]) if _valid(dom, c)]
+            if options:
+                ratios, *_ = ev([{**point, p: c} for c in options])
+                failing = np.flatnonzero(ratios > 1.0)
+                if failing.size:
+                    point = {**point, p: options[int(failing[0])]}
+            continue
+        for j in range(point[p].size):
+            x = point[p]
+            options = []
+            for v in _simpler_values(dom, float(x.reshape(-1)[j])):
+                y = x.copy().reshape(-1)
+                y[j] = v
+                y = y.reshape(x.shape)
+                if _valid(dom, y):
+                    options.append(y)
+            if not options:
+                continue
+            ratios, *_ = ev([{**point, p: y} for y in options])
+            failing = np.flatnonzero(ratios > 1.0)
+            if failing.size:
+                point = {**point, p: options[int(failing[0])]}
+    return point
+
+
+def _kink(d: Derivation, point: dict[str, np.ndarray], element: list[int]) -> str:
+    """One-sided finite differences of ``of`` at the worst element's coordinate."""
+    if d.order != 1:
+        return ""
+    args = [jnp.asarray(point[p]) for p in d.inputs]
+    x = np.asarray(point[d.wrt], np.float64)
+    out_ndim = len(element) - x.ndim
+    out_index, wrt_index = tuple(element[:out_ndim]), tuple(element[out_ndim:])
+    f = jax.jit(lambda *a: d.of(*a))
+
+    def value_at(delta: float) -> float:
+        y = x.copy()
+        y[wrt_index] += delta
+        a = list(args)
+        a[d.wrt_index] = jnp.asarray(y)
+        return float(np.asarray(f(*a))[out_index])
+
+    h = 1e-7 * max(1.0, abs(float(x[wrt_index])))
+    f0, fp, fm = value_at(0.0), value_at(h), value_at(-h)
+    forward, backward = (fp - f0) / h, (f0 - fm) / h
+    if not (np.isfinite(forward) and np.isfinite(backward)):
+        return ""
+    noise = 1e3 * np.finfo(np.float64).eps * max(abs(f0), 1e-300) / h
+    gap = abs(forward - backward)
+    if gap > max(1e-3 * max(abs(forward), abs(backward)), noise):
+        return (
+            "non-differentiable point: the one-sided derivatives of of= there "
+            f"differ ({backward:.6g} from the left, {forward:.6g} from the right), "
+            "so autodiff's value is a convention, not a derivative"
+        )
+    return ""
+
+
+def shrink(
+    d: Derivation, dims: dict[str, int], inputs: dict[str, Any], seed: int = 0
+) -> Shrunk | None:
+    """The simplest failing input near ``inputs`` (float64), or None if it passes."""
+    point = {
+        p: np.asarray(inputs[p], np.float64 if d.inputs[p].floating else np.int32)
+        for p in d.inputs
+    }
+    ev = _Evaluator(d, dims)
+    ratios, *_ = ev([point])
+    ratio = float(ratios[0])
+    if not ratio > 1.0:
+        return None
+    point, ratio = _search(ev, point, ratio, seed)
+    point = _shrink(ev, point)
+    ratios, cmp, c, r = ev([point])
+    flat = int(cmp.worst_element[0])
+    shape = np.shape(r[0])
+    element = [int(e) for e in np.unravel_index(flat, shape)] if shape else []
+    return Shrunk(
+        inputs=point,
+        closed_form=c[0],
+        reference=r[0],
+        element=element,
+        ratio=float(ratios[0]),
+        tolerance=float(cmp.tolerance[0]),
+        non_differentiable=_kink(d, point, element),
+    )
