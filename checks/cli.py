@@ -68,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
         help="show every case, not only failures",
     )
     p.add_argument(
+        "--mutants",
+        action="store_true",
+        help="also mutate each passing closed form and report how many mutants "
+        "the check kills",
+    )
+    p.add_argument(
         "--require-stable",
         action="store_true",
         help="exit 1 when a closed form is unstable in a low-precision dtype",
@@ -157,6 +163,7 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         dtypes=dtypes,
         device=args.device,
         progress=progress,
+        mutants=args.mutants,
     )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")

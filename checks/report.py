@@ -97,14 +97,25 @@ def render_result(r: DerivationResult, verbose: bool = False) -> str:
         lines.extend(_counterexample_lines(r.shrunk)[1:])
     if r.non_differentiable:
         lines.append(f"  note: {r.non_differentiable}")
+    if r.mutants is not None and r.mutants.survivors:
+        lines.append(
+            f"  {len(r.mutants.survivors)} of {r.mutants.total} mutants survive "
+            "(an equivalent program, or a blind spot in the sampling):"
+        )
+        lines.extend(f"    {s}" for s in r.mutants.survivors)
     if r.repro:
         lines.append("  reproduce with plain JAX:")
         lines.extend("    " + line if line else "" for line in r.repro.splitlines())
     return "\n".join(lines)
 
 
+def _mutant_text(r: DerivationResult) -> str:
+    return f"{r.mutants.killed}/{r.mutants.total}" if r.mutants is not None else "-"
+
+
 def render_table(report: Report, verbose: bool = False) -> str:
     """A row per derivation, then each failure's counterexample in full."""
+    with_mutants = any(r.mutants is not None for r in report.results)
     rows = []
     for r in report.results:
         passed = sum(c.status == "pass" for c in r.cases)
@@ -115,18 +126,27 @@ def render_table(report: Report, verbose: bool = False) -> str:
                 _worst_text(r),
                 f"{passed}/{len(r.cases)}",
                 r.stability if r.stability != "not-checked" else "-",
+                *([_mutant_text(r)] if with_mutants else []),
                 r.source,
             ]
         )
     headers = ["derivation", "verdict", "worst error / tolerance", "cases ok"]
-    out = _table([*headers, "stability", "source"], rows)
+    headers += ["stability", *(["mutants killed"] if with_mutants else []), "source"]
+    out = _table(headers, rows)
     details = [
         render_result(r, verbose)
         for r in report.results
-        if verbose or r.status != "pass" or r.stability == "unstable"
+        if verbose
+        or r.status != "pass"
+        or r.stability == "unstable"
+        or (r.mutants is not None and r.mutants.survivors)
     ]
     if details:
         out += ["", *("\n".join([d, ""]) for d in details)]
+    scored = [r.mutants for r in report.results if r.mutants is not None]
+    if scored:
+        killed, total = sum(m.killed for m in scored), sum(m.total for m in scored)
+        out += ["", f"mutation score: {killed}/{total} mutants killed"]
     counts = summarize(report.results)
     summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
     env = report.environment

@@ -99,6 +99,7 @@ class DerivationResult:
     shrunk_dims: dict[str, int] = field(default_factory=dict)
     non_differentiable: str = ""  # why the shrunk point is a kink, if it is
     repro: str = ""  # plain-JAX code reproducing the failure
+    mutants: Any = None  # a checks.mutate.MutationScore, with --mutants
 
     @property
     def outcome(self) -> str:
@@ -158,6 +159,7 @@ class DerivationResult:
             ),
             "non_differentiable": self.non_differentiable,
             "repro": self.repro,
+            **({"mutants": self.mutants.to_dict()} if self.mutants else {}),
         }
 
 

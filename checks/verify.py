@@ -16,6 +16,7 @@ import numpy as np
 
 from checks.case import _nested, run_cases
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
+from checks.mutate import MutationScore, score
 from checks.repro import repro_snippet
 from checks.result import CaseResult, Counterexample, DerivationResult, Report
 from checks.shrink import shrink
@@ -27,6 +28,7 @@ __all__ = [
     "assert_derivation",
     "check_all",
     "environment",
+    "mutation_score",
     "resolve_devices",
     "verify",
 ]
@@ -74,6 +76,7 @@ def _check_one(
     dtypes: Sequence[str],
     devices: Sequence[Any],
     progress: Callable[[str], None] | None,
+    simplify: bool = True,
 ) -> DerivationResult:
     result = DerivationResult(name=d.name, source=d.source, expect=d.expect, why=d.why)
     for device in devices:
@@ -96,7 +99,8 @@ def _check_one(
                     )
                     for dt in dtypes
                 )
-    _simplify(d, result, seed)
+    if simplify:
+        _simplify(d, result, seed)
     return result
 
 
@@ -186,6 +190,25 @@ def assert_derivation(
     return result
 
 
+def mutation_score(
+    d: Derivation,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    device: str = "cpu",
+) -> MutationScore:
+    """How many one-change mutants of ``d``'s closed form the check kills."""
+    devices = resolve_devices(device)
+
+    def outcome(mutant: Derivation) -> str:
+        checked = _check_one(
+            mutant, samples, seed, ["float64"], devices, None, simplify=False
+        )
+        return checked.outcome
+
+    return score(d, outcome)
+
+
 def environment(seed: int, devices: Sequence[Any]) -> dict[str, Any]:
     return {
         "jax": jax.__version__,
@@ -202,17 +225,29 @@ def check_all(
     dtypes: Sequence[str] = DEFAULT_DTYPES,
     device: str = "cpu",
     progress: Callable[[int, int, str], None] | None = None,
+    mutants: bool = False,
 ) -> Report:
-    """Check every derivation; one that breaks is reported and the rest still run."""
+    """Check every derivation; one that breaks is reported and the rest still run.
+
+    With ``mutants=True``, every passing derivation's closed form is also mutated
+    (``checks.mutate``) and each mutant checked in float64: the mutation score.
+    """
     _check_options(samples, dtypes)
     devices = resolve_devices(device)
     items = list(derivations)
     results = []
     for index, d in enumerate(items):
-        step = (
-            (lambda text, i=index: progress(i, len(items), text)) if progress else None
-        )
-        results.append(_check_one(d, samples, seed, list(dtypes), devices, step))
+        step = None
+        if progress:
+            step = lambda text, i=index: progress(i, len(items), text)  # noqa: E731
+        result = _check_one(d, samples, seed, list(dtypes), devices, step)
+        if mutants and result.status == "pass":
+            if step:
+                step(f"{d.name}: mutants")
+            result.mutants = mutation_score(
+                d, samples=samples, seed=seed, device=device
+            )
+        results.append(result)
     return Report(results=results, environment=environment(seed, devices))
 
 

@@ -1,0 +1,46 @@
+"""Mutation score: the check kills every non-equivalent mutant of the named four."""
+
+import pytest
+
+from checks.declare import as_derivation
+from checks.mutate import mutants
+from checks.verify import mutation_score
+from derivations import cross_entropy, logistic_regression, softmax, softmax_regression
+
+NAMED = [
+    cross_entropy.binary_cross_entropy_grad_beta,
+    softmax.softmax_jacobian,
+    softmax_regression.softmax_cross_entropy_grad_logits,
+    logistic_regression.logistic_regression_grad_theta,
+]
+
+# Mutants that compute the same function as the original: no check can kill them.
+EQUIVALENT = {
+    # z is (m, k): axis 1 is axis -1.
+    "drop a minus sign: o = jax.nn.softmax(z, axis=1)",
+}
+
+
+@pytest.mark.parametrize("closed_form", NAMED, ids=lambda f: f.__name__)
+def test_every_non_equivalent_mutant_is_killed(closed_form):
+    score = mutation_score(as_derivation(closed_form), samples=300)
+    assert score.total >= 9
+    assert set(score.survivors) <= EQUIVALENT, score.survivors
+    assert score.killed == score.total - len(score.survivors)
+
+
+def test_mutants_cover_the_usual_mistakes():
+    kinds = {m.description for m in mutants(as_derivation(NAMED[0]))}
+    assert {
+        "swap + and −",
+        "negate a term",
+        "drop a term",
+        "drop a factor",
+        "drop a divisor",
+        "change a constant",
+        "swap the arguments alpha and beta",
+    } <= kinds
+    kinds = {m.description for m in mutants(as_derivation(NAMED[1]))}
+    assert "transpose ([:, None] ↔ [None, :])" in kinds
+    kinds = {m.description for m in mutants(as_derivation(NAMED[3]))}
+    assert "transpose (swap the operands of @)" in kinds
