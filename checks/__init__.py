@@ -25,6 +25,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
+from checks import claims as claim  # noqa: E402
 from checks import domain  # noqa: E402
 from checks.declare import (  # noqa: E402
     DeclarationError,
@@ -51,6 +52,7 @@ __all__ = [
     "Report",
     "assert_derivation",
     "check_all",
+    "claim",
     "derivation",
     "derivations_in",
     "domain",

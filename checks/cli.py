@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, metavar="N", help="sampling seed")
     p.add_argument(
+        "--kind",
+        choices=("derivation", "claim"),
+        help="check only derivations or only claims (default: both)",
+    )
+    p.add_argument(
         "--dtype",
         default="float64,float32",
         metavar="LIST",
@@ -147,6 +152,8 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     from checks.verify import check_all
 
     items = _select(load_targets(args.targets), args.only)
+    if args.kind:
+        items = [d for d in items if d.kind == args.kind]
     if not items:
         raise UsageError(f"no derivation matches --only {' '.join(args.only)}")
     if args.list:

@@ -63,6 +63,8 @@ class Derivation:
     expect: str = "pass"
     why: str = ""
 
+    kind = "derivation"
+
     @property
     def params(self) -> tuple[str, ...]:
         """The parameter names of ``of``, in order."""
@@ -281,12 +283,13 @@ def derivations_in(module: ModuleType) -> list[Derivation]:
     return list(getattr(module, "__derivations__", []))
 
 
-def as_derivation(item: Any) -> Derivation:
-    """A ``Derivation`` from a record or a decorated closed form."""
-    if isinstance(item, Derivation):
+def as_derivation(item: Any) -> Any:
+    """The record (a ``Derivation`` or a ``checks.claims.Claim``) of a decorated
+    function, or the record itself."""
+    if getattr(item, "kind", None) in ("derivation", "claim") and not callable(item):
         return item
     record = getattr(item, "__derivation__", None)
-    if isinstance(record, Derivation):
+    if getattr(record, "kind", None) in ("derivation", "claim"):
         return record
     raise DeclarationError(
         f"{item!r} is not a derivation: decorate it with @checks.derivation(...)"

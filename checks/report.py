@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from checks.result import (
     CaseResult,
@@ -36,7 +37,7 @@ def _worst_text(r: DerivationResult) -> str:
     case = r.worst_case()
     if case is None:
         return "-"
-    if case.status == "error":
+    if case.status == "error" or r.kind == "claim":
         return "-"
     if case.ratio == float("inf"):
         return "not finite"
@@ -51,24 +52,31 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
-def _counterexample_lines(ce: Counterexample) -> list[str]:
+def _counterexample_lines(
+    ce: Counterexample, labels: tuple[str, str] = ("closed form", "autodiff reference")
+) -> list[str]:
     lines = ["    worst input found:"]
     for name, value in ce.inputs.items():
         region = ce.region.get(name, "")
         note = f"   # {region}" if region and region != "bulk" else ""
         lines.append(f"      {name} = {value!r}{note}")
     at = f"[{', '.join(map(str, ce.element))}]" if ce.element else ""
-    lines.append(f"    closed form{at and ' (worst element ' + at + ')'}:")
+    lines.append(f"    {labels[0]}{at and ' (worst element ' + at + ')'}:")
     lines.append(f"      {ce.closed_form!r}")
-    lines.append("    autodiff reference:")
+    lines.append(f"    {labels[1]}:")
     lines.append(f"      {ce.reference!r}")
     return lines
 
 
-def _case_detail(c: CaseResult) -> list[str]:
+def _case_detail(c: CaseResult, kind: str = "derivation") -> list[str]:
     lines = [f"  case {_case_label(c)}: {c.status}: {c.message}"]
     if c.counterexample is not None:
-        lines.extend(_counterexample_lines(c.counterexample))
+        labels = ("left side", "right side") if kind == "claim" else None
+        if labels and not c.counterexample.inputs:
+            labels = ("stated", "computed")
+        lines.extend(
+            _counterexample_lines(c.counterexample, *([labels] if labels else []))
+        )
     if c.stability == "unstable":
         lines.append(f"  case {_case_label(c)}: unstable: {c.stability_message}")
         if c.stability_counterexample is not None:
@@ -88,7 +96,7 @@ def render_result(r: DerivationResult, verbose: bool = False) -> str:
         lines.append(f"  {r.message}")
     for c in r.cases:
         if verbose or c.status != "pass" or c.stability == "unstable":
-            lines.extend(_case_detail(c))
+            lines.extend(_case_detail(c, r.kind))
     if r.shrunk is not None:
         sizes = " ".join(f"{k}={v}" for k, v in r.shrunk_dims.items())
         lines.append(
@@ -130,7 +138,7 @@ def render_table(report: Report, verbose: bool = False) -> str:
                 r.source,
             ]
         )
-    headers = ["derivation", "verdict", "worst error / tolerance", "cases ok"]
+    headers = ["entry", "verdict", "worst error / tolerance", "cases ok"]
     headers += ["stability", *(["mutants killed"] if with_mutants else []), "source"]
     out = _table(headers, rows)
     details = [
@@ -153,7 +161,7 @@ def render_table(report: Report, verbose: bool = False) -> str:
     devices = ", ".join(env.get("devices", []))
     out += [
         "",
-        f"{len(report.results)} derivations: {summary or 'none'}"
+        f"{len(report.results)} entries: {summary or 'none'}"
         f"  (seed {env.get('seed')}, jax {env.get('jax')}, {devices})",
     ]
     return "\n".join(out)
@@ -163,15 +171,13 @@ def render_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2, allow_nan=False)
 
 
-def render_list(items: Sequence[object]) -> str:
+def render_list(items: Sequence[Any]) -> str:
     """``--list``: what would be checked, without checking it."""
-    from checks.declare import Derivation
-
     rows = []
     for d in items:
-        assert isinstance(d, Derivation)
         dims = " ".join(f"{k}∈{list(v)}" for k, v in d.dims.items())
-        rows.append([d.name, d.expect, f"order {d.order} wrt {d.wrt}", dims, d.source])
-    return "\n".join(
-        _table(["derivation", "expect", "derivative", "sizes", "source"], rows)
-    )
+        what = (
+            f"claim: {d.form}" if d.kind == "claim" else f"order {d.order} wrt {d.wrt}"
+        )
+        rows.append([d.name, d.expect, what, dims, d.source])
+    return "\n".join(_table(["entry", "expect", "checks", "sizes", "source"], rows))

@@ -94,6 +94,7 @@ class DerivationResult:
     expect: str
     why: str = ""
     cases: list[CaseResult] = field(default_factory=list)
+    kind: str = "derivation"  # or "claim"
     message: str = ""  # an error that stopped every case (a declaration problem)
     shrunk: Counterexample | None = None  # the simplest failing input found
     shrunk_dims: dict[str, int] = field(default_factory=dict)
@@ -145,6 +146,7 @@ class DerivationResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "kind": self.kind,
             "source": self.source,
             "expect": self.expect,
             "why": self.why,

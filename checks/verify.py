@@ -15,6 +15,7 @@ import jax
 import numpy as np
 
 from checks.case import _nested, run_cases
+from checks.claims import check_claim
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
 from checks.mutate import MutationScore, score
 from checks.repro import repro_snippet
@@ -78,6 +79,8 @@ def _check_one(
     progress: Callable[[str], None] | None,
     simplify: bool = True,
 ) -> DerivationResult:
+    if d.kind == "claim":
+        return _check_claim(d, samples, seed, devices, progress)
     result = DerivationResult(name=d.name, source=d.source, expect=d.expect, why=d.why)
     for device in devices:
         for dims in d.dims_cases():
@@ -101,6 +104,19 @@ def _check_one(
                 )
     if simplify:
         _simplify(d, result, seed)
+    return result
+
+
+def _check_claim(c, samples, seed, devices, progress) -> DerivationResult:
+    result = None
+    for device in devices:
+        if progress:
+            progress(f"{c.name} {device.platform}")
+        one = check_claim(c, samples, seed, device)
+        if result is None:
+            result = one
+        else:
+            result.cases.extend(one.cases)
     return result
 
 
@@ -241,7 +257,7 @@ def check_all(
         if progress:
             step = lambda text, i=index: progress(i, len(items), text)  # noqa: E731
         result = _check_one(d, samples, seed, list(dtypes), devices, step)
-        if mutants and result.status == "pass":
+        if mutants and result.status == "pass" and d.kind == "derivation":
             if step:
                 step(f"{d.name}: mutants")
             result.mutants = mutation_score(

@@ -26,7 +26,8 @@ def test_catalog_entry_meets_its_expectation_across_ten_seeds(d):
             failing = [c for c in result.cases if c.status == "fail"]
             assert failing, "a wrong derivation must fail, not only error"
             assert all(c.counterexample is not None for c in failing)
-            assert result.shrunk is not None and result.repro
+            if d.kind == "derivation":
+                assert result.shrunk is not None and result.repro
 
 
 def test_catalog_names_are_unique():
@@ -49,5 +50,6 @@ def test_every_entry_cites_its_source_and_quotes_the_claim():
 
 
 def test_catalog_size_covers_the_documents():
-    assert len(CATALOG) >= 35
-    assert sum(d.expect == "fail" for d in CATALOG) >= 5
+    derivations = [d for d in CATALOG if d.kind == "derivation"]
+    assert len(derivations) >= 35
+    assert sum(d.expect == "fail" for d in derivations) >= 5

@@ -1,0 +1,471 @@
+"""Claims: the numbers, identities and inequalities a document states.
+
+A claim is the second kind of catalog entry, declared next to the derivations and
+checked by the same run. Six forms:
+
+- ``value(stated="0.81")``: a worked value, computed with JAX and compared at the
+  precision the document prints — within half a unit in the last printed digit
+  (``truncated=True``: the document cut the digits, so the value must lie between
+  the printed number and the next one away from zero);
+- ``identity``: ``fn(*inputs) -> (left, right)`` equal at every sampled input,
+  within the rounding-error tolerance of ``checks.compare`` (both sides carry a
+  running error bound), or within ``atol`` for a stated approximation;
+- ``inequality``: ``(smaller, larger)``, smaller ≤ larger + tolerance at every
+  sample (``strict=True``: and never exactly equal);
+- ``differs``: "not in general" (not symmetric, not equal): ``(a, b)`` passes when
+  some sample shows them apart by more than the tolerance, and reports it;
+- ``convex`` / ``nonconvex``: the Hessian of a scalar function with respect to
+  ``wrt`` is positive semidefinite at every sample (its smallest eigenvalue is at
+  least −‖error bound‖), or, for ``nonconvex``, is not at some sample.
+
+Claims over inputs use the same domains, strata and sizes as derivations, in
+float64.
+"""
+
+from __future__ import annotations
+
+import decimal
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from checks import sampling
+from checks.case import _compiler_options, _nested, example_args
+from checks.compare import SAFETY
+from checks.declare import DeclarationError, _normalize_dims, _positional_names
+from checks.domain import Domain
+from checks.result import CaseResult, Counterexample, DerivationResult
+from checks.rounding import with_error_bound
+
+__all__ = [
+    "Claim",
+    "check_claim",
+    "convex",
+    "differs",
+    "identity",
+    "inequality",
+    "nonconvex",
+    "value",
+]
+
+FORMS = ("value", "identity", "inequality", "differs", "convex", "nonconvex")
+_TINY = float(np.finfo(np.float64).tiny)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A stated value, identity, inequality, 'not in general' or convexity claim."""
+
+    form: str
+    fn: Callable[..., Any]
+    inputs: Mapping[str, Domain] = field(default_factory=dict)
+    dims: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    name: str = ""
+    source: str = ""
+    expect: str = "pass"
+    why: str = ""
+    stated: Any = None  # value: the printed string, or a list of them
+    unit: str = ""
+    truncated: bool = False
+    strict: bool = False
+    atol: float | None = None
+    wrt: str | None = None
+
+    kind = "claim"
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(self.inputs)
+
+    def dims_cases(self):
+        from checks.declare import Derivation
+
+        return Derivation.dims_cases(self)  # type: ignore[arg-type]
+
+    @property
+    def doc(self) -> str:
+        import inspect
+
+        return inspect.getdoc(self.fn) or ""
+
+
+def _declare(form: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        record = _make_claim(form, fn, **options)
+        fn.__derivation__ = record
+        module = sys.modules.get(getattr(fn, "__module__", ""), None)
+        if module is not None:
+            module.__dict__.setdefault("__derivations__", []).append(record)
+        return fn
+
+    return register
+
+
+def _make_claim(
+    form: str,
+    fn: Callable[..., Any],
+    *,
+    inputs: Mapping[str, Domain] | None = None,
+    dims: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    source: str = "",
+    expect: str = "pass",
+    why: str = "",
+    stated: Any = None,
+    unit: str = "",
+    truncated: bool = False,
+    strict: bool = False,
+    atol: float | None = None,
+    wrt: str | None = None,
+) -> Claim:
+    label = name or getattr(fn, "__name__", repr(fn))
+    inputs = dict(inputs or {})
+    params = _positional_names(fn, "the claim", label)
+    if tuple(params) != tuple(inputs):
+        raise DeclarationError(
+            f"{label}: the claim takes ({', '.join(params)}) but inputs= names "
+            f"({', '.join(inputs)}); they must match in name and order"
+        )
+    for p, dom in inputs.items():
+        if not isinstance(dom, Domain):
+            raise DeclarationError(f"{label}: inputs[{p!r}] must be a checks.domain")
+    if expect not in ("pass", "fail"):
+        raise DeclarationError(f"{label}: expect must be 'pass' or 'fail'")
+    if expect == "fail" and not why:
+        raise DeclarationError(f"{label}: expect='fail' needs why='...'")
+    if form == "value":
+        if inputs:
+            raise DeclarationError(f"{label}: a stated value takes no inputs")
+        if isinstance(stated, str):
+            texts = [stated]
+        elif isinstance(stated, (list, tuple)):
+            texts = list(stated)
+        else:
+            texts = []
+        if not texts or not all(isinstance(t, str) for t in texts):
+            raise DeclarationError(
+                f"{label}: stated= must be the value as printed, a string "
+                "(or a list of strings)"
+            )
+        for t in texts:
+            try:
+                decimal.Decimal(t)
+            except decimal.InvalidOperation:
+                raise DeclarationError(
+                    f"{label}: stated value {t!r} is not a number"
+                ) from None
+    elif not inputs:
+        raise DeclarationError(f"{label}: a claim over a domain needs inputs=")
+    if form in ("convex", "nonconvex") and wrt not in inputs:
+        raise DeclarationError(f"{label}: wrt= must name one of the inputs")
+    sizes = _normalize_dims(dims, label)
+    for p, dom in inputs.items():
+        unknown = sorted(dom.size_names() - set(sizes))
+        if unknown:
+            raise DeclarationError(
+                f"{label}: the shape of {p!r} uses size {unknown[0]!r} but dims= "
+                "does not list it"
+            )
+    return Claim(
+        form=form,
+        fn=fn,
+        inputs=inputs,
+        dims=sizes,
+        name=label,
+        source=source,
+        expect=expect,
+        why=why,
+        stated=stated,
+        unit=unit,
+        truncated=truncated,
+        strict=strict,
+        atol=atol,
+        wrt=wrt,
+    )
+
+
+def value(*, stated: Any, **options: Any):
+    """A worked value: ``fn()`` computes it; ``stated`` is the number as printed."""
+    return _declare("value", stated=stated, **options)
+
+
+def identity(**options: Any):
+    """``fn(*inputs) -> (left, right)``, equal at every sampled input."""
+    return _declare("identity", **options)
+
+
+def inequality(**options: Any):
+    """``fn(*inputs) -> (smaller, larger)``, smaller ≤ larger at every sample."""
+    return _declare("inequality", **options)
+
+
+def differs(**options: Any):
+    """'Not in general': ``fn(*inputs) -> (a, b)`` differ at some sampled input."""
+    return _declare("differs", **options)
+
+
+def convex(**options: Any):
+    """``fn(*inputs)`` (a scalar) is convex in ``wrt``: PSD Hessian at every sample."""
+    return _declare("convex", **options)
+
+
+def nonconvex(**options: Any):
+    """``fn(*inputs)`` is not convex in ``wrt``: a sample with a negative curvature."""
+    return _declare("nonconvex", **options)
+
+
+# --- checking ---------------------------------------------------------------------
+
+
+def _decimal_unit(text: str) -> decimal.Decimal:
+    """One unit in the last printed digit of ``text`` ('0.81' -> 0.01)."""
+    exponent = decimal.Decimal(text.strip()).as_tuple().exponent
+    return decimal.Decimal(1).scaleb(int(exponent))
+
+
+def _check_value(c: Claim) -> CaseResult:
+    computed = np.atleast_1d(np.asarray(jax.device_get(c.fn()), np.float64)).ravel()
+    texts = [c.stated] if isinstance(c.stated, str) else list(c.stated)
+    base = {"dtype": "float64", "device": "cpu", "dims": {}, "samples": 1}
+    if computed.size != len(texts):
+        return CaseResult(
+            status="error",
+            message=f"computes {computed.size} numbers but {len(texts)} are stated",
+            **base,
+        )
+    worst, worst_i, messages = -1.0, 0, []
+    for i, (x, text) in enumerate(zip(computed, texts)):
+        stated = float(text)
+        unit = float(_decimal_unit(text))
+        if c.truncated:
+            low, high = sorted((stated, stated + np.copysign(unit, stated or 1.0)))
+            ok = low - 1e-12 * abs(low) <= x < high
+            ratio = 0.0 if ok else np.inf
+        else:
+            allowed = unit / 2 * (1 + 1e-9)
+            ratio = abs(x - stated) / allowed
+            ok = ratio <= 1
+        if ratio > worst:
+            worst, worst_i = ratio, i
+        if not ok:
+            how = "truncated to" if c.truncated else "rounded to"
+            messages.append(
+                f"computed {x:.10g}, which {how} the printed digits is not {text}"
+            )
+    unit_note = f" {c.unit}" if c.unit else ""
+    if messages:
+        return CaseResult(
+            status="fail",
+            message="; ".join(messages) + unit_note,
+            ratio=float(worst),
+            worst_error=float(abs(computed[worst_i] - float(texts[worst_i]))),
+            tolerance=float(_decimal_unit(texts[worst_i])) / 2,
+            counterexample=Counterexample(
+                inputs={},
+                closed_form=[float(t) for t in texts],
+                reference=computed.tolist(),
+                element=[worst_i] if len(texts) > 1 else [],
+                region={},
+            ),
+            checked=1,
+            **base,
+        )
+    shown = ", ".join(f"{x:.10g}" for x in computed)
+    return CaseResult(
+        status="pass",
+        message=f"computed {shown}{unit_note}: matches the printed {', '.join(texts)}",
+        ratio=float(max(worst, 0.0)),
+        checked=1,
+        **base,
+    )
+
+
+def _sides(c: Claim, dims: dict[str, int], n: int):
+    """Compiled: sample the inputs and evaluate both sides with error bounds."""
+    args = tuple(example_args(c, dims, jnp.float64))  # type: ignore[arg-type]
+    if c.form in ("convex", "nonconvex"):
+        index = list(c.inputs).index(c.wrt)
+        shape = args[index].shape
+        size = int(np.prod(shape)) if shape else 1
+
+        def hess(*xs):
+            return jax.hessian(c.fn, argnums=index)(*xs).reshape(size, size)
+
+        sides = [with_error_bound(hess, *args)]
+    else:
+        sides = [
+            with_error_bound(lambda *xs, k=k: jnp.asarray(c.fn(*xs)[k]), *args)
+            for k in (0, 1)
+        ]
+    domains = list(c.inputs.values())
+
+    def program(key):
+        xs, strata = [], []
+        for i, dom in enumerate(domains):
+            x, s = dom.sample(
+                sampling.substream(key, i),
+                n,
+                dims,
+                jnp.float64 if dom.floating else jnp.int32,
+            )
+            xs.append(x)
+            strata.append(s)
+        return xs, strata, [jax.vmap(side)(*xs) for side in sides]
+
+    return jax.jit(program, compiler_options=_compiler_options())
+
+
+def _point(c: Claim, xs, strata, i: int) -> dict[str, Any]:
+    params = list(c.inputs)
+    return {
+        "inputs": {p: _nested(x[i]) for p, x in zip(params, xs)},
+        "region": {p: c.inputs[p].strata[int(s[i])] for p, s in zip(params, strata)},
+    }
+
+
+@np.errstate(all="ignore")
+def _check_sampled(c: Claim, dims: dict[str, int], n: int, seed: int) -> CaseResult:
+    base = {"dtype": "float64", "device": "cpu", "dims": dict(dims), "samples": n}
+    xs, strata, sides = jax.device_get(_sides(c, dims, n)(sampling.stream(seed)))
+    if c.form in ("convex", "nonconvex"):
+        ((h, eh),) = sides
+        finite = np.all(np.isfinite(h.reshape(n, -1)), axis=1) & np.all(
+            np.isfinite(eh.reshape(n, -1)), axis=1
+        )
+        sym = (
+            np.where(finite[:, None, None], h, 0)
+            + np.swapaxes(np.where(finite[:, None, None], h, 0), 1, 2)
+        ) / 2
+        lowest = np.linalg.eigvalsh(sym)[:, 0]
+        slack = (
+            SAFETY
+            * np.sqrt(np.sum(np.where(finite[:, None, None], eh, 0) ** 2, axis=(1, 2)))
+            + _TINY
+        )
+        negative = finite & (lowest < -slack)
+        left = lowest
+        right = -slack
+        bad = negative if c.form == "convex" else None
+        witness = negative
+    else:
+        (a, ea), (b, eb) = sides
+        a2, b2 = a.reshape(n, -1), b.reshape(n, -1)
+        ea2, eb2 = ea.reshape(n, -1), eb.reshape(n, -1)
+        finite = np.all(np.isfinite(a2) & np.isfinite(b2), axis=1)
+        tol = SAFETY * (ea2 + eb2) + SAFETY * _TINY
+        if c.atol is not None:
+            tol = np.maximum(tol, c.atol)
+        if c.form == "identity":
+            excess = np.abs(a2 - b2) / tol
+        elif c.form == "inequality":
+            excess = (a2 - b2) / tol
+            if c.strict:
+                excess = np.where(a2 == b2, np.inf, excess)
+        else:  # differs
+            excess = np.abs(a2 - b2) / tol
+        worst_el = np.argmax(np.where(np.isnan(excess), -np.inf, excess), axis=1)
+        point_excess = np.take_along_axis(excess, worst_el[:, None], 1)[:, 0]
+        left, right = a, b
+        bad = finite & (point_excess > 1) if c.form != "differs" else None
+        witness = finite & (point_excess > 1)
+    checked = int(finite.sum())
+    if checked == 0:
+        return CaseResult(
+            status="error", message="no sampled point could be evaluated", **base
+        )
+    left_out = f"; {n - checked} points left out (not finite)" if checked < n else ""
+
+    def counterexample(i: int) -> Counterexample:
+        point = _point(c, xs, strata, i)
+        return Counterexample(
+            inputs=point["inputs"],
+            closed_form=_nested(left[i]),
+            reference=_nested(right[i]),
+            element=[],
+            region=point["region"],
+        )
+
+    if c.form in ("differs", "nonconvex"):
+        if not witness.any():
+            what = "a negative curvature" if c.form == "nonconvex" else "a difference"
+            return CaseResult(
+                status="fail",
+                message=f"no witness: no sampled point shows {what} beyond rounding"
+                f" ({checked} points){left_out}",
+                checked=checked,
+                **base,
+            )
+        i = int(np.flatnonzero(witness)[0])
+        ce = counterexample(i)
+        return CaseResult(
+            status="pass",
+            message=f"witness found at {sum(witness)} of {checked} points, e.g. "
+            f"{ce.inputs}{left_out}",
+            checked=checked,
+            counterexample=ce,
+            **base,
+        )
+    if bad.any():
+        score = point_excess if c.form != "convex" else (-left / -right)
+        i = int(np.argmax(np.where(bad, score, -np.inf)))
+        ce = counterexample(i)
+        what = {
+            "identity": "the two sides differ",
+            "inequality": "the smaller side is larger",
+            "convex": f"the Hessian has eigenvalue {left[i]:.6g} < 0",
+        }[c.form]
+        edges = ", ".join(f"{p}: {s}" for p, s in ce.region.items() if s != "bulk")
+        return CaseResult(
+            status="fail",
+            message=f"{what} at {int(bad.sum())} of {checked} points"
+            + (f" (e.g. sampled from {edges})" if edges else "")
+            + left_out,
+            checked=checked,
+            ratio=float(score[i]),
+            counterexample=ce,
+            **base,
+        )
+    return CaseResult(
+        status="pass",
+        message=f"holds at {checked} points{left_out}",
+        checked=checked,
+        **base,
+    )
+
+
+def check_claim(c: Claim, samples: int, seed: int, device: Any) -> DerivationResult:
+    """Check a claim; one case per set of sizes (float64)."""
+    result = DerivationResult(
+        name=c.name, source=c.source, expect=c.expect, why=c.why, kind="claim"
+    )
+    start = time.perf_counter()
+    with jax.default_device(device):
+        cases: Sequence[dict[str, int]] = (
+            [{}] if c.form == "value" else list(c.dims_cases())
+        )
+        for dims in cases:
+            try:
+                if c.form == "value":
+                    case = _check_value(c)
+                else:
+                    case = _check_sampled(c, dims, samples, seed)
+            except Exception as exc:
+                text = str(exc).strip().splitlines()
+                case = CaseResult(
+                    dtype="float64",
+                    device=device.platform,
+                    dims=dict(dims),
+                    samples=samples,
+                    status="error",
+                    message=f"{type(exc).__name__}: {text[0] if text else ''}",
+                )
+            case.device = device.platform
+            case.seconds = time.perf_counter() - start
+            result.cases.append(case)
+    return result
