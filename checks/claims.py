@@ -38,7 +38,12 @@ import numpy as np
 from checks import sampling
 from checks.case import _compiler_options, _nested, example_args
 from checks.compare import SAFETY
-from checks.declare import DeclarationError, _normalize_dims, _positional_names
+from checks.declare import (
+    DeclarationError,
+    _normalize_dims,
+    _positional_names,
+    register_in_module,
+)
 from checks.domain import Domain
 from checks.result import CaseResult, Counterexample, DerivationResult
 from checks.rounding import with_error_bound
@@ -99,9 +104,7 @@ def _declare(form: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         record = _make_claim(form, fn, **options)
         fn.__derivation__ = record
-        module = sys.modules.get(getattr(fn, "__module__", ""), None)
-        if module is not None:
-            module.__dict__.setdefault("__derivations__", []).append(record)
+        register_in_module(fn, record)
         return fn
 
     return register

@@ -263,12 +263,24 @@ def derivation(
             why=why,
         )
         closed_form.__derivation__ = record
-        module = sys.modules.get(getattr(closed_form, "__module__", ""), None)
-        if module is not None:
-            module.__dict__.setdefault("__derivations__", []).append(record)
+        register_in_module(closed_form, record)
         return closed_form
 
     return register
+
+
+def register_in_module(fn: Callable[..., Any], record: Any) -> None:
+    """Add ``record`` to its module's ``__derivations__``, replacing one of the same
+    name (a cell run twice in a notebook declares it again, not twice)."""
+    module = sys.modules.get(getattr(fn, "__module__", ""), None)
+    if module is None:
+        return
+    registry = module.__dict__.setdefault("__derivations__", [])
+    for i, existing in enumerate(registry):
+        if existing.name == record.name:
+            registry[i] = record
+            return
+    registry.append(record)
 
 
 def derivations_in(module: ModuleType) -> list[Derivation]:

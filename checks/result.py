@@ -143,6 +143,12 @@ class DerivationResult:
         pool = failing or deciding or self.cases
         return max(pool, key=lambda c: c.ratio, default=None)
 
+    def __str__(self) -> str:
+        """The readable report (what ``assert_derivation`` raises with)."""
+        from checks.report import render_result
+
+        return render_result(self)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
