@@ -25,7 +25,6 @@ float64.
 from __future__ import annotations
 
 import decimal
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
