@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import ast
 import copy
-import inspect
-import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from checks.declare import Derivation
+from checks.repro import undecorated_tree
 
 __all__ = ["Mutant", "MutationScore", "mutants", "score"]
 
@@ -52,14 +51,10 @@ class MutationScore:
 
 
 def _function_tree(fn: Callable[..., Any]) -> ast.FunctionDef | None:
-    try:
-        source = textwrap.dedent(inspect.getsource(fn))
-    except (OSError, TypeError):
-        return None
-    tree = ast.parse(source)
-    for node in tree.body:
+    """The closed form's definition, without decorators and docstring."""
+    tree = undecorated_tree(fn)
+    for node in tree.body if tree is not None else []:
         if isinstance(node, ast.FunctionDef):
-            node.decorator_list = []
             body = node.body
             if (
                 body

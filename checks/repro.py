@@ -20,7 +20,7 @@ import numpy as np
 
 from checks.declare import Derivation
 
-__all__ = ["repro_snippet"]
+__all__ = ["repro_snippet", "undecorated_tree"]
 
 _HEADER = """\
 import jax
@@ -30,16 +30,21 @@ import jax.numpy as jnp
 """
 
 
-def _source(fn: Any) -> str | None:
+def undecorated_tree(fn: Any) -> ast.Module | None:
+    """The parsed source of ``fn`` with its decorators removed (None if unknown)."""
     try:
-        text = textwrap.dedent(inspect.getsource(fn))
-    except (OSError, TypeError):
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
         return None
-    tree = ast.parse(text)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             node.decorator_list = []
-    return ast.unparse(tree)
+    return tree
+
+
+def _source(fn: Any) -> str | None:
+    tree = undecorated_tree(fn)
+    return ast.unparse(tree) if tree is not None else None
 
 
 def _module_imports(module: types.ModuleType | None) -> list[str]:

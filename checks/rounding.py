@@ -40,29 +40,34 @@ from jax.extend import core
 
 __all__ = ["rounding_unit", "with_error_bound"]
 
-# Operations that only move or select data: errors pass through, no rounding.
-_DATA_MOVEMENT = {
+# Linear data movement: the same operation applied to the errors propagates them.
+_STRUCTURAL = {
     "broadcast_in_dim",
     "reshape",
     "transpose",
     "squeeze",
     "expand_dims",
     "slice",
-    "dynamic_slice",
-    "dynamic_update_slice",
-    "gather",
-    "scatter",
-    "concatenate",
-    "pad",
     "rev",
-    "select_n",
     "copy",
     "copy_p",
+    "concatenate",
+    "pad",
+    "gather",
+    "dynamic_slice",
+    "dynamic_update_slice",
+    "reduce_max",
+    "reduce_min",
+    "cumsum",
+}
+# Operations that only move or select data: errors pass through, no rounding
+# (a cumulative sum rounds, so it is not one of them).
+_DATA_MOVEMENT = (_STRUCTURAL - {"cumsum"}) | {
+    "scatter",
+    "select_n",
     "neg",
     "abs",
     "real",
-    "reduce_max",
-    "reduce_min",
     "max",
     "min",
     "sort",
@@ -288,25 +293,6 @@ _RULES: dict[str, Callable[..., list[jax.Array]]] = {
     "square": _unary(lambda x, z: 2.0 * jnp.abs(x)),
     "sin": _unary(lambda x, z: jnp.abs(jnp.cos(x))),
     "cos": _unary(lambda x, z: jnp.abs(jnp.sin(x))),
-}
-_STRUCTURAL = {
-    "broadcast_in_dim",
-    "reshape",
-    "transpose",
-    "squeeze",
-    "expand_dims",
-    "slice",
-    "rev",
-    "copy",
-    "copy_p",
-    "concatenate",
-    "pad",
-    "gather",
-    "dynamic_slice",
-    "dynamic_update_slice",
-    "reduce_max",
-    "reduce_min",
-    "cumsum",
 }
 
 
