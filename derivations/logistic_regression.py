@@ -34,7 +34,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from checks import derivation, domain
+from checks import claim, derivation, domain
 
 CHEN = 'Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review"'
 BIEN = 'Ngo Huy Bien, "Logistic Regression" slides'
@@ -774,3 +774,440 @@ def calculate_derivatives_db(
     m = X.shape[1]
     yhat = jax.nn.sigmoid(W.T @ X + b)
     return 1.0 / m * jnp.sum(yhat - y.astype(yhat.dtype)[None, :])
+
+
+# === Claims: the stated values, identities and inequalities ===========================
+#
+# Not transcribed: the training run's later costs (iterations 1000–4000), its final W
+# and b, and the iris precision and recall scores; the listing shows neither the
+# training loop nor its learning rate, so they cannot be recomputed from the slides.
+
+# θᵀx reaches 3·(30·scale)² where both θ and x come from the large stratum; with
+# scale 0.5 most points keep 1 − σ(θᵀx) above 0 in float64.
+THETA_X_Y_MODERATE = {
+    "theta": domain.real(shape=("n",), scale=0.5),
+    "X": domain.real(shape=("m", "n"), scale=0.5),
+    "y": domain.integers(0, 2, shape=("m",)),
+}
+
+
+def sigmoid_hypothesis(theta: jax.Array, X: jax.Array) -> jax.Array:
+    """h_θ(x⁽ⁱ⁾) = 1/(1 + e^{−θᵀx⁽ⁱ⁾}) for each row x⁽ⁱ⁾ of X (Eq. 13), as written."""
+    return 1 / (1 + jnp.exp(-(X @ theta)))
+
+
+def squared_error_cost(theta: jax.Array, X: jax.Array, y: jax.Array) -> jax.Array:
+    """J(θ) = (1/m) Σᵢ ½ (1/(1 + e^{−θᵀx⁽ⁱ⁾}) − y⁽ⁱ⁾)² (Eq. 14)."""
+    m = X.shape[0]
+    h = sigmoid_hypothesis(theta, X)
+    return (1 / m) * jnp.sum(0.5 * (h - y.astype(h.dtype)) ** 2)
+
+
+@claim.nonconvex(
+    wrt="theta",
+    inputs=THETA_X_Y_MODERATE,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Section 5.2, Eq. 14",
+)
+def squared_error_cost_is_not_convex(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """The 'Mean Squared Error' cost with the logistic h_θ, Eq. 14, "is non-convex".
+
+    Checked: the Hessian ∇²_θ J of J(θ) = (1/m) Σᵢ ½(σ(θᵀx⁽ⁱ⁾) − y⁽ⁱ⁾)² has a
+    negative eigenvalue at some sampled (θ, X, y). For one example,
+    ∇²_θ J = [σ′² + (σ − y)σ″]·x xᵀ, and σ″ = σ′(1 − 2σ) makes the bracket negative
+    where the prediction is confidently wrong (e.g. y = 0, θᵀx ≳ 1).
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}.
+    Note: the extracted Eq. 14 writes e^{−θᵀx} inside the sum; read as e^{−θᵀx⁽ⁱ⁾}.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.2, Eq. 14.
+    """
+    return squared_error_cost(theta, X, y)
+
+
+@claim.convex(
+    wrt="theta",
+    inputs=THETA_X_Y_MODERATE,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Section 5.2, Eqs. 15–17",
+)
+def cross_entropy_cost_is_convex(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """The "Entropy-alike" cost J(θ) of Eq. 17 is used "instead" of the non-convex
+    Eq. 14: it is convex in θ.
+
+    Checked: ∇²_θ J is positive semidefinite at every sampled (θ, X, y); by hand,
+    ∇²_θ J = (1/m) Σᵢ σ(θᵀx⁽ⁱ⁾)(1 − σ(θᵀx⁽ⁱ⁾)) x⁽ⁱ⁾x⁽ⁱ⁾ᵀ, a sum of PSD terms.
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log.
+    Note: the text does not say "convex" in so many words; it contrasts Eq. 15 with
+      the non-convex Eq. 14 ("Instead, we use ...") and carries a margin note
+      "Prove Convexity".
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.2, Eqs. 15–17.
+    """
+    return logistic_regression_cost(theta, X, y)
+
+
+@claim.inequality(
+    inputs={"theta": domain.real(("n",)), "x": domain.real(("n",))},
+    dims={"n": (3,)},
+    source=f"{CHEN}, Section 5.2, Eq. 15",
+)
+def prediction_probability_is_in_unit_interval(
+    theta: jax.Array, x: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """h_θ(x) "is the prediction probability in range [0, 1]".
+
+    Checked: 0 ≤ h_θ(x) and h_θ(x) ≤ 1, h_θ(x) = 1/(1 + e^{−θᵀx}) (Eq. 13).
+    Domain: θ, x ∈ ℝⁿ.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.2, below Eq. 15.
+    """
+    h = 1 / (1 + jnp.exp(-(theta @ x)))
+    return jnp.stack([jnp.zeros_like(h), h]), jnp.stack([h, jnp.ones_like(h)])
+
+
+def logistic_cost_by_cases(h: jax.Array, y: jax.Array) -> jax.Array:
+    """Cost(h_θ(x), y) = −log(h_θ(x)) if y = 1, −log(1 − h_θ(x)) if y = 0 (Eq. 15)."""
+    return jnp.where(y == 1, -jnp.log(h), -jnp.log(1 - h))
+
+
+def logistic_cost_combined(h: jax.Array, y: jax.Array) -> jax.Array:
+    """Cost(h_θ(x), y) = −y log(h_θ(x)) − (1 − y) log(1 − h_θ(x)) (Eq. 16)."""
+    y = y.astype(h.dtype)
+    return -y * jnp.log(h) - (1 - y) * jnp.log(1 - h)
+
+
+@claim.identity(
+    inputs={"h": domain.unit_interval(), "y": domain.integers(0, 2)},
+    source=f"{CHEN}, Section 5.2, Eqs. 15–16",
+)
+def combined_cost_equals_cost_by_cases(
+    h: jax.Array, y: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """"we combine the two lines of equation into one": Eq. 16 equals Eq. 15.
+
+    −y log h − (1 − y) log(1 − h) = −log h if y = 1, −log(1 − h) if y = 0.
+    Domain: y ∈ {0, 1}; 0 < h < 1; natural log.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.2, Eqs. 15–16.
+    """
+    return logistic_cost_combined(h, y), logistic_cost_by_cases(h, y)
+
+
+@claim.identity(
+    inputs=THETA_X_Y_MODERATE,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Section 5.2, Eq. 17",
+)
+def overall_cost_is_mean_of_example_costs(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """J(θ) = (1/m) Σᵢ Cost(h_θ(xⁱ), yⁱ)
+    = −(1/m) Σᵢ [yⁱ log(h_θ(xⁱ)) + (1 − yⁱ) log(1 − h_θ(xⁱ))] (Eq. 17).
+
+    Left: the mean of the per-example cost of Eq. 16; right: the last line of
+    Eq. 17 (``logistic_regression_cost``).
+    Domain: yⁱ ∈ {0, 1}; natural log; h_θ(x) = σ(θᵀx) (Eq. 13).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.2, Eq. 17.
+    """
+    m = X.shape[0]
+    h = jax.nn.sigmoid(X @ theta)
+    mean_cost = (1 / m) * jnp.sum(logistic_cost_combined(h, y))
+    return mean_cost, logistic_regression_cost(theta, X, y)
+
+
+@claim.identity(
+    inputs=THETA_X_Y_MODERATE,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Section 5.2, Eq. 18",
+)
+def simplified_cost_equals_cost(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """"Substitute Sigmoid Eq.13, we can simplify the cost function as":
+    J(θ) = −(1/m) Σᵢ [y_i θxⁱ − log(1 + e^{θxⁱ})] (Eq. 18), equal to Eq. 17.
+
+    log σ(z) = z − log(1 + e^z),  log(1 − σ(z)) = −log(1 + e^z)       (z = θᵀx)
+    y log σ(z) + (1 − y) log(1 − σ(z)) = y z − log(1 + e^z)
+    Domain: y_i ∈ {0, 1}; natural log.
+    Note: θxⁱ is read as θᵀxⁱ, the logit, as in Eq. 21 (``label_times_logit``);
+      read so, the identity holds for any real y_i, and the (1 − y) term cancels.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.2, Eq. 18.
+    """
+    m = X.shape[0]
+    z = X @ theta
+    y_ = y.astype(z.dtype)
+    simplified = -(1 / m) * jnp.sum(y_ * z - jnp.log(1 + jnp.exp(z)))
+    return simplified, logistic_regression_cost(theta, X, y)
+
+
+@claim.identity(
+    inputs={
+        "theta": domain.real(shape=("n",), scale=0.5),
+        "X": domain.real(shape=("n", "m"), scale=0.5),
+        "y": domain.integers(0, 2, shape=("m",)),
+    },
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Section 5.2, Eq. 19",
+)
+def vectorized_cost_equals_cost(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """"Vectorized form of Eq.17":
+    J(θ) = −(1/m) [Yᵀ log(Sig(θᵀX)) + (1 − Y)ᵀ log(1 − Sig(θᵀX))] (Eq. 19).
+
+    Sig(θᵀX) = 1/(1 + e^{−θᵀX}), elementwise over the row θᵀX of m logits.
+    Domain: X is n×m, one example per column; Y ∈ {0, 1}ᵐ; natural log.
+    Note: Yᵀ log(·) is read as the dot product of the m labels with the m logs
+      (θᵀX is a row, so the text's transposes do not match literally).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.2, Eq. 19.
+    """
+    m = X.shape[1]
+    Y = y.astype(X.dtype)
+    sig = 1 / (1 + jnp.exp(-(theta @ X)))
+    vectorized = -(1 / m) * (Y @ jnp.log(sig) + (1 - Y) @ jnp.log(1 - sig))
+    return vectorized, logistic_regression_cost(theta, X.T, y)
+
+
+ONE_EXAMPLE_MODERATE = {
+    "theta": domain.real(shape=("n",), scale=0.5),
+    "x": domain.real(shape=("n",), scale=0.5),
+    "y": domain.integers(0, 2),
+}
+
+
+def probability_of_label_by_cases(
+    theta: jax.Array, x: jax.Array, y: jax.Array
+) -> jax.Array:
+    """P(y|x) = h(θᵀx) for y = 1, 1 − h(θᵀx) for y = 0 (Eq. 22), h the sigmoid."""
+    h = jax.nn.sigmoid(theta @ x)
+    return jnp.where(y == 1, h, 1 - h)
+
+
+@claim.identity(
+    inputs=ONE_EXAMPLE_MODERATE,
+    dims={"n": (3,)},
+    source=f"{CHEN}, Section 5.4, Eqs. 22–23",
+    expect="fail",
+    why="with Eq. 22's labels y ∈ {0, 1}, y = 0 gives h(0) = 1/2, not 1 − h(θᵀx)",
+)
+def compact_probability_equals_probability_by_cases(
+    theta: jax.Array, x: jax.Array, y: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """"More compact form": P(y|x) = h(y·θᵀx) (Eq. 23), for Eq. 22's P(y|x).
+
+    Checked with the labels of Eq. 22, y ∈ {0, 1}:
+      y = 1: h(1·θᵀx) = h(θᵀx)                                       (agrees)
+      y = 0: h(0·θᵀx) = h(0) = 1/2 ≠ 1 − h(θᵀx)
+    Domain: y ∈ {0, 1}, as Eq. 22 writes the cases; h the sigmoid of Eq. 13.
+    Why wrong: Eq. 23 holds for labels y ∈ {−1, +1} (the y = 0 case of Eq. 22
+      relabelled −1), since h(−z) = 1 − h(z); with y ∈ {0, 1} it gives 1/2 for
+      every y = 0 example. The {0, 1} compact form is h(θᵀx)^y (1 − h(θᵀx))^{1−y}.
+      See ``compact_probability_holds_for_labels_plus_minus_one``.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.4, Eqs. 22–23.
+    """
+    h = jax.nn.sigmoid
+    compact = h(y.astype(x.dtype) * (theta @ x))
+    return compact, probability_of_label_by_cases(theta, x, y)
+
+
+def _plus_minus_one(key: jax.Array, shape: tuple[int, ...], dtype: object) -> jax.Array:
+    """Labels −1 or +1, each with probability 1/2."""
+    return jnp.where(jax.random.bernoulli(key, 0.5, shape), 1.0, -1.0).astype(dtype)
+
+
+@claim.identity(
+    inputs={
+        "theta": domain.real(shape=("n",), scale=0.5),
+        "x": domain.real(shape=("n",), scale=0.5),
+        "y": domain.custom(_plus_minus_one),
+    },
+    dims={"n": (3,)},
+    source=f"{CHEN}, Section 5.4, Eqs. 22–23 (labels ±1)",
+)
+def compact_probability_holds_for_labels_plus_minus_one(
+    theta: jax.Array, x: jax.Array, y: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """P(y|x) = h(y·θᵀx) (Eq. 23), with Eq. 22's y = 0 case written y = −1.
+
+      y = +1: h(θᵀx)
+      y = −1: h(−θᵀx) = 1/(1 + e^{θᵀx}) = 1 − h(θᵀx)            (h(−z) = 1 − h(z))
+    Domain: y ∈ {−1, +1}; h the sigmoid of Eq. 13.
+    Note: the coding under which Eq. 23, and Eq. 25's h(y_i·θᵀx_i), hold; the text
+      states Eq. 22 with y ∈ {0, 1} (see the failing entry above).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.4, Eqs. 22–23, labels read as ±1.
+    """
+    h = jax.nn.sigmoid(theta @ x)
+    by_cases = jnp.where(y == 1, h, 1 - h)
+    return jax.nn.sigmoid(y * (theta @ x)), by_cases
+
+
+@claim.identity(
+    inputs={"P": domain.unit_interval(("N",))},
+    dims={"N": (1, 5)},
+    source=f"{CHEN}, Section 5.4, Eq. 25, ln ∏ = Σ ln",
+)
+def log_of_likelihood_is_sum_of_logs(P: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """ln(∏ₙ P(yₙ|xₙ)) = Σₙ ln P(yₙ|xₙ) (Eq. 25, second to third line).
+
+    Domain: 0 < P(yₙ|xₙ) < 1, N independent examples; natural log.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.4, Eq. 25.
+    """
+    return jnp.log(jnp.prod(P)), jnp.sum(jnp.log(P))
+
+
+@claim.identity(
+    inputs={
+        "theta": domain.real(shape=("n",), scale=0.5),
+        "X": domain.real(shape=("N", "n"), scale=0.5),
+        "y": domain.custom(_plus_minus_one, shape=("N",)),
+    },
+    dims={"N": (1, 5), "n": (3,)},
+    source=f"{CHEN}, Section 5.4, Eq. 25, last line",
+    expect="fail",
+    why="sign: −(1/N)Σ ln(1/h) = +(1/N)Σ ln h, the negative of −(1/N)Σ ln P",
+)
+def negative_log_likelihood_as_log_of_reciprocal(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """−(1/N) Σₙ ln P(yₙ|xₙ) = −(1/N) Σₙ ln [1/h(y_i·θᵀx_i)] (Eq. 25, last line).
+
+    Left: −(1/N) Σₙ ln P(yₙ|xₙ) with P(y|x) = h(y·θᵀx) (Eq. 23, labels ±1, under
+    which Eq. 23 holds); right: the last line as written.
+    Domain: yₙ ∈ {−1, +1}; h the sigmoid of Eq. 13; natural log.
+    Why wrong: ln(1/h) = −ln h, so −(1/N) Σ ln(1/h) = +(1/N) Σ ln h ≤ 0, the
+      negative of the objective; minimizing it would maximize the loss. The last
+      line should read (1/N) Σₙ ln[1/h(yₙ·θᵀxₙ)] = (1/N) Σₙ ln(1 + e^{−yₙθᵀxₙ}).
+    Note: the last line indexes y_i, x_i under a sum over n; read as yₙ, xₙ.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 5.4, Eq. 25.
+    """
+    N = X.shape[0]
+    h = jax.nn.sigmoid(y * (X @ theta))
+    objective = -(1 / N) * jnp.sum(jnp.log(h))
+    as_written = -(1 / N) * jnp.sum(jnp.log(1 / h))
+    return objective, as_written
+
+
+@claim.identity(
+    inputs=THETA_X_Y_MODERATE,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Cost Function (II)"',
+)
+def log_loss_is_mean_of_instance_costs(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """The log loss J(θ) = −(1/m) Σᵢ [y⁽ⁱ⁾ log(p̂⁽ⁱ⁾) + (1 − y⁽ⁱ⁾) log(1 − p̂⁽ⁱ⁾)] is
+    the mean of the single-instance cost c(θ) = −log(p̂) if y = 1, −log(1 − p̂) if
+    y = 0 ("Cost Function (II)").
+
+    Left: (1/m) Σᵢ c⁽ⁱ⁾(θ) by cases; right: J(θ) (``log_loss``).
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; p̂ = σ(θᵀ·x).
+    Note: the slide states both and puts them side by side; that J averages c is
+      read from "Cost function of a single training instance".
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "Cost Function (II)".
+    """
+    m = X.shape[0]
+    p_hat = jax.nn.sigmoid(X @ theta)
+    mean_c = (1 / m) * jnp.sum(logistic_cost_by_cases(p_hat, y))
+    return mean_c, log_loss(theta, X, y)
+
+
+def sigmoid_as_listed(z: jax.Array) -> jax.Array:
+    """s = 1.0 / (1.0 + np.exp(-z)) ("Computing sigmoid Activation")."""
+    return 1.0 / (1.0 + jnp.exp(-z))
+
+
+@claim.value(stated="0.5", source=f'{BIEN}, "Computing sigmoid Activation"')
+def sigmoid_of_zero() -> jax.Array:
+    """sigmoid(0): 0.5.
+
+    Computed with the listing's formula 1.0/(1.0 + np.exp(−z)) in float64:
+    1/(1 + e⁰) = 1/2.
+    Source: Ngo Huy Bien, "Logistic Regression" slides,
+      "Computing sigmoid Activation", printed output.
+    """
+    return sigmoid_as_listed(jnp.asarray(0.0, jnp.float64))
+
+
+@claim.value(stated="1.0", source=f'{BIEN}, "Computing sigmoid Activation"')
+def sigmoid_of_one_hundred() -> jax.Array:
+    """sigmoid(100): 1.0.
+
+    Computed with the listing's formula in float64: 1/(1 + e^{−100}), and
+    e^{−100} ≈ 3.7·10⁻⁴⁴ is far below half an ulp of 1, so the sum rounds to 1.0.
+    The exact value is 1 − 3.7·10⁻⁴⁴, which the printed 1.0 also matches.
+    Source: Ngo Huy Bien, "Logistic Regression" slides,
+      "Computing sigmoid Activation", printed output.
+    """
+    return sigmoid_as_listed(jnp.asarray(100.0, jnp.float64))
+
+
+@claim.value(
+    stated="3.7200759760208356e-44", source=f'{BIEN}, "Computing sigmoid Activation"'
+)
+def sigmoid_of_minus_one_hundred() -> jax.Array:
+    """sigmoid(-100): 3.7200759760208356e-44.
+
+    Computed with the listing's formula in float64: 1/(1 + e^{100}); the printed
+    digits are Python's shortest repr of that float64, so the check asks for the
+    same double. The exact value e^{−100}/(1 + e^{−100}) = 3.72007597602083596…·10⁻⁴⁴
+    also rounds to the printed 17 digits.
+    Source: Ngo Huy Bien, "Logistic Regression" slides,
+      "Computing sigmoid Activation", printed output.
+    """
+    return sigmoid_as_listed(jnp.asarray(-100.0, jnp.float64))
+
+
+@claim.value(stated="0.693147", source=f'{BIEN}, "Calculating Derivatives and Cost"')
+def cost_at_iteration_zero() -> jax.Array:
+    """Cost (iteration 0) = 0.693147.
+
+    Computed with the listing's cost (``calculate_cost``) at the initial W = 0
+    (4×1) and b = 0 of "Initializing W and b": every ŷ = σ(0) = 1/2, so
+    cost = −(1/m) Σᵢ [y log ½ + (1 − y) log ½] = log 2 = 0.69314718…, whatever the
+    data. X is taken as zeros (it does not enter when W = 0); y as the iris
+    labels' counts, 50 Iris-Virginica (1) of 150.
+    Domain: natural log.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, training run after
+      "Calculating Derivatives and Cost", printed output.
+    """
+    W = jnp.zeros((4, 1), jnp.float64)
+    X = jnp.zeros((4, 150), jnp.float64)
+    y = jnp.concatenate([jnp.zeros(100, jnp.int32), jnp.ones(50, jnp.int32)])
+    return calculate_cost(W, jnp.asarray(0.0, jnp.float64), X, y)
+
+
+@claim.identity(
+    inputs={"P": domain.unit_interval(), "P_hat": domain.unit_interval()},
+    source=f'{BIEN}, "Binary Cross-Entropy"',
+)
+def binary_cross_entropy_equals_two_class_cross_entropy(
+    P: jax.Array, P_hat: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """H(P, Q) = −Σ_{i ∈ (cat, dog)} P(i) log Q(i) = −P log P̂ − (1 − P) log(1 − P̂).
+
+    H(P, Q) = −P(cat) log Q(cat) − P(dog) log Q(dog)            (two terms)
+    P(dog) = 1 − P(cat), Q(dog) = 1 − Q(cat)                   (two classes)
+    H(P, Q) = −P log P̂ − (1 − P) log(1 − P̂)   (P = P(cat), P̂ = Q(cat))
+    Left: the sum over the two-class distributions (P, 1 − P) and (P̂, 1 − P̂);
+    right: BinaryCrossEntropy.
+    Domain: 0 < P, P̂ < 1; natural log.
+    Note: the slide substitutes P(dog) = 1 − P(cat) and writes log(1 − Q(cat)) for
+      log Q(dog), i.e. uses Q(dog) = 1 − Q(cat) as well.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "Binary Cross-Entropy".
+    """
+    p = jnp.stack([P, 1 - P])
+    q = jnp.stack([P_hat, 1 - P_hat])
+    two_class = -jnp.sum(p * jnp.log(q))
+    binary = -P * jnp.log(P_hat) - (1 - P) * jnp.log(1 - P_hat)
+    return two_class, binary

@@ -13,7 +13,7 @@ the function only, no derivative.
 import jax
 import jax.numpy as jnp
 
-from checks import derivation, domain
+from checks import claim, derivation, domain
 
 _SLIDES = 'Ngo Huy Bien, "Logistic Regression" slides'
 _BLOG = '"Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017)'
@@ -171,3 +171,118 @@ def log_sum_exp_grad_z(z: jax.Array) -> jax.Array:
     """
     e = jnp.exp(z)
     return e / jnp.sum(e)
+
+
+# === Claims: the listing's printed outputs and the function's stated properties =======
+
+
+def softmax_as_listed(a: jax.Array) -> jax.Array:
+    """exps = np.exp(a); return exps / np.sum(exps) (the slides' listing)."""
+    exps = jnp.exp(a)
+    return exps / jnp.sum(exps)
+
+
+@claim.value(
+    stated=["0.09003057", "0.24472847", "0.66524096"],
+    source=f"{_SLIDES}, The softmax Function, softmax([1, 2, 3])",
+)
+def softmax_of_one_two_three() -> jax.Array:
+    """softmax([1, 2, 3]) = [0.09003057 0.24472847 0.66524096].
+
+    Computed with the listing's formula in float64 (np.exp turns the integer array
+    into float64): e^{(1, 2, 3)}/(e + e² + e³) = (0.0900305732, 0.2447284711,
+    0.6652409558); NumPy prints 8 digits, rounded.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The softmax Function",
+      printed output.
+    """
+    return softmax_as_listed(jnp.asarray([1.0, 2.0, 3.0], jnp.float64))
+
+
+@claim.value(
+    stated=["0.21194156", "0.21194156", "0.57611688"],
+    source=f"{_SLIDES}, The softmax Function, softmax(2, 2, 3)",
+)
+def softmax_of_two_two_three() -> jax.Array:
+    """softmax(2, 2, 3) = [0.21194156 0.21194156 0.57611688].
+
+    Computed with the listing's formula in float64 on a_2 = np.array([2, 2, 3]):
+    e^{(2, 2, 3)}/(2e² + e³) = (0.2119415576, 0.2119415576, 0.5761168848).
+    Note: the printed label "softmax(2, 2, 3)" is the listing's own text; the
+      argument is the array [2, 2, 3].
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The softmax Function",
+      printed output.
+    """
+    return softmax_as_listed(jnp.asarray([2.0, 2.0, 3.0], jnp.float64))
+
+
+@claim.inequality(
+    inputs=_SOFTMAX_INPUTS,
+    dims=_SOFTMAX_DIMS,
+    strict=True,
+    source=f"{_SLIDES}, The softmax Function, values in (0, 1)",
+)
+def softmax_is_positive(a: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """softmax "produces another N-dimensional vector with real values in the range
+    (0, 1)": 0 < Sⱼ.
+
+    Sⱼ = e^{aⱼ}/Σₖ e^{aₖ} > 0, as every e^{aₖ} > 0.
+    Domain: a ∈ ℝᴺ, N ≥ 2.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The softmax Function".
+    """
+    S = softmax(a)
+    return jnp.zeros_like(S), S
+
+
+@claim.inequality(
+    inputs={"a": domain.real(("n",), scale=0.5)},
+    dims=_SOFTMAX_DIMS,
+    strict=True,
+    source=f"{_SLIDES}, The softmax Function, values in (0, 1)",
+)
+def softmax_is_below_one(a: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """softmax "produces another N-dimensional vector with real values in the range
+    (0, 1)": Sⱼ < 1.
+
+    Sⱼ = e^{aⱼ}/(e^{aⱼ} + Σ_{k≠j} e^{aₖ}) < 1, as the other terms are > 0.
+    Domain: a ∈ ℝᴺ, N ≥ 2 (for N = 1, S = (1)). Sampled with scale 0.5, so that
+      the spread of the logits stays below 30: beyond about 37 the largest Sⱼ rounds
+      to exactly 1.0 in float64, and a strict inequality is checked on the rounded
+      values.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The softmax Function".
+    """
+    S = softmax(a)
+    return S, jnp.ones_like(S)
+
+
+@claim.identity(
+    inputs=_SOFTMAX_INPUTS,
+    dims=_SOFTMAX_DIMS,
+    source=f"{_SLIDES}, The softmax Function, add up to 1.0",
+)
+def softmax_sums_to_one(a: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """softmax produces values "that add up to 1.0": Σⱼ Sⱼ = 1.
+
+    Σⱼ e^{aⱼ}/Σₖ e^{aₖ} = 1.
+    Domain: a ∈ ℝᴺ.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The softmax Function".
+    """
+    return jnp.sum(softmax(a)), jnp.ones((), a.dtype)
+
+
+@claim.identity(
+    inputs=_LOGITS_INPUTS,
+    dims=_LOGITS_DIMS,
+    source=f"{_BLOG}, Partial Derivatives, log of the softmax",
+)
+def log_softmax_is_logit_minus_log_sum_exp(
+    z: jax.Array,
+) -> tuple[jax.Array, jax.Array]:
+    """log(e^{z_k}/Σⱼ e^{zⱼ}) = z_k − log(Σⱼ e^{zⱼ}).
+
+    log(x/y) = log x − log y, log e^{z_k} = z_k; checked for every k at once.
+    Domain: z ∈ ℝᴷ; natural log.
+    Source: "Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017),
+      Partial Derivatives, second and third lines of ∂E/∂z⁽ⁱ⁾.
+    """
+    e = jnp.exp(z)
+    return jnp.log(e / jnp.sum(e)), z - jnp.log(jnp.sum(e))

@@ -15,7 +15,7 @@ here m counts the examples and N (size "n") the features.
 import jax
 import jax.numpy as jnp
 
-from checks import derivation, domain
+from checks import claim, derivation, domain
 
 _BLOG = '"Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017)'
 _SLIDES = 'Ngo Huy Bien, "Logistic Regression" slides'
@@ -146,3 +146,29 @@ def softmax_regression_cost_grad_theta(
     s = jnp.einsum("kn,in->ik", theta, X)
     p_hat = jax.nn.softmax(s, axis=-1)
     return (1 / m) * jnp.einsum("ik,in->kn", p_hat - y, X)
+
+
+# === Claims ===========================================================================
+
+
+@claim.identity(
+    inputs={"z": domain.real(("k",)), "y": domain.one_hot(("k",))},
+    dims={"k": (2, 4)},
+    source=f"{_BLOG}, Partial Derivatives, y ∘ log(o) = log(o_k)",
+)
+def one_hot_label_picks_log_probability(
+    z: jax.Array, y: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """y⁽ⁱ⁾ ∘ log(o⁽ⁱ⁾) = Σⱼ₌₁ᴷ yⱼ⁽ⁱ⁾ log(oⱼ⁽ⁱ⁾) = log(o_k⁽ⁱ⁾), where y_k⁽ⁱ⁾ = 1.
+
+    o⁽ⁱ⁾ = softmax(z⁽ⁱ⁾); y⁽ⁱ⁾ one-hot at k, so every term j ≠ k is 0·log oⱼ.
+    Left: Σⱼ yⱼ log oⱼ; right: log o_k, k the position of the 1 in y.
+    Domain: y⁽ⁱ⁾ one-hot ("[0, ..., 0, 1, 0, ..., 0] form"); z⁽ⁱ⁾ ∈ ℝᴷ; natural log.
+    Note: the blog's "∘" is read as the sum of the elementwise product, as its own
+      next equality says.
+    Source: "Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017),
+      Partial Derivatives.
+    """
+    o = jax.nn.softmax(z)
+    k = jnp.argmax(y)
+    return jnp.sum(y * jnp.log(o)), jnp.log(o[k])
