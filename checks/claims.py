@@ -278,7 +278,7 @@ def _check_value(c: Claim) -> CaseResult:
             checked=1,
             **base,
         )
-    shown = ", ".join(f"{x:.10g}" for x in computed)
+    shown = ", ".join(repr(float(x)) for x in computed)
     return CaseResult(
         status="pass",
         message=f"computed {shown}{unit_note}: matches the printed {', '.join(texts)}",
@@ -417,11 +417,12 @@ def _check_sampled(c: Claim, dims: dict[str, int], n: int, seed: int) -> CaseRes
         score = point_excess if c.form != "convex" else (-left / -right)
         i = int(np.argmax(np.where(bad, score, -np.inf)))
         ce = counterexample(i)
-        what = {
-            "identity": "the two sides differ",
-            "inequality": "the smaller side is larger",
-            "convex": f"the Hessian has eigenvalue {left[i]:.6g} < 0",
-        }[c.form]
+        if c.form == "convex":
+            what = f"the Hessian has eigenvalue {float(left[i]):.6g} < 0"
+        elif c.form == "identity":
+            what = "the two sides differ"
+        else:
+            what = "the smaller side is larger"
         edges = ", ".join(f"{p}: {s}" for p, s in ce.region.items() if s != "bulk")
         return CaseResult(
             status="fail",

@@ -1,10 +1,12 @@
-"""The catalog: every derivative the four source documents state, as they state it.
+"""The catalog: every derivative, and every value, identity and inequality, that
+the four source documents state, as they state it.
 
-One module per topic. Each entry is a closed form declared with
-``@checks.derivation`` next to the function it differentiates, with the document
-and section in ``source``; the ones that are wrong as written carry
-``expect="fail"`` and a ``why``. ``check-derivations`` with no target checks
-``CATALOG``.
+One module per topic. A derivation is a closed form declared with
+``@checks.derivation`` next to the function it differentiates; a claim is a stated
+value, identity, inequality, "not in general" or convexity statement declared with
+``checks.claim``. Each names the document and section in ``source``; the ones that
+are wrong as written carry ``expect="fail"`` and a ``why``. ``check-derivations``
+with no target checks ``CATALOG``.
 
 Documents:
   - Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review".
@@ -15,7 +17,9 @@ Documents:
 
 from checks.declare import Derivation, derivations_in
 from derivations import (
+    cost_functions,
     cross_entropy,
+    entropy,
     jacobian_review,
     logistic_regression,
     softmax,
@@ -23,10 +27,12 @@ from derivations import (
 )
 
 MODULES = (
+    entropy,
     cross_entropy,
     softmax,
     softmax_regression,
     logistic_regression,
+    cost_functions,
     jacobian_review,
 )
 

@@ -887,7 +887,7 @@ def logistic_cost_combined(h: jax.Array, y: jax.Array) -> jax.Array:
 def combined_cost_equals_cost_by_cases(
     h: jax.Array, y: jax.Array
 ) -> tuple[jax.Array, jax.Array]:
-    """"we combine the two lines of equation into one": Eq. 16 equals Eq. 15.
+    """ "we combine the two lines of equation into one": Eq. 16 equals Eq. 15.
 
     −y log h − (1 − y) log(1 − h) = −log h if y = 1, −log(1 − h) if y = 0.
     Domain: y ∈ {0, 1}; 0 < h < 1; natural log.
@@ -928,7 +928,7 @@ def overall_cost_is_mean_of_example_costs(
 def simplified_cost_equals_cost(
     theta: jax.Array, X: jax.Array, y: jax.Array
 ) -> tuple[jax.Array, jax.Array]:
-    """"Substitute Sigmoid Eq.13, we can simplify the cost function as":
+    """ "Substitute Sigmoid Eq.13, we can simplify the cost function as":
     J(θ) = −(1/m) Σᵢ [y_i θxⁱ − log(1 + e^{θxⁱ})] (Eq. 18), equal to Eq. 17.
 
     log σ(z) = z − log(1 + e^z),  log(1 − σ(z)) = −log(1 + e^z)       (z = θᵀx)
@@ -958,7 +958,7 @@ def simplified_cost_equals_cost(
 def vectorized_cost_equals_cost(
     theta: jax.Array, X: jax.Array, y: jax.Array
 ) -> tuple[jax.Array, jax.Array]:
-    """"Vectorized form of Eq.17":
+    """ "Vectorized form of Eq.17":
     J(θ) = −(1/m) [Yᵀ log(Sig(θᵀX)) + (1 − Y)ᵀ log(1 − Sig(θᵀX))] (Eq. 19).
 
     Sig(θᵀX) = 1/(1 + e^{−θᵀX}), elementwise over the row θᵀX of m logits.
@@ -1000,7 +1000,7 @@ def probability_of_label_by_cases(
 def compact_probability_equals_probability_by_cases(
     theta: jax.Array, x: jax.Array, y: jax.Array
 ) -> tuple[jax.Array, jax.Array]:
-    """"More compact form": P(y|x) = h(y·θᵀx) (Eq. 23), for Eq. 22's P(y|x).
+    """ "More compact form": P(y|x) = h(y·θᵀx) (Eq. 23), for Eq. 22's P(y|x).
 
     Checked with the labels of Eq. 22, y ∈ {0, 1}:
       y = 1: h(1·θᵀx) = h(θᵀx)                                       (agrees)

@@ -180,3 +180,20 @@ def test_claims_are_reported_with_their_kind():
 def test_bad_claims_are_refused_at_declaration(make, message):
     with pytest.raises(DeclarationError, match=message):
         make()
+
+
+def test_false_claims_with_array_sides_fail_with_a_counterexample():
+    logits = {"a": domain.real(("k",))}
+
+    @claim.identity(inputs=logits, dims={"k": 3})
+    def off_by_one(a):
+        return a, a + 1
+
+    @claim.inequality(inputs=logits, dims={"k": 3})
+    def larger_is_smaller(a):
+        return a + 1, a
+
+    for fn in (off_by_one, larger_is_smaller):
+        result = checks.verify(fn, samples=50)
+        assert result.outcome == "fail"
+        assert result.cases[0].counterexample is not None
