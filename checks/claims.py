@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import decimal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,7 @@ from checks.declare import (
     _normalize_dims,
     _positional_names,
     register_in_module,
+    size_combinations,
 )
 from checks.domain import Domain
 from checks.result import CaseResult, Counterexample, DerivationResult
@@ -87,10 +88,8 @@ class Claim:
     def params(self) -> tuple[str, ...]:
         return tuple(self.inputs)
 
-    def dims_cases(self):
-        from checks.declare import Derivation
-
-        return Derivation.dims_cases(self)  # type: ignore[arg-type]
+    def dims_cases(self) -> Iterator[dict[str, int]]:
+        return size_combinations(self.dims)
 
     @property
     def doc(self) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -76,13 +76,18 @@ class Derivation:
 
     def dims_cases(self) -> Iterator[dict[str, int]]:
         """Every combination of the sizes in ``dims`` (one empty case if none)."""
-        names = sorted(self.dims)
-        for sizes in itertools.product(*(self.dims[k] for k in names)):
-            yield dict(zip(names, sizes))
+        return size_combinations(self.dims)
 
     @property
     def doc(self) -> str:
         return inspect.getdoc(self.closed_form) or ""
+
+
+def size_combinations(dims: Mapping[str, Sequence[int]]) -> Iterator[dict[str, int]]:
+    """Every combination of the sizes in ``dims`` (one empty case if none)."""
+    names = sorted(dims)
+    for sizes in itertools.product(*(dims[k] for k in names)):
+        yield dict(zip(names, sizes))
 
 
 def _positional_names(fn: Callable[..., Any], role: str, name: str) -> tuple[str, ...]:

@@ -107,7 +107,14 @@ def _check_one(
     return result
 
 
-def _check_claim(c, samples, seed, devices, progress) -> DerivationResult:
+def _check_claim(
+    c: Any,
+    samples: int,
+    seed: int,
+    devices: Sequence[Any],
+    progress: Callable[[str], None] | None,
+) -> DerivationResult:
+    """A claim on every device, its cases in one result."""
     result = None
     for device in devices:
         if progress:
