@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from checks.paths import cache_dir
+
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -84,10 +86,16 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 when a closed form is unstable in a low-precision dtype",
     )
     p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check every entry again instead of reusing the stored results of "
+        "unchanged entries, and compile without the persistent compilation cache "
+        f"(both kept in {cache_dir()})",
+    )
+    p.add_argument(
         "--no-compile-cache",
         action="store_true",
-        help="do not use JAX's persistent compilation cache "
-        f"(default location: {_cache_dir()})",
+        help="do not use JAX's persistent compilation cache",
     )
     p.add_argument(
         "--progress",
@@ -99,11 +107,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cache_dir() -> str:
-    """Where compiled programs are kept between runs: the user's cache directory."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".cache"
-    )
-    return os.path.join(base, "derivation-checker", "jax")
+    """Where compiled programs are kept between runs."""
+    return str(cache_dir() / "jax")
 
 
 def _enable_compile_cache() -> None:
@@ -160,7 +165,7 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(render_list(items) + "\n")
         return EXIT_OK
 
-    if not args.no_compile_cache:
+    if not (args.no_cache or args.no_compile_cache):
         _enable_compile_cache()
     progress = _progress_printer(stderr, args.progress)
     report = check_all(
@@ -171,6 +176,7 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         device=args.device,
         progress=progress,
         mutants=args.mutants,
+        reuse=not args.no_cache,
     )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")

@@ -157,6 +157,9 @@ def render_table(report: Report, verbose: bool = False) -> str:
         out += ["", f"mutation score: {killed}/{total} mutants killed"]
     counts = summarize(report.results)
     summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+    reused = sum(r.reused for r in report.results)
+    if reused:
+        summary += f"; {reused} unchanged, results reused (--no-cache recomputes)"
     env = report.environment
     devices = ", ".join(env.get("devices", []))
     out += [

@@ -101,6 +101,7 @@ class DerivationResult:
     non_differentiable: str = ""  # why the shrunk point is a kink, if it is
     repro: str = ""  # plain-JAX code reproducing the failure
     mutants: Any = None  # a checks.mutate.MutationScore, with --mutants
+    reused: bool = False  # read back from the result store (checks.store)
 
     @property
     def outcome(self) -> str:
@@ -167,6 +168,7 @@ class DerivationResult:
             ),
             "non_differentiable": self.non_differentiable,
             "repro": self.repro,
+            "reused": self.reused,
             **({"mutants": self.mutants.to_dict()} if self.mutants else {}),
         }
 

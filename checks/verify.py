@@ -14,6 +14,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from checks import store
 from checks.case import _nested, run_cases
 from checks.claims import check_claim
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
@@ -249,20 +250,42 @@ def check_all(
     device: str = "cpu",
     progress: Callable[[int, int, str], None] | None = None,
     mutants: bool = False,
+    reuse: bool = False,
 ) -> Report:
     """Check every derivation; one that breaks is reported and the rest still run.
 
     With ``mutants=True``, every passing derivation's closed form is also mutated
     (``checks.mutate``) and each mutant checked in float64: the mutation score.
+    With ``reuse=True``, an entry whose fingerprint (``checks.store``) matches a
+    stored result is not checked again: the stored result is returned, marked
+    ``reused``; new results are stored.
     """
     _check_options(samples, dtypes)
     devices = resolve_devices(device)
-    items = list(derivations)
+    items = [as_derivation(d) for d in derivations]
     results = []
+    traces: dict[Any, Any] = {}  # shared by the fingerprints of this run
     for index, d in enumerate(items):
         step = None
         if progress:
             step = lambda text, i=index: progress(i, len(items), text)  # noqa: E731
+        key = None
+        if reuse:
+            key = store.fingerprint(
+                d,
+                samples=samples,
+                seed=seed,
+                dtypes=dtypes,
+                devices=devices,
+                mutants=mutants,
+                memo=traces,
+            )
+            stored = store.load(key) if key else None
+            if stored is not None:
+                if step:
+                    step(f"{d.name}: unchanged, result reused")
+                results.append(stored)
+                continue
         result = _check_one(d, samples, seed, list(dtypes), devices, step)
         if mutants and result.status == "pass" and d.kind == "derivation":
             if step:
@@ -270,6 +293,8 @@ def check_all(
             result.mutants = mutation_score(
                 d, samples=samples, seed=seed, device=device
             )
+        if key:
+            store.save(key, result)
         results.append(result)
     return Report(results=results, environment=environment(seed, devices))
 

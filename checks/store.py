@@ -1,0 +1,235 @@
+"""Reusing the results of entries that have not changed since the last run.
+
+A check is deterministic: the same closed form, reference, domains, sizes, seed,
+sample count, dtypes, device kind, checker and JAX versions give the same
+verdict, counterexample and report. So a result is stored under a fingerprint of
+all of these, and a later run that computes the same fingerprint reads it back
+instead of compiling and evaluating again.
+
+The fingerprint is a SHA-256 over:
+
+- the checker itself: the bytes of every module of ``checks``, and the versions
+  of Python, JAX, jaxlib and NumPy;
+- the run: samples, seed, dtypes, device kinds, whether mutants are scored;
+- the entry's declaration: every field that is not a function (name, source,
+  expectation, sizes, stated values, tolerances…), and every domain's kind,
+  shape, strata and arguments;
+- the source file of each of the entry's functions (the report quotes it in a
+  reproduction, and mutants are made from it);
+- what the functions compute: the jaxpr of each function, as the check traces it,
+  at every size and dtype checked (this follows helpers into other modules and
+  library code), with the bytes of every constant and literal in it; and the
+  jaxpr of every custom or fixed domain's sampler.
+
+A jaxpr that cannot say everything it computes makes the entry not reusable
+(computed every time): one that refers to a Python object by address, or that
+holds a ``custom_jvp``/``custom_vjp`` call (its derivative rule is Python code the
+jaxpr does not show). Results with an error are never stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+from jax.extend import core
+
+from checks import sampling
+from checks.case import example_args
+from checks.paths import cache_dir
+from checks.result import DerivationResult
+from checks.rounding import trace_as_written
+
+__all__ = ["fingerprint", "load", "save"]
+
+_OPAQUE = (" at 0x", "custom_jvp_call", "custom_vjp_call")
+
+
+@functools.cache
+def _checker_digest() -> str:
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    import jaxlib
+
+    versions = (sys.version, jax.__version__, jaxlib.__version__, np.__version__)
+    h.update(repr(versions).encode())
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(filename: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(filename).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _source_digest(fn: Any) -> str | None:
+    code = getattr(getattr(fn, "__wrapped__", fn), "__code__", None)
+    filename = getattr(code, "co_filename", None)
+    return _file_digest(filename) if filename else None
+
+
+def _update_with_values(h: Any, values: Iterable[Any]) -> None:
+    for value in values:
+        a = np.asarray(value)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+
+
+def _sub_jaxprs(params: dict[str, Any]) -> Iterable[Any]:
+    for v in params.values():
+        for item in v if isinstance(v, (tuple, list)) else (v,):
+            if isinstance(item, (core.ClosedJaxpr, core.Jaxpr)):
+                yield item
+
+
+def _jaxpr_digest(closed: Any) -> str | None:
+    """SHA-256 of a closed jaxpr's text and of every constant and literal in it;
+    None when its text does not say everything it computes."""
+    text = str(closed)
+    if any(marker in text for marker in _OPAQUE):
+        return None
+    h = hashlib.sha256(text.encode())
+    stack = [closed]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, core.ClosedJaxpr):
+            _update_with_values(h, item.consts)
+            item = item.jaxpr
+        for eqn in item.eqns:
+            literals = [v.val for v in eqn.invars if isinstance(v, core.Literal)]
+            _update_with_values(h, literals)
+            stack.extend(_sub_jaxprs(eqn.params))
+    return h.hexdigest()
+
+
+def _aval_key(args: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple((tuple(a.shape), str(a.dtype)) for a in args)
+
+
+def _traced_digest(fn: Any, avals: tuple[Any, ...]) -> str | None:
+    args = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in avals]
+    try:
+        return _jaxpr_digest(trace_as_written(fn, *args))
+    except Exception:  # the check itself reports why it cannot be traced
+        return None
+
+
+def _domain_digest(dom: Any, n: int, dims: dict[str, int], dtype: Any) -> str | None:
+    text = repr((dom.kind, dom.shape, dom.strata, dom.floating, dom.continuous))
+    text += repr(dom.params)
+    if dom.kind not in ("custom", "fixed"):
+        return text
+    try:
+        closed = jax.make_jaxpr(lambda k: dom.sample(k, n, dims, dtype))(
+            sampling.stream(0)
+        )
+    except Exception:
+        return None
+    digest = _jaxpr_digest(closed)
+    return None if digest is None else text + digest
+
+
+def _functions(entry: Any) -> list[Any]:
+    if entry.kind == "claim":
+        return [entry.fn]
+    return [entry.closed_form, entry.of]
+
+
+def fingerprint(
+    entry: Any,
+    *,
+    samples: int,
+    seed: int,
+    dtypes: Sequence[str],
+    devices: Sequence[Any],
+    mutants: bool,
+    memo: dict[Any, str | None] | None = None,
+) -> str | None:
+    """The key of ``entry``'s result for this run, or None if it cannot be reused.
+
+    ``memo`` shares the traces of functions common to several entries within one
+    run (never across runs: a function reads its globals when it is traced).
+    """
+    memo = {} if memo is None else memo
+    h = hashlib.sha256(_checker_digest().encode())
+    run = (samples, seed, tuple(dtypes), mutants, jax.config.jax_enable_x64)
+    kinds = [(d.platform, getattr(d, "device_kind", "")) for d in devices]
+    h.update(repr((run, kinds, type(entry).__name__)).encode())
+    for f in dataclasses.fields(entry):
+        value = getattr(entry, f.name)
+        if f.name == "inputs" or callable(value):
+            continue
+        h.update(f"{f.name}={value!r};".encode())
+    functions = _functions(entry)
+    for fn in functions:
+        h.update(repr(_source_digest(fn)).encode())
+    claim = entry.kind == "claim"
+    case_dtypes = ["float64"] if claim else list(dtypes)
+    cases = [{}] if claim and entry.form == "value" else list(entry.dims_cases())
+    for dims in cases:
+        for dt in case_dtypes:
+            try:
+                args = example_args(entry, dims, dt)
+            except Exception:
+                return None
+            for fn in functions:
+                trace_key = (fn, _aval_key(args))
+                if trace_key not in memo:
+                    memo[trace_key] = _traced_digest(*trace_key)
+                digest = memo[trace_key]
+                if digest is None:
+                    return None
+                h.update(digest.encode())
+            for name, dom in entry.inputs.items():
+                kind = dt if dom.floating else "int32"
+                digest = _domain_digest(dom, samples, dims, kind)
+                if digest is None:
+                    return None
+                h.update(f"{name}:{digest};".encode())
+    return h.hexdigest()
+
+
+def _path(key: str) -> Path:
+    return cache_dir() / "results" / key[:2] / f"{key}.pickle"
+
+
+def load(key: str) -> DerivationResult | None:
+    """The stored result under ``key``, or None."""
+    try:
+        with open(_path(key), "rb") as f:
+            result = pickle.load(f)
+    except Exception:  # missing, unreadable or from another layout: recompute
+        return None
+    if not isinstance(result, DerivationResult):
+        return None
+    result.reused = True
+    return result
+
+
+def save(key: str, result: DerivationResult) -> None:
+    """Store ``result`` under ``key`` unless it holds an error (best effort)."""
+    if result.outcome == "error":
+        return
+    path = _path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as f:
+            pickle.dump(dataclasses.replace(result, reused=False), f)
+        os.replace(f.name, path)
+    except OSError:
+        pass
