@@ -17,6 +17,7 @@ import functools
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -219,6 +220,121 @@ def _build_program(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n
     return jax.jit(program, compiler_options=_compiler_options())
 
 
+# Points per compiled call: a run of more samples is checked chunk by chunk, so
+# memory stays bounded whatever --samples says.
+MAX_CHUNK = 1 << 16
+CHUNK_BYTES = 1 << 30  # a chunk's inputs, values and bounds, all dtypes, about
+
+
+def chunk_size(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int):
+    """Points per compiled call at these sizes: all ``n`` when they fit in
+    ``CHUNK_BYTES``, else fewer (at least one), never more than ``MAX_CHUNK``."""
+    inputs = sum(int(np.prod(dom.resolve(dims))) for dom in d.inputs.values())
+    wrt = int(np.prod(list(d.inputs.values())[d.wrt_index].resolve(dims)))
+    out = jax.eval_shape(d.of, *example_args(d, dims, jnp.float64))
+    derivative = int(np.prod(out.shape)) * wrt**d.order
+    # Inputs in every dtype and float64, then value and bound of both sides.
+    per_point = 8 * (inputs * (len(dtypes) + 1) + 4 * derivative * len(dtypes))
+    return int(max(1, min(n, MAX_CHUNK, CHUNK_BYTES // max(per_point, 1))))
+
+
+@dataclass
+class _Tally:
+    """What a case's summary needs from every chunk: counts, maxima, and the few
+    points that may be the worst (the rest of each chunk is dropped)."""
+
+    checked: int = 0
+    failing: int = 0
+    considered: int = 0
+    unstable: int = 0
+    unstable_nan: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    max_ulp: float = 0.0
+    points: list[tuple[dict[str, Any], Comparison]] = field(default_factory=list)
+
+    def add(self, o: dict[str, Any], cmp: Comparison) -> None:
+        checked = cmp.checked
+        self.checked += int(checked.sum())
+        self.failing += int(np.sum(checked & (cmp.ratio > 1.0)))
+        for name in ("reference_not_finite", "out_of_range", "dtype_limit"):
+            self.skipped[name] = self.skipped.get(name, 0) + int(
+                np.sum(getattr(cmp, name))
+            )
+        self.skipped["unbounded"] = self.skipped.get("unbounded", 0) + int(
+            np.sum(cmp.unbounded)
+        )
+        keep = []
+        if checked.any():
+            self.max_abs = max(self.max_abs, float(np.max(cmp.abs_error[checked])))
+            self.max_rel = max(self.max_rel, float(np.max(cmp.rel_error[checked])))
+            self.max_ulp = max(self.max_ulp, float(np.max(cmp.ulp_error[checked])))
+            keep.append(int(np.argmax(np.where(checked, cmp.ratio, -1.0))))
+        if cmp.stability_checked is not None:
+            considered = cmp.stability_checked
+            self.considered += int(considered.sum())
+            self.unstable += int(np.sum(considered & (cmp.stability_ratio > 1.0)))
+            self.unstable_nan += int(np.sum(considered & np.isinf(cmp.stability_ratio)))
+            if considered.any():
+                ratio = np.where(considered, cmp.stability_ratio, -1.0)
+                keep.append(int(np.argmax(ratio)))
+        if keep:
+            self.points.append(_take(o, cmp, np.array(sorted(set(keep)))))
+
+    def candidates(self) -> tuple[dict[str, Any], Comparison] | None:
+        """The kept points of every chunk, as one batch."""
+        if not self.points:
+            return None
+        os_, cmps = zip(*self.points)
+        o = {
+            key: (
+                None
+                if os_[0][key] is None
+                else [np.concatenate(parts) for parts in zip(*(x[key] for x in os_))]
+                if isinstance(os_[0][key], list)
+                else np.concatenate([x[key] for x in os_])
+            )
+            for key in os_[0]
+        }
+        cmp = Comparison(
+            *(
+                None if parts[0] is None else np.concatenate(parts)
+                for parts in zip(*cmps)
+            )
+        )
+        return o, cmp
+
+
+def _take(o: dict[str, Any], cmp: Comparison, index: np.ndarray):
+    """Points ``index`` of a chunk's outputs and comparison."""
+    taken = {
+        key: (
+            None
+            if v is None
+            else [np.asarray(x)[index] for x in v]
+            if isinstance(v, list)
+            else np.asarray(v)[index]
+        )
+        for key, v in o.items()
+    }
+    return taken, Comparison(*(None if v is None else v[index] for v in cmp))
+
+
+def _first(o: dict[str, Any], count: int) -> dict[str, Any]:
+    """The first ``count`` points of a chunk (the last chunk may be partial)."""
+    return {
+        key: (
+            None
+            if v is None
+            else [x[:count] for x in v]
+            if isinstance(v, list)
+            else v[:count]
+        )
+        for key, v in o.items()
+    }
+
+
 def run_cases(
     d: Derivation,
     dims: dict[str, int],
@@ -226,11 +342,19 @@ def run_cases(
     device: Any,
     samples: int,
     seed: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[CaseResult]:
-    """Check ``d`` at sizes ``dims`` in each dtype on ``device``, a result per dtype."""
+    """Check ``d`` at sizes ``dims`` in each dtype on ``device``, a result per dtype.
+
+    The samples are drawn and checked in chunks of ``chunk_size`` points, each
+    chunk's outputs reduced to counts and its worst points before the next runs;
+    when there is more than one chunk, ``progress(done, samples)`` is called after
+    each.
+    """
     start = time.perf_counter()
     results: dict[str, CaseResult] = {}
     runnable = []
+    tallies: dict[str, _Tally] = {}
     with jax.default_device(device):
         for dt in dtypes:
             problem = _static_checks(d, dims, dt)
@@ -243,8 +367,23 @@ def run_cases(
                 runnable.append(dt)
         if runnable:
             try:
-                program = _program(d, dims, runnable, samples)
-                outputs = jax.device_get(program(sampling.stream(seed)))
+                chunk = chunk_size(d, dims, runnable, samples)
+                program = _program(d, dims, runnable, chunk)
+                tallies = {dt: _Tally() for dt in runnable}
+                for index, first in enumerate(range(0, samples, chunk)):
+                    count = min(chunk, samples - first)
+                    outputs = jax.device_get(
+                        program(sampling.chunk_stream(seed, index))
+                    )
+                    for dt in runnable:
+                        o = _first(outputs[dt], count)
+                        cmp = compare(
+                            o["c"], o["ec"], o["r"], o["er"], dt, o["same_dtype"]
+                        )
+                        tallies[dt].add(o, cmp)
+                    del outputs
+                    if progress and chunk < samples:
+                        progress(first + count, samples)
             except Exception as exc:
                 for dt in runnable:
                     results[dt] = CaseResult(
@@ -259,9 +398,7 @@ def run_cases(
                 runnable = []
     seconds = (time.perf_counter() - start) / max(len(dtypes), 1)
     for dt in runnable:
-        o = outputs[dt]
-        cmp = compare(o["c"], o["ec"], o["r"], o["er"], dt, o["same_dtype"])
-        results[dt] = _summarize(d, dims, dt, device.platform, samples, cmp, o)
+        results[dt] = _summarize(d, dims, dt, device.platform, samples, tallies[dt])
     for r in results.values():
         r.seconds = seconds
     _judge_low_precision_by_float64(results)
@@ -328,14 +465,14 @@ def _region_note(ce: Counterexample) -> str:
     return f" (sampled from {edges})" if edges else ""
 
 
-def _stability(d: Derivation, dtype: str, cmp: Comparison, o: dict[str, Any]):
+def _stability(d: Derivation, dtype: str, tally: _Tally, kept: Any):
     """(stability, ratio, message, counterexample) of a low-precision case."""
-    if cmp.stability_ratio is None:
+    if kept is None or kept[1].stability_ratio is None:
         return "not-checked", 0.0, "", None
-    considered = cmp.stability_checked
-    if not considered.any():
+    if tally.considered == 0:
         return "not-checked", 0.0, "no point to compare", None
-    ratio = np.where(considered, cmp.stability_ratio, -1.0)
+    o, cmp = kept
+    ratio = np.where(cmp.stability_checked, cmp.stability_ratio, -1.0)
     i = int(np.argmax(ratio))
     worst = float(ratio[i])
     if worst <= 1.0:
@@ -344,11 +481,10 @@ def _stability(d: Derivation, dtype: str, cmp: Comparison, o: dict[str, Any]):
     ce, at = _counterexample(d, o, i, flat)
     c_val, r_val = _value(o["c"][i], flat), _value(o["r"][i], flat)
     a_val = _value(o["same_dtype"][i], flat)
-    count = int(np.sum(considered & (cmp.stability_ratio > 1.0)))
     message = (
         f"in {dtype} the closed form{at} gives {c_val:.9g} where autodiff in {dtype} "
         f"gives {a_val:.9g} (float64: {r_val:.9g}){_region_note(ce)}; "
-        f"unstable at {count} of {int(considered.sum())} points"
+        f"unstable at {tally.unstable} of {tally.considered} points"
     )
     return "unstable", worst, message, ce
 
@@ -359,43 +495,45 @@ def _summarize(
     dtype: str,
     platform: str,
     samples: int,
-    cmp: Comparison,
-    o: dict[str, Any],
+    tally: _Tally,
 ) -> CaseResult:
     base = {"dtype": dtype, "device": platform, "dims": dict(dims), "samples": samples}
-    stable, stable_ratio, stable_message, stable_ce = _stability(d, dtype, cmp, o)
+    kept = tally.candidates()
+    stable, stable_ratio, stable_message, stable_ce = _stability(d, dtype, tally, kept)
     base.update(
         stability=stable,
         stability_ratio=stable_ratio,
         stability_message=stable_message,
         stability_counterexample=stable_ce,
     )
-    checked = cmp.checked
-    n_checked = int(checked.sum())
-    unstable_nan = 0
-    if cmp.stability_checked is not None:
-        unstable_nan = int(
-            np.sum(cmp.stability_checked & np.isinf(cmp.stability_ratio))
-        )
+    n_checked = tally.checked
     skipped = {
-        "the reference is not finite": int(np.sum(cmp.reference_not_finite)),
-        f"the reference is outside {dtype}'s range": int(np.sum(cmp.out_of_range)),
-        f"autodiff in {dtype} is not finite either": int(np.sum(cmp.dtype_limit)),
-        f"the closed form is not finite but autodiff in {dtype} is (unstable)": (
-            unstable_nan
+        "the reference is not finite": tally.skipped.get("reference_not_finite", 0),
+        f"the reference is outside {dtype}'s range": tally.skipped.get(
+            "out_of_range", 0
         ),
-        "the closed form's error bound is not finite": int(np.sum(cmp.unbounded)),
+        f"autodiff in {dtype} is not finite either": tally.skipped.get(
+            "dtype_limit", 0
+        ),
+        f"the closed form is not finite but autodiff in {dtype} is (unstable)": (
+            tally.unstable_nan
+        ),
+        "the closed form's error bound is not finite": tally.skipped.get(
+            "unbounded", 0
+        ),
     }
     notes = [f"{v} at which {k}" for k, v in skipped.items() if v]
     skip_note = (
         f"; {samples - n_checked} points left out ({', '.join(notes)})" if notes else ""
     )
-    if n_checked == 0:
+    if n_checked == 0 or kept is None:
         return CaseResult(
             status="error",
             message=f"no sampled point could be checked{skip_note}",
             **base,
         )
+    o, cmp = kept
+    checked = cmp.checked
     i = int(np.argmax(np.where(checked, cmp.ratio, -1.0)))
     ratio = float(cmp.ratio[i])
     status = "pass" if ratio <= 1.0 else "fail"
@@ -412,16 +550,15 @@ def _summarize(
                 f"closed form{at} = {c_val:.9g} but autodiff gives {r_val:.9g}: "
                 f"|error| {abs(c_val - r_val):.3g} > tolerance {tol:.3g}"
             )
-        failing = int(np.sum(checked & (cmp.ratio > 1.0)))
-        message += f"{_region_note(counterexample)}; fails at {failing} of "
+        message += f"{_region_note(counterexample)}; fails at {tally.failing} of "
         message += f"{n_checked} points"
     else:
         message = f"{n_checked} points within tolerance"
     return CaseResult(
         status=status,
-        max_abs_error=float(np.max(np.where(checked, cmp.abs_error, 0.0))),
-        max_rel_error=float(np.max(np.where(checked, cmp.rel_error, 0.0))),
-        max_ulp_error=float(np.max(np.where(checked, cmp.ulp_error, 0.0))),
+        max_abs_error=tally.max_abs,
+        max_rel_error=tally.max_rel,
+        max_ulp_error=tally.max_ulp,
         tolerance=tol,
         ratio=ratio,
         worst_error=abs(c_val - r_val),

@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--samples", type=int, default=1000, metavar="N", help="points per case"
     )
+    p.add_argument(
+        "--sizes",
+        metavar="NAME=N,...",
+        help="check at these sizes instead of the declared ones (e.g. k=4096,m=2)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="N", help="sampling seed")
     p.add_argument(
         "--kind",
@@ -148,9 +153,25 @@ def _select(items: list, only: Sequence[str]) -> list:
     ]
 
 
+def _parse_sizes(text: str | None) -> dict[str, int]:
+    sizes = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, _, value = item.partition("=")
+        try:
+            sizes[name.strip()] = int(value)
+        except ValueError:
+            raise UsageError(
+                f"--sizes takes NAME=N pairs separated by commas, got {item!r}"
+            ) from None
+    return sizes
+
+
 def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     args = _parser().parse_args(argv)
     dtypes = [t.strip() for t in args.dtype.split(",") if t.strip()]
+    sizes = _parse_sizes(args.sizes)
 
     from checks.load import load_targets
     from checks.report import render_json, render_list, render_table
@@ -177,6 +198,7 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         progress=progress,
         mutants=args.mutants,
         reuse=not args.no_cache,
+        sizes=sizes,
     )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")

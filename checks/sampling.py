@@ -46,6 +46,16 @@ def stream(seed: int) -> jax.Array:
     return jnp.asarray(_mix_constant(int(seed) + int(_GOLDEN)))
 
 
+def chunk_stream(seed: int, index: int) -> jax.Array:
+    """The stream of the ``index``-th chunk of a run's samples (chunk 0 is the
+    seed's root stream, so a run that fits in one chunk samples the same points)."""
+    if index == 0:
+        return stream(seed)
+    root = _mix_constant(int(seed) + int(_GOLDEN))
+    with np.errstate(over="ignore"):
+        return jnp.asarray(_mix_constant(int(root ^ np.uint64(index) * _GOLDEN)))
+
+
 def substream(s: jax.Array, index: int) -> jax.Array:
     """An independent stream for the ``index``-th consumer of ``s``."""
     with np.errstate(over="ignore"):

@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -71,6 +72,23 @@ def _check_options(samples: int, dtypes: Sequence[str]) -> None:
             raise OptionError(f"unknown dtype {dt!r} (choose from {', '.join(DTYPES)})")
 
 
+def _with_sizes(d: Any, sizes: Mapping[str, int] | None) -> Any:
+    """``d`` checked at ``sizes`` for the size names it uses (others unchanged)."""
+    used = {k: (int(v),) for k, v in (sizes or {}).items() if k in d.dims}
+    return dataclasses.replace(d, dims={**d.dims, **used}) if used else d
+
+
+def _check_sizes(sizes: Mapping[str, int] | None, items: Sequence[Any]) -> None:
+    for name, size in (sizes or {}).items():
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise OptionError(f"size {name} must be a positive integer, got {size!r}")
+        if not any(name in d.dims for d in items):
+            known = sorted({k for d in items for k in d.dims})
+            raise OptionError(
+                f"no entry has a size named {name!r} (sizes: {', '.join(known)})"
+            )
+
+
 def _check_one(
     d: Derivation,
     samples: int,
@@ -85,11 +103,16 @@ def _check_one(
     result = DerivationResult(name=d.name, source=d.source, expect=d.expect, why=d.why)
     for device in devices:
         for dims in d.dims_cases():
+            chunks = None
             if progress:
                 sizes = " ".join(f"{k}={v}" for k, v in dims.items())
-                progress(f"{d.name} {device.platform} {sizes}".rstrip())
+                label = f"{d.name} {device.platform} {sizes}".rstrip()
+                progress(label)
+                chunks = _bar_printer(progress, label)
             try:
-                result.cases.extend(run_cases(d, dims, dtypes, device, samples, seed))
+                result.cases.extend(
+                    run_cases(d, dims, dtypes, device, samples, seed, chunks)
+                )
             except Exception as exc:  # one broken derivation never stops the rest
                 message = f"checker error: {type(exc).__name__}: {exc}".splitlines()[0]
                 result.cases.extend(
@@ -106,6 +129,26 @@ def _check_one(
     if simplify:
         _simplify(d, result, seed)
     return result
+
+
+def _bar_printer(
+    progress: Callable[[str], None], label: str, width: int = 24
+) -> Callable[[int, int], None]:
+    """``show(done, total)``: ``label [██████······] 25% 2,500,000/10,000,000``,
+    passed on each time the whole percentage changes."""
+    shown = -1
+
+    def show(done: int, total: int) -> None:
+        nonlocal shown
+        percent = 100 * done // total
+        if percent == shown:
+            return
+        shown = percent
+        filled = width * done // total
+        bar = "█" * filled + "·" * (width - filled)
+        progress(f"{label} [{bar}] {percent:3d}% {done:,}/{total:,} points")
+
+    return show
 
 
 def _check_claim(
@@ -179,6 +222,7 @@ def verify(
     seed: int = DEFAULT_SEED,
     dtypes: Sequence[str] = DEFAULT_DTYPES,
     device: str = "cpu",
+    sizes: Mapping[str, int] | None = None,
     **declaration: Any,
 ) -> DerivationResult:
     """Check one derivation and return its result (what the JSON report renders).
@@ -191,12 +235,16 @@ def verify(
       seed: the sampling seed (the same seed samples the same points).
       dtypes: dtypes to check, from float64, float32, bfloat16, float16.
       device: ``"cpu"``, ``"gpu"`` or ``"all"``.
+      sizes: sizes to check at instead of the declared ones, e.g. ``{"k": 4096}``
+        (a run of more samples than fit in memory at once goes chunk by chunk).
     """
     _check_options(samples, dtypes)
     if declaration:
         d = make_derivation(closed_form_or_derivation, **declaration)
     else:
         d = as_derivation(closed_form_or_derivation)
+    _check_sizes(sizes, [d])
+    d = _with_sizes(d, sizes)
     return _check_one(d, samples, seed, list(dtypes), resolve_devices(device), None)
 
 
@@ -251,6 +299,7 @@ def check_all(
     progress: Callable[[int, int, str], None] | None = None,
     mutants: bool = False,
     reuse: bool = False,
+    sizes: Mapping[str, int] | None = None,
 ) -> Report:
     """Check every derivation; one that breaks is reported and the rest still run.
 
@@ -258,11 +307,14 @@ def check_all(
     (``checks.mutate``) and each mutant checked in float64: the mutation score.
     With ``reuse=True``, an entry whose fingerprint (``checks.store``) matches a
     stored result is not checked again: the stored result is returned, marked
-    ``reused``; new results are stored.
+    ``reused``; new results are stored. ``sizes`` replaces the declared sizes of
+    every entry that uses the name.
     """
     _check_options(samples, dtypes)
     devices = resolve_devices(device)
     items = [as_derivation(d) for d in derivations]
+    _check_sizes(sizes, items)
+    items = [_with_sizes(d, sizes) for d in items]
     results = []
     traces: dict[Any, Any] = {}  # shared by the fingerprints of this run
     for index, d in enumerate(items):
