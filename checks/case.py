@@ -134,16 +134,23 @@ def _reference_as_written(of, wrt_index: int, order: int, avals: tuple[Any, ...]
 _PROGRAMS: dict[tuple[Any, ...], tuple[Derivation, Any]] = {}
 
 
-def _program(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int):
+def _program(
+    d: Derivation,
+    dims: dict[str, int],
+    dtypes: Sequence[str],
+    n: int,
+    devices: tuple[Any, ...] = (),
+):
     """The compiled check of every dtype at these sizes, kept for reuse: the seed is
-    an argument, so checking again with another seed compiles nothing."""
-    key = (id(d), tuple(sorted(dims.items())), tuple(dtypes), n)
+    an argument, so checking again with another seed compiles nothing. With more
+    than one of ``devices``, the ``n`` points are sharded over them."""
+    key = (id(d), tuple(sorted(dims.items())), tuple(dtypes), n, devices)
     cached = _PROGRAMS.get(key)
     if cached is not None and cached[0] is d:
         return cached[1]
     if len(_PROGRAMS) >= 256:
         _PROGRAMS.pop(next(iter(_PROGRAMS)))
-    program = _build_program(d, dims, dtypes, n)
+    program = _build_program(d, dims, dtypes, n, devices)
     _PROGRAMS[key] = (d, program)
     return program
 
@@ -175,8 +182,44 @@ def _build_point_evaluator(d: Derivation, dims: dict[str, int]):
     return jax.jit(evaluate, compiler_options=_compiler_options())
 
 
-def _build_program(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int):
-    """Sample, then evaluate the closed form and the reference, for every dtype."""
+def points_sharding(devices: Sequence[Any]) -> Any:
+    """Arrays whose leading (points) axis is split evenly over ``devices``."""
+    mesh = jax.sharding.Mesh(np.array(devices), ("points",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("points"))
+
+
+def shard_devices(device: Any, shards: int | None) -> tuple[Any, ...]:
+    """The devices a case's points are spread over: the first ``shards`` of
+    ``device``'s platform (all of them for None), ``device`` first. Across hosts
+    started with ``jax.distributed``, these are every process's devices."""
+    if shards == 1:
+        return (device,)
+    found = [device, *(x for x in jax.devices(device.platform) if x != device)]
+    return tuple(found if shards is None else found[:shards])
+
+
+def _gather(outputs: Any) -> Any:
+    """A program's outputs on this host, whole."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        return multihost_utils.process_allgather(outputs, tiled=True)
+    return jax.device_get(outputs)
+
+
+def _build_program(
+    d: Derivation,
+    dims: dict[str, int],
+    dtypes: Sequence[str],
+    n: int,
+    devices: tuple[Any, ...] = (),
+):
+    """Sample, then evaluate the closed form and the reference, for every dtype.
+
+    Every value is computed point by point, so sharding the outputs' points axis
+    over several devices lets XLA's partitioner split the whole program, sampling
+    included (the counter generator draws point ``i`` from ``i`` alone), with no
+    communication but the concatenation of dtypes for the one reference call."""
     args64 = tuple(example_args(d, dims, jnp.float64))
     ref_bounded = _reference(d.of, d.wrt_index, d.order, args64)
     closed = {
@@ -217,7 +260,10 @@ def _build_program(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n
             del out[dt]["xs64"]
         return out
 
-    return jax.jit(program, compiler_options=_compiler_options())
+    sharding = points_sharding(devices) if len(devices) > 1 else None
+    return jax.jit(
+        program, out_shardings=sharding, compiler_options=_compiler_options()
+    )
 
 
 # Points per compiled call: a run of more samples is checked chunk by chunk, so
@@ -343,8 +389,12 @@ def run_cases(
     samples: int,
     seed: int,
     progress: Callable[[int, int], None] | None = None,
+    shards: int | None = 1,
 ) -> list[CaseResult]:
     """Check ``d`` at sizes ``dims`` in each dtype on ``device``, a result per dtype.
+
+    ``shards``: how many devices of ``device``'s platform share the points (None:
+    all); the verdict does not depend on it, the same points being drawn.
 
     The samples are drawn and checked in chunks of ``chunk_size`` points, each
     chunk's outputs reduced to counts and its worst points before the next runs;
@@ -367,14 +417,14 @@ def run_cases(
                 runnable.append(dt)
         if runnable:
             try:
+                devices = shard_devices(device, shards)
                 chunk = chunk_size(d, dims, runnable, samples)
-                program = _program(d, dims, runnable, chunk)
+                chunk = -(-chunk // len(devices)) * len(devices)
+                program = _program(d, dims, runnable, chunk, devices)
                 tallies = {dt: _Tally() for dt in runnable}
                 for index, first in enumerate(range(0, samples, chunk)):
                     count = min(chunk, samples - first)
-                    outputs = jax.device_get(
-                        program(sampling.chunk_stream(seed, index))
-                    )
+                    outputs = _gather(program(sampling.chunk_stream(seed, index)))
                     for dt in runnable:
                         o = _first(outputs[dt], count)
                         cmp = compare(

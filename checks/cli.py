@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated dtypes: float64, float32, bfloat16, float16",
     )
     p.add_argument("--device", default="cpu", choices=("cpu", "gpu", "all"))
+    p.add_argument(
+        "--shards",
+        type=int,
+        metavar="N",
+        help="spread each case's points over N devices of the platform "
+        "(default: all of them)",
+    )
     p.add_argument("--format", default="table", choices=("table", "json"))
     p.add_argument("--output", metavar="FILE", help="write the report to FILE")
     p.add_argument("--list", action="store_true", help="list the derivations and exit")
@@ -199,6 +206,7 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         mutants=args.mutants,
         reuse=not args.no_cache,
         sizes=sizes,
+        shards=args.shards,
     )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")

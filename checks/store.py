@@ -10,7 +10,8 @@ The fingerprint is a SHA-256 over:
 
 - the checker itself: the bytes of every module of ``checks``, and the versions
   of Python, JAX, jaxlib and NumPy;
-- the run: samples, seed, dtypes, device kinds, whether mutants are scored;
+- the run: samples, seed, dtypes, device kinds and how many share the points,
+  whether mutants are scored;
 - the entry's declaration: every field that is not a function (name, source,
   expectation, sizes, stated values, tolerances…), and every domain's kind,
   shape, strata and arguments;
@@ -45,7 +46,7 @@ import numpy as np
 from jax.extend import core
 
 from checks import sampling
-from checks.case import example_args
+from checks.case import example_args, shard_devices
 from checks.paths import cache_dir
 from checks.result import DerivationResult
 from checks.rounding import trace_as_written
@@ -158,6 +159,7 @@ def fingerprint(
     dtypes: Sequence[str],
     devices: Sequence[Any],
     mutants: bool,
+    shards: int | None = None,
     memo: dict[Any, str | None] | None = None,
 ) -> str | None:
     """The key of ``entry``'s result for this run, or None if it cannot be reused.
@@ -168,7 +170,10 @@ def fingerprint(
     memo = {} if memo is None else memo
     h = hashlib.sha256(_checker_digest().encode())
     run = (samples, seed, tuple(dtypes), mutants, jax.config.jax_enable_x64)
-    kinds = [(d.platform, getattr(d, "device_kind", "")) for d in devices]
+    kinds = [
+        (d.platform, getattr(d, "device_kind", ""), len(shard_devices(d, shards)))
+        for d in devices
+    ]
     h.update(repr((run, kinds, type(entry).__name__)).encode())
     for f in dataclasses.fields(entry):
         value = getattr(entry, f.name)

@@ -89,6 +89,13 @@ def _check_sizes(sizes: Mapping[str, int] | None, items: Sequence[Any]) -> None:
             )
 
 
+def _check_shards(shards: int | None) -> None:
+    if shards is not None and (
+        isinstance(shards, bool) or not isinstance(shards, int) or shards < 1
+    ):
+        raise OptionError(f"shards must be a positive integer, got {shards!r}")
+
+
 def _check_one(
     d: Derivation,
     samples: int,
@@ -97,6 +104,7 @@ def _check_one(
     devices: Sequence[Any],
     progress: Callable[[str], None] | None,
     simplify: bool = True,
+    shards: int | None = None,
 ) -> DerivationResult:
     if d.kind == "claim":
         return _check_claim(d, samples, seed, devices, progress)
@@ -111,7 +119,7 @@ def _check_one(
                 chunks = _bar_printer(progress, label)
             try:
                 result.cases.extend(
-                    run_cases(d, dims, dtypes, device, samples, seed, chunks)
+                    run_cases(d, dims, dtypes, device, samples, seed, chunks, shards)
                 )
             except Exception as exc:  # one broken derivation never stops the rest
                 message = f"checker error: {type(exc).__name__}: {exc}".splitlines()[0]
@@ -223,6 +231,7 @@ def verify(
     dtypes: Sequence[str] = DEFAULT_DTYPES,
     device: str = "cpu",
     sizes: Mapping[str, int] | None = None,
+    shards: int | None = None,
     **declaration: Any,
 ) -> DerivationResult:
     """Check one derivation and return its result (what the JSON report renders).
@@ -237,6 +246,8 @@ def verify(
       device: ``"cpu"``, ``"gpu"`` or ``"all"``.
       sizes: sizes to check at instead of the declared ones, e.g. ``{"k": 4096}``
         (a run of more samples than fit in memory at once goes chunk by chunk).
+      shards: how many devices of the platform share each case's points (default:
+        all of them; across every host of a ``jax.distributed`` cluster).
     """
     _check_options(samples, dtypes)
     if declaration:
@@ -245,7 +256,9 @@ def verify(
         d = as_derivation(closed_form_or_derivation)
     _check_sizes(sizes, [d])
     d = _with_sizes(d, sizes)
-    return _check_one(d, samples, seed, list(dtypes), resolve_devices(device), None)
+    _check_shards(shards)
+    devices = resolve_devices(device)
+    return _check_one(d, samples, seed, list(dtypes), devices, None, shards=shards)
 
 
 def assert_derivation(
@@ -300,6 +313,7 @@ def check_all(
     mutants: bool = False,
     reuse: bool = False,
     sizes: Mapping[str, int] | None = None,
+    shards: int | None = None,
 ) -> Report:
     """Check every derivation; one that breaks is reported and the rest still run.
 
@@ -308,12 +322,13 @@ def check_all(
     With ``reuse=True``, an entry whose fingerprint (``checks.store``) matches a
     stored result is not checked again: the stored result is returned, marked
     ``reused``; new results are stored. ``sizes`` replaces the declared sizes of
-    every entry that uses the name.
+    every entry that uses the name. ``shards``: see ``verify``.
     """
     _check_options(samples, dtypes)
     devices = resolve_devices(device)
     items = [as_derivation(d) for d in derivations]
     _check_sizes(sizes, items)
+    _check_shards(shards)
     items = [_with_sizes(d, sizes) for d in items]
     results = []
     traces: dict[Any, Any] = {}  # shared by the fingerprints of this run
@@ -330,6 +345,7 @@ def check_all(
                 dtypes=dtypes,
                 devices=devices,
                 mutants=mutants,
+                shards=shards,
                 memo=traces,
             )
             stored = store.load(key) if key else None
@@ -338,7 +354,9 @@ def check_all(
                     step(f"{d.name}: unchanged, result reused")
                 results.append(stored)
                 continue
-        result = _check_one(d, samples, seed, list(dtypes), devices, step)
+        result = _check_one(
+            d, samples, seed, list(dtypes), devices, step, shards=shards
+        )
         if mutants and result.status == "pass" and d.kind == "derivation":
             if step:
                 step(f"{d.name}: mutants")

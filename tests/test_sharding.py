@@ -1,0 +1,70 @@
+"""Points sharded over several devices: four CPU devices in a child process
+(``--xla_force_host_platform_device_count`` must be set before JAX starts)."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, {here!r})
+    import jax
+    import checks
+    from checks import case, sampling
+    from checks.declare import as_derivation
+    from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
+
+    out = {{"devices": len(jax.devices())}}
+    d = as_derivation(softmax_jacobian)
+    devices = case.shard_devices(jax.devices()[0], None)
+    program = case._program(d, {{"k": 3}}, ["float64"], 1000, devices)
+    c = program(sampling.stream(0))["float64"]["c"]
+    out["shards"] = [s.data.shape[0] for s in c.addressable_shards]
+    out["cases"] = {{}}
+    for fn in (bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian):
+        for shards in (1, 2, None):
+            for samples in (1000, 1001):
+                r = checks.verify(fn, samples=samples, shards=shards)
+                out["cases"][f"{{fn.__name__}} {{shards}} {{samples}}"] = [
+                    [c.status, c.checked, c.ratio,
+                     c.counterexample.inputs if c.counterexample else None]
+                    for c in r.cases
+                ]
+    print(json.dumps(out))
+    """
+)
+
+
+def test_points_are_sharded_and_verdicts_do_not_depend_on_it():
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(here=str(HERE))],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["devices"] == 4
+    assert out["shards"] == [250, 250, 250, 250]
+    cases = out["cases"]
+    for name in ("bce_grad_beta", "bce_grad_beta_sign_flipped", "softmax_jacobian"):
+        for samples in (1000, 1001):
+            one = cases[f"{name} 1 {samples}"]
+            for shards in ("2", "None"):
+                many = cases[f"{name} {shards} {samples}"]
+                assert [c[0] for c in many] == [c[0] for c in one]
+                assert [c[1] for c in many] == [c[1] for c in one] == [samples] * 2
+                # Same points drawn; rounding may differ by an ulp between programs.
+                assert [c[3] for c in many] == [c[3] for c in one]
+                for a, b in zip(one, many):
+                    assert (a[2] <= 1.0) == (b[2] <= 1.0)
+    assert {c[0] for c in cases["bce_grad_beta_sign_flipped None 1001"]} == {"fail"}
+    assert {c[0] for c in cases["bce_grad_beta None 1001"]} == {"pass"}
