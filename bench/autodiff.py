@@ -281,6 +281,7 @@ def measure(case: Case, device: jax.Device, dtype: str) -> dict[str, Any]:
         "name": d.name,
         "sizes": case.sizes,
         "closed_ms": closed_timing.median_ms,
+        "bytes": sum(x.nbytes for x in args) + closed.nbytes,
         "first_call_s": {"closed": closed_timing.first_call_s},
         "runs": {"closed": closed_timing.runs},
         "agreement": {},

@@ -1,0 +1,229 @@
+"""Scale: ten million samples, large shapes, many devices, the bandwidth floor.
+
+Each measurement that needs a clean slate (its own peak memory, its own device
+count) runs in a child process; the child's peak resident memory comes from the
+operating system (``os.wait4``), not from inside it.
+
+1. ``samples``: ``checks.verify(d, samples=10_000_000)`` for the four named
+   derivations (float64 and float32), chunk by chunk: wall time, points per
+   second and peak memory.
+2. ``large``: the softmax Jacobian at k = 4096 and cross-entropy through softmax
+   at batch × classes = 4096 × 32000, float64, with their peak memory; a shape
+   that needs more memory than the machine has is checked at a quarter of the
+   batch instead, and the full one's need is extrapolated (memory grows linearly
+   with the batch).
+3. ``shards``: points per second of the compiled check with its points sharded
+   over 1, 2 and 4 devices (CPU devices made with
+   ``--xla_force_host_platform_device_count=4``; on a multi-GPU host the same
+   code uses the GPUs).
+4. ``floor``: each closed form's time (from ``bench/autodiff.py``) against the
+   time the device needs only to read its inputs and write its output at the
+   bandwidth of a measured device-to-device copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NAMED = (
+    ("cross_entropy", "binary_cross_entropy_grad_beta"),
+    ("softmax", "softmax_jacobian"),
+    ("softmax_regression", "softmax_cross_entropy_grad_logits"),
+    ("logistic_regression", "logistic_regression_grad_theta"),
+)
+
+
+def child(code: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``code`` in a fresh Python; its last stdout line is JSON. Returns that,
+    with ``seconds``, ``peak_gib`` and ``returncode``."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = proc.communicate()
+    # communicate() has reaped the child: its rusage is in RUSAGE_CHILDREN only
+    # as a maximum over all children, so the child reports its own peak too.
+    seconds = time.perf_counter() - start
+    lines = out.strip().splitlines()
+    result: dict[str, Any] = {"returncode": proc.returncode, "seconds": seconds}
+    if proc.returncode == 0 and lines:
+        result.update(json.loads(lines[-1]))
+    else:
+        result["error"] = (err.strip().splitlines() or ["killed"])[-1]
+    return result
+
+
+PEAK = """
+import resource
+def peak_gib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+"""
+
+
+def many_samples(device: str, samples: int = 10_000_000) -> list[dict[str, Any]]:
+    rows = []
+    for module, name in NAMED:
+        code = (
+            PEAK
+            + f"""
+import json, time
+import checks
+from derivations.{module} import {name} as d
+from checks.case import MAX_CHUNK
+checks.verify(d, samples=MAX_CHUNK, device={device!r})  # compile outside the timing
+start = time.perf_counter()
+r = checks.verify(d, samples={samples}, device={device!r})
+seconds = time.perf_counter() - start
+print(json.dumps({{"status": r.status, "seconds_check": seconds,
+                  "cases": len(r.cases), "worst": max(c.ratio for c in r.cases),
+                  "peak_gib": peak_gib()}}))
+"""
+        )
+        row = child(code)
+        row["name"] = name
+        rows.append(row)
+        print(f"  {samples:,} samples, {name}: {row}", flush=True)
+    return rows
+
+
+def _total_memory_gib() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return float("inf")
+
+
+def _large_case(module: str, name: str, sizes: dict, samples: int, device: str):
+    code = (
+        PEAK
+        + f"""
+import json
+import checks
+from derivations.{module} import {name} as d
+r = checks.verify(d, samples={samples}, sizes={sizes!r}, dtypes=["float64"],
+                  device={device!r})
+c = r.cases[0]
+print(json.dumps({{"status": r.status, "ratio": c.ratio, "checked": c.checked,
+                  "message": c.message, "peak_gib": peak_gib()}}))
+"""
+    )
+    row = child(code)
+    row.update(name=name, sizes=sizes, samples=samples)
+    print(f"  large: {row}", flush=True)
+    return row
+
+
+def large_shapes(device: str) -> list[dict[str, Any]]:
+    rows = [_large_case("softmax", "softmax_jacobian", {"n": 4096}, 4, device)]
+    quarter = _large_case(
+        "softmax_regression",
+        "softmax_cross_entropy_grad_logits",
+        {"m": 1024, "k": 32000},
+        1,
+        device,
+    )
+    rows.append(quarter)
+    need = 4 * quarter.get("peak_gib", float("nan"))
+    if need < 0.8 * _total_memory_gib():
+        rows.append(
+            _large_case(
+                "softmax_regression",
+                "softmax_cross_entropy_grad_logits",
+                {"m": 4096, "k": 32000},
+                1,
+                device,
+            )
+        )
+    else:
+        rows.append(
+            {
+                "name": "softmax_cross_entropy_grad_logits",
+                "sizes": {"m": 4096, "k": 32000},
+                "samples": 1,
+                "status": "not run",
+                "message": f"needs about {need:.0f} GiB (4 × the quarter batch's "
+                f"peak); this machine has {_total_memory_gib():.0f} GiB",
+            }
+        )
+    return rows
+
+
+SHARDS = """
+import json, time
+import jax
+import checks
+from checks import case, sampling
+from checks.declare import as_derivation
+from derivations.cross_entropy import binary_cross_entropy_grad_beta
+from derivations.softmax_regression import softmax_cross_entropy_grad_logits
+n = {n}
+platform = {platform!r}
+first = jax.devices(platform)[0]
+out = {{"devices": len(jax.devices(platform)), "rows": []}}
+for fn in (binary_cross_entropy_grad_beta, softmax_cross_entropy_grad_logits):
+    d = as_derivation(fn)
+    dims = next(d.dims_cases())
+    for shards in (1, 2, 4):
+        devices = case.shard_devices(first, shards)
+        if len(devices) < shards:
+            continue
+        program = case._program(d, dims, ["float64", "float32"], n, devices)
+        key = sampling.stream(0)
+        jax.block_until_ready(program(key))
+        runs, start = 0, time.perf_counter()
+        while time.perf_counter() - start < 2.0 or runs < 3:
+            jax.block_until_ready(program(key))
+            runs += 1
+        seconds = (time.perf_counter() - start) / runs
+        out["rows"].append({{"name": d.name, "shards": shards,
+                            "points_per_s": n / seconds}})
+print(json.dumps(out))
+"""
+
+
+def sharding(device: str, n: int = 1 << 18) -> dict[str, Any]:
+    env = {}
+    if device == "cpu":
+        env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    result = child(SHARDS.format(n=n, platform=device), env)
+    print(f"  shards: {result}", flush=True)
+    return result
+
+
+FLOOR = """
+import json, time
+import jax, jax.numpy as jnp
+device = jax.devices({platform!r})[0]
+x = jax.device_put(jnp.ones((1 << 28,), jnp.float32), device)  # 1 GiB
+copy = jax.jit(lambda v: v + 1)
+jax.block_until_ready(copy(x))
+runs, start = 0, time.perf_counter()
+while time.perf_counter() - start < 1.0 or runs < 3:
+    jax.block_until_ready(copy(x))
+    runs += 1
+seconds = (time.perf_counter() - start) / runs
+print(json.dumps({{"bytes_per_s": 2 * x.nbytes / seconds}}))
+"""
+
+
+def copy_bandwidth(device: str) -> float:
+    """Bytes per second read plus written by a jitted ``x + 1`` over 1 GiB."""
+    result = child(FLOOR.format(platform=device))
+    return float(result.get("bytes_per_s", float("nan")))
