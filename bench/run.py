@@ -174,6 +174,9 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
+SECTIONS = ("startup", "throughput", "samples", "large", "shards", "autodiff")
+
+
 def _gib(row: dict) -> str:
     peak = row.get("peak_gib")
     return f"{peak:.1f}" if isinstance(peak, float) else "—"
@@ -235,18 +238,19 @@ def samples_section(device: str) -> list[str]:
         "`checks.verify(d, samples=10_000_000)` (float64 and float32) in a fresh "
         "process, compiled before the timing.",
         "",
-        "| derivation | verdict | worst error / tolerance | time (s) "
-        "| points/s (both dtypes) | peak memory (GiB) |",
-        "|---|---|---|---|---|---|",
+        "| derivation | verdict | worst error / tolerance | cases × points "
+        "| time (s) | points/s | peak memory (GiB) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['name']} | error: {r['error']} | | | | |")
+            lines.append(f"| {r['name']} | error: {r['error']} | | | | | |")
             continue
-        pts = 2 * 10_000_000 / r["seconds_check"]
+        points = r["cases"] * 10_000_000
         lines.append(
             f"| {r['name']} | {r['status']} | {r['worst']:.2f} "
-            f"| {r['seconds_check']:.1f} | {pts:,.0f} | {_gib(r)} |"
+            f"| {r['cases']} × 10,000,000 | {r['seconds_check']:.1f} "
+            f"| {points / r['seconds_check']:,.0f} | {_gib(r)} |"
         )
     return [*lines, ""]
 
@@ -266,7 +270,11 @@ def large_section(device: str) -> list[str]:
     for r in rows:
         sizes = " × ".join(f"{k}={v}" for k, v in r["sizes"].items())
         if "error" in r or r.get("status") == "not run":
-            why = r.get("message") or f"killed: {r.get('error')}"
+            why = r.get("message") or (
+                "killed by the system (SIGKILL: out of memory)"
+                if r.get("returncode") == -9
+                else f"failed: {r.get('error')}"
+            )
             lines.append(
                 f"| {r['name']} | {sizes} | {r['samples']} | not run: {why} | | | |"
             )
@@ -314,9 +322,12 @@ def autodiff_section(device: Any, bandwidth: float) -> list[str]:
         "",
         "## 6. Closed forms against the memory-bandwidth floor",
         "",
-        f"Device-to-device copy bandwidth (jitted `x + 1` over 1 GiB): "
+        f"Device-to-device copy bandwidth (jitted `x + 1` over 1 GiB, written in "
+        f"place): "
         f"{bandwidth / 1e9:.1f} GB/s. The floor is the time to read a closed "
-        "form's inputs and write its output once at that bandwidth.",
+        "form's inputs and write its output once at that bandwidth. The closed "
+        "forms write a fresh output on every call; on CPU, mapping that memory "
+        "costs more than the arithmetic.",
         "",
         "| derivation | sizes | bytes read + written | floor (ms) | closed form (ms) "
         "| closed form / floor |",
@@ -337,7 +348,14 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"comma-separated, from {', '.join(SECTIONS)} (RESULTS.md is written "
+        "only when all run)",
+    )
     args = parser.parse_args()
+    chosen = args.sections.split(",")
     (device,) = resolve_devices(args.device)
     started = time.perf_counter()
     lines = [
@@ -352,16 +370,18 @@ def main() -> None:
         f"--samples {args.samples}`",
         "",
     ]
-    sections = [
-        lambda: startup_section(args.device),
-        lambda: throughput_section(device, args.samples),
-        lambda: samples_section(args.device),
-        lambda: large_section(args.device),
-        lambda: sharding_section(args.device),
-        lambda: autodiff_section(device, scale.copy_bandwidth(args.device)),
-    ]
-    for section in sections:
-        part = section()
+    sections = {
+        "startup": lambda: startup_section(args.device),
+        "throughput": lambda: throughput_section(device, args.samples),
+        "samples": lambda: samples_section(args.device),
+        "large": lambda: large_section(args.device),
+        "shards": lambda: sharding_section(args.device),
+        "autodiff": lambda: autodiff_section(device, scale.copy_bandwidth(args.device)),
+    }
+    for name in SECTIONS:
+        if name not in chosen:
+            continue
+        part = sections[name]()
         print("\n".join(part), flush=True)
         lines += part
     if device.platform != "gpu":
@@ -376,7 +396,7 @@ def main() -> None:
     lines.append(f"Whole run: {time.perf_counter() - started:.0f} s.")
     text = "\n".join(lines) + "\n"
     print(text)
-    if not args.no_write:
+    if not args.no_write and set(chosen) >= set(SECTIONS):
         (ROOT / "bench" / "RESULTS.md").write_text(text)
 
 
