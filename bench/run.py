@@ -130,12 +130,12 @@ def points_per_second_ours(closed_form, n: int, device) -> tuple[float, float]:
         program = _program(d, dims, ["float64"], n)
         key = sampling.stream(0)
         start = time.perf_counter()
-        compiled = program.lower(key).compile()
+        compiled = program.lower(key, n).compile()
         compile_s = time.perf_counter() - start
-        jax.block_until_ready(compiled(key))
+        jax.block_until_ready(compiled(key, n))
         runs, start = 0, time.perf_counter()
         while time.perf_counter() - start < 1.0 or runs < 3:
-            jax.block_until_ready(compiled(key))
+            jax.block_until_ready(compiled(key, n))
             runs += 1
         seconds = (time.perf_counter() - start) / runs
     return n / seconds, compile_s

@@ -186,10 +186,10 @@ for fn in (binary_cross_entropy_grad_beta, softmax_cross_entropy_grad_logits):
             continue
         program = case._program(d, dims, ["float64", "float32"], n, devices)
         key = sampling.stream(0)
-        jax.block_until_ready(program(key))
+        jax.block_until_ready(program(key, n))
         runs, start = 0, time.perf_counter()
         while time.perf_counter() - start < 2.0 or runs < 3:
-            jax.block_until_ready(program(key))
+            jax.block_until_ready(program(key, n))
             runs += 1
         seconds = (time.perf_counter() - start) / runs
         out["rows"].append({{"name": d.name, "shards": shards,

@@ -214,12 +214,20 @@ def _build_program(
     n: int,
     devices: tuple[Any, ...] = (),
 ):
-    """Sample, then evaluate the closed form and the reference, for every dtype.
+    """Sample, evaluate the closed form and the reference, and compare them
+    (``checks.compare``), for every dtype, in one program.
 
-    Every value is computed point by point, so sharding the outputs' points axis
-    over several devices lets XLA's partitioner split the whole program, sampling
-    included (the counter generator draws point ``i`` from ``i`` alone), with no
-    communication but the concatenation of dtypes for the one reference call."""
+    ``program(key, count)`` returns, per dtype, the comparison of each of the
+    ``n`` points (of which the first ``count`` are used) and the full inputs and
+    values of at most two of them: the worst for correctness, and, below float64,
+    the worst for stability. Nothing else leaves the device, so the memory a
+    check needs is that of its intermediates, not of every value.
+
+    Every value is computed point by point, so sharding the sampled inputs'
+    points axis over several devices lets XLA's partitioner split the whole
+    program, sampling included (the counter generator draws point ``i`` from
+    ``i`` alone), with no communication but the concatenation of dtypes for the
+    one reference call and the choice of the worst points."""
     args64 = tuple(example_args(d, dims, jnp.float64))
     ref_bounded = _reference(d.of, d.wrt_index, d.order, args64)
     closed = {
@@ -227,15 +235,22 @@ def _build_program(
     }
     domains = list(d.inputs.values())
 
-    def program(key: jax.Array):
+    sharding = points_sharding(devices) if len(devices) > 1 else None
+
+    def spread(x: jax.Array) -> jax.Array:
+        if sharding is None:
+            return x
+        return jax.lax.with_sharding_constraint(x, sharding)
+
+    def program(key: jax.Array, count: jax.Array):
         out = {}
         for dt in dtypes:
             xs, strata = [], []
             for i, dom in enumerate(domains):
                 k = sampling.substream(key, i)
                 x, s = dom.sample(k, n, dims, dt if dom.floating else jnp.int32)
-                xs.append(x)
-                strata.append(s)
+                xs.append(spread(x))
+                strata.append(spread(s))
             c, ec = closed[dt](*xs)
             xs64 = [
                 x.astype(jnp.float64) if dom.floating else x
@@ -254,16 +269,31 @@ def _build_program(
             for i in range(len(domains))
         ]
         r, er = ref_bounded(*stacked)
+        valid = jnp.arange(n) < count  # the last chunk may use fewer points
+        results = {}
         for t, dt in enumerate(dtypes):
-            out[dt]["r"] = r[t * n : (t + 1) * n]
-            out[dt]["er"] = er[t * n : (t + 1) * n]
-            del out[dt]["xs64"]
-        return out
+            o = out[dt]
+            o["r"] = r[t * n : (t + 1) * n]
+            cmp = compare(
+                o["c"], o["ec"], o["r"], er[t * n : (t + 1) * n], dt,
+                o["same_dtype"], xp=jnp,
+            )  # fmt: skip
+            picks = [jnp.argmax(jnp.where(cmp.checked & valid, cmp.ratio, -1.0))]
+            if cmp.stability_checked is not None:
+                considered = cmp.stability_checked & valid
+                picks.append(
+                    jnp.argmax(jnp.where(considered, cmp.stability_ratio, -1.0))
+                )
+            index = jnp.stack(picks)
+            kept = {key: o[key] for key in ("xs", "strata", "c", "r", "same_dtype")}
+            results[dt] = {
+                "cmp": cmp,
+                "index": index,
+                "points": jax.tree.map(lambda x, index=index: x[index], kept),
+            }
+        return results
 
-    sharding = points_sharding(devices) if len(devices) > 1 else None
-    return jax.jit(
-        program, out_shardings=sharding, compiler_options=_compiler_options()
-    )
+    return jax.jit(program, compiler_options=_compiler_options())
 
 
 # Points per compiled call: a run of more samples is checked chunk by chunk, so
@@ -300,7 +330,10 @@ class _Tally:
     max_ulp: float = 0.0
     points: list[tuple[dict[str, Any], Comparison]] = field(default_factory=list)
 
-    def add(self, o: dict[str, Any], cmp: Comparison) -> None:
+    def add(self, chunk: dict[str, Any], count: int) -> None:
+        """Count the first ``count`` points of a chunk's output and keep its
+        picked points."""
+        cmp = Comparison(*(None if v is None else v[:count] for v in chunk["cmp"]))
         checked = cmp.checked
         self.checked += int(checked.sum())
         self.failing += int(np.sum(checked & (cmp.ratio > 1.0)))
@@ -311,22 +344,23 @@ class _Tally:
         self.skipped["unbounded"] = self.skipped.get("unbounded", 0) + int(
             np.sum(cmp.unbounded)
         )
-        keep = []
+        useful = [bool(checked.any())]
         if checked.any():
             self.max_abs = max(self.max_abs, float(np.max(cmp.abs_error[checked])))
             self.max_rel = max(self.max_rel, float(np.max(cmp.rel_error[checked])))
             self.max_ulp = max(self.max_ulp, float(np.max(cmp.ulp_error[checked])))
-            keep.append(int(np.argmax(np.where(checked, cmp.ratio, -1.0))))
         if cmp.stability_checked is not None:
             considered = cmp.stability_checked
             self.considered += int(considered.sum())
             self.unstable += int(np.sum(considered & (cmp.stability_ratio > 1.0)))
             self.unstable_nan += int(np.sum(considered & np.isinf(cmp.stability_ratio)))
-            if considered.any():
-                ratio = np.where(considered, cmp.stability_ratio, -1.0)
-                keep.append(int(np.argmax(ratio)))
-        if keep:
-            self.points.append(_take(o, cmp, np.array(sorted(set(keep)))))
+            useful.append(bool(considered.any()))
+        rows = np.flatnonzero(useful)
+        if rows.size:
+            index = np.asarray(chunk["index"])[rows]
+            points = jax.tree.map(lambda x: np.asarray(x)[rows], chunk["points"])
+            picked = Comparison(*(None if v is None else v[index] for v in cmp))
+            self.points.append((points, picked))
 
     def candidates(self) -> tuple[dict[str, Any], Comparison] | None:
         """The kept points of every chunk, as one batch."""
@@ -350,35 +384,6 @@ class _Tally:
             )
         )
         return o, cmp
-
-
-def _take(o: dict[str, Any], cmp: Comparison, index: np.ndarray):
-    """Points ``index`` of a chunk's outputs and comparison."""
-    taken = {
-        key: (
-            None
-            if v is None
-            else [np.asarray(x)[index] for x in v]
-            if isinstance(v, list)
-            else np.asarray(v)[index]
-        )
-        for key, v in o.items()
-    }
-    return taken, Comparison(*(None if v is None else v[index] for v in cmp))
-
-
-def _first(o: dict[str, Any], count: int) -> dict[str, Any]:
-    """The first ``count`` points of a chunk (the last chunk may be partial)."""
-    return {
-        key: (
-            None
-            if v is None
-            else [x[:count] for x in v]
-            if isinstance(v, list)
-            else v[:count]
-        )
-        for key, v in o.items()
-    }
 
 
 def run_cases(
@@ -424,13 +429,10 @@ def run_cases(
                 tallies = {dt: _Tally() for dt in runnable}
                 for index, first in enumerate(range(0, samples, chunk)):
                     count = min(chunk, samples - first)
-                    outputs = _gather(program(sampling.chunk_stream(seed, index)))
+                    key = sampling.chunk_stream(seed, index)
+                    outputs = _gather(program(key, count))
                     for dt in runnable:
-                        o = _first(outputs[dt], count)
-                        cmp = compare(
-                            o["c"], o["ec"], o["r"], o["er"], dt, o["same_dtype"]
-                        )
-                        tallies[dt].add(o, cmp)
+                        tallies[dt].add(outputs[dt], count)
                     del outputs
                     if progress and chunk < samples:
                         progress(first + count, samples)

@@ -66,12 +66,24 @@ class Comparison(NamedTuple):
     stability_checked: np.ndarray | None  # (n,) bool
 
 
-def ulp(x: np.ndarray, dtype: Any) -> np.ndarray:
-    """The spacing of ``dtype`` numbers at |x| (a unit in the last place)."""
-    finfo = jnp.finfo(dtype)
-    a = np.abs(x)
-    exponent = np.floor(np.log2(np.maximum(a, float(finfo.tiny))))
-    return np.exp2(exponent) * float(finfo.eps)
+def _exponent(x: Any, dtype: Any, xp: Any) -> Any:
+    """``e`` with ``max(|x|, tiny) = m·2^e``, ``m ∈ [½, 1)``."""
+    _, exponent = xp.frexp(xp.maximum(xp.abs(x), float(jnp.finfo(dtype).tiny)))
+    return exponent
+
+
+def ulp(x: Any, dtype: Any, xp: Any = np) -> Any:
+    """The spacing of ``dtype`` numbers at |x| (a unit in the last place):
+    ``2^(e−1)·eps``, exact (no logarithm); |x| itself where x is not finite."""
+    eps = xp.asarray(float(jnp.finfo(dtype).eps), x.dtype)
+    spacing = xp.ldexp(eps, _exponent(x, dtype, xp) - 1)
+    return xp.where(xp.isfinite(x), spacing, xp.abs(x))
+
+
+def in_ulps(err: Any, x: Any, dtype: Any, xp: Any = np) -> Any:
+    """``err / ulp(x)``, without forming the ulp itself, which near zero is a
+    subnormal number that some devices flush to zero."""
+    return xp.ldexp(err, 1 - _exponent(x, dtype, xp)) / float(jnp.finfo(dtype).eps)
 
 
 @np.errstate(all="ignore")
@@ -82,69 +94,71 @@ def compare(
     ref_bound: np.ndarray,
     dtype: Any,
     same_dtype: np.ndarray | None = None,
+    xp: Any = np,
 ) -> Comparison:
     """Apply the rule to a batch; see the module docstring.
 
     ``same_dtype`` is autodiff evaluated in ``dtype`` (None for float64); with it,
-    the closed form's stability is measured too (``stability``).
+    the closed form's stability is measured too (``stability``). ``xp`` is the
+    array module: ``numpy`` on the host, ``jax.numpy`` inside a compiled check.
     """
     n = ref.shape[0]
     finfo = jnp.finfo(dtype)  # metadata only: knows bfloat16, unlike numpy
-    c = _per_point(closed.astype(np.float64), n)
-    r = _per_point(ref.astype(np.float64), n)
-    ec = _per_point(closed_bound, n)
-    er = _per_point(ref_bound, n)
+    c = _per_point(closed.astype(xp.float64), n, xp)
+    r = _per_point(ref.astype(xp.float64), n, xp)
+    ec = _per_point(closed_bound, n, xp)
+    er = _per_point(ref_bound, n, xp)
     if r.shape[1] == 0:  # an empty Jacobian: nothing to compare
-        zeros, false = np.zeros(n), np.zeros(n, bool)
+        zeros, false = xp.zeros(n), xp.zeros(n, bool)
         return Comparison(
             zeros, zeros.astype(int), zeros, zeros, zeros, zeros, ~false,
             *([false] * 5), None, None, None,
         )  # fmt: skip
 
     low_precision = same_dtype is not None
-    ref_ok = np.all(np.isfinite(r), axis=1)
-    in_range = np.all(np.abs(r) <= float(finfo.max), axis=1)
-    c_ok = np.isfinite(c)
-    closed_all_ok = np.all(c_ok, axis=1)
-    bounded = np.all(np.isfinite(ec) | ~c_ok, axis=1) & np.all(np.isfinite(er), axis=1)
+    ref_ok = xp.all(xp.isfinite(r), axis=1)
+    in_range = xp.all(xp.abs(r) <= float(finfo.max), axis=1)
+    c_ok = xp.isfinite(c)
+    closed_all_ok = xp.all(c_ok, axis=1)
+    bounded = xp.all(xp.isfinite(ec) | ~c_ok, axis=1) & xp.all(xp.isfinite(er), axis=1)
     comparable = ref_ok & in_range
     if low_precision:
-        a = _per_point(same_dtype.astype(np.float64), n)
-        a_all_ok = np.all(np.isfinite(a), axis=1)
+        a = _per_point(same_dtype.astype(xp.float64), n, xp)
+        a_all_ok = xp.all(xp.isfinite(a), axis=1)
         dtype_limit = comparable & ~closed_all_ok & ~a_all_ok
         # NaN/inf where autodiff in the same dtype is finite: instability, judged
         # by the stability verdict, not by correctness (float64 decides that).
-        closed_bad = np.zeros(n, bool)
+        closed_bad = xp.zeros(n, bool)
         correctness = comparable & bounded & closed_all_ok
     else:
-        dtype_limit = np.zeros(n, bool)
+        dtype_limit = xp.zeros(n, bool)
         closed_bad = comparable & ~closed_all_ok
         correctness = comparable & bounded
 
     tol = SAFETY * (ec + er) + SAFETY * float(finfo.tiny)
-    tol = np.where(np.isfinite(tol), tol, np.inf)
-    err = np.where(c_ok, np.abs(c - r), np.inf)
-    ratio_el = np.where(c_ok, err / tol, np.inf)
-    ratio_el = np.where(np.isnan(ratio_el), np.inf, ratio_el)
-    worst = np.argmax(ratio_el, axis=1)
-    finite_err = np.where(c_ok, err, 0.0)
-    rel = finite_err / np.maximum(np.abs(r), float(finfo.tiny))
-    ulps = finite_err / ulp(r, dtype)
+    tol = xp.where(xp.isfinite(tol), tol, xp.inf)
+    err = xp.where(c_ok, xp.abs(c - r), xp.inf)
+    ratio_el = xp.where(c_ok, err / tol, xp.inf)
+    ratio_el = xp.where(xp.isnan(ratio_el), xp.inf, ratio_el)
+    worst = xp.argmax(ratio_el, axis=1)
+    finite_err = xp.where(c_ok, err, 0.0)
+    rel = finite_err / xp.maximum(xp.abs(r), float(finfo.tiny))
+    ulps = in_ulps(finite_err, r, dtype, xp)
 
     stability_ratio = stability_element = stability_checked = None
     if low_precision:
         stability_checked = comparable & ~dtype_limit
-        ratio_s = stability(c, a, r, er, dtype)
-        stability_element = np.argmax(ratio_s, axis=1)
-        stability_ratio = _take(ratio_s, stability_element)
+        ratio_s = stability(c, a, r, er, dtype, xp)
+        stability_element = xp.argmax(ratio_s, axis=1)
+        stability_ratio = _take(ratio_s, stability_element, xp)
 
     return Comparison(
-        ratio=_take(ratio_el, worst),
+        ratio=_take(ratio_el, worst, xp),
         worst_element=worst,
-        abs_error=np.max(np.where(c_ok, err, np.inf), axis=1),
-        rel_error=np.max(np.where(c_ok, rel, np.inf), axis=1),
-        ulp_error=np.max(np.where(c_ok, ulps, np.inf), axis=1),
-        tolerance=_take(tol, worst),
+        abs_error=xp.max(xp.where(c_ok, err, xp.inf), axis=1),
+        rel_error=xp.max(xp.where(c_ok, rel, xp.inf), axis=1),
+        ulp_error=xp.max(xp.where(c_ok, ulps, xp.inf), axis=1),
+        tolerance=_take(tol, worst, xp),
         checked=correctness,
         reference_not_finite=~ref_ok,
         out_of_range=ref_ok & ~in_range,
@@ -169,7 +183,12 @@ STABLE_ULPS = 8.0
 
 @np.errstate(all="ignore")
 def stability(
-    c: np.ndarray, a: np.ndarray, r: np.ndarray, er: np.ndarray, dtype: Any
+    c: np.ndarray,
+    a: np.ndarray,
+    r: np.ndarray,
+    er: np.ndarray,
+    dtype: Any,
+    xp: Any = np,
 ) -> np.ndarray:
     """Elementwise |C − R| / max(8·|A − R|, 8·ê_A, 8·ulp(R)); above 1 is unstable.
 
@@ -182,18 +201,18 @@ def stability(
     finite and ``C`` is (better than autodiff).
     """
     u_ratio = float(jnp.finfo(dtype).eps) / float(jnp.finfo(np.float64).eps)
-    err_c = np.abs(c - r)
-    err_a = np.abs(a - r)
-    allowance = STABLE_FACTOR * np.maximum(err_a, er * u_ratio)
-    allowance = np.maximum(allowance, STABLE_ULPS * ulp(r, dtype))
+    err_c = xp.abs(c - r)
+    err_a = xp.abs(a - r)
+    allowance = STABLE_FACTOR * xp.maximum(err_a, er * u_ratio)
+    allowance = xp.maximum(allowance, STABLE_ULPS * ulp(r, dtype, xp))
     ratio = err_c / allowance
-    ratio = np.where(np.isfinite(c), ratio, np.where(np.isfinite(a), np.inf, 0.0))
-    return np.where(np.isnan(ratio), 0.0, ratio)
+    ratio = xp.where(xp.isfinite(c), ratio, xp.where(xp.isfinite(a), xp.inf, 0.0))
+    return xp.where(xp.isnan(ratio), 0.0, ratio)
 
 
-def _take(rows: np.ndarray, index: np.ndarray) -> np.ndarray:
-    return np.take_along_axis(rows, index[:, None], axis=1)[:, 0]
+def _take(rows: Any, index: Any, xp: Any = np) -> Any:
+    return xp.take_along_axis(rows, index[:, None], axis=1)[:, 0]
 
 
-def _per_point(x: np.ndarray, n: int) -> np.ndarray:
-    return np.asarray(x).reshape(n, -1)
+def _per_point(x: Any, n: int, xp: Any = np) -> Any:
+    return xp.asarray(x).reshape(n, -1)

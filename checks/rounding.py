@@ -115,10 +115,13 @@ def _constant_error(c: Any) -> jax.Array | None:
         return None
     a = np.asarray(c, dtype=np.float64)
     exact = np.all(~np.isfinite(a) | (np.round(a * 1024) == a * 1024))
-    return _zero_error(c) if exact else _rounding(c)
+    return None if exact else _rounding(c)
 
 
 def _zero_error(x: Any) -> jax.Array | None:
+    """An explicit zero bound. Exact values carry None instead, so that no
+    constant array of zeros reaches XLA, which may spend seconds folding a large
+    one through reductions."""
     return jnp.zeros(jnp.shape(x), jnp.float64) if _is_float(x) else None
 
 
@@ -364,15 +367,19 @@ def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any
                     bounds = [None]
                 else:
                     narrowing = _u(o) > _u(primals[0])
-                    e = errors[0] if errors[0] is not None else _zero_error(o)
-                    bounds = [e + (_rounding(o) if narrowing else 0.0)]
-            elif all(e is None for e in errors):
-                bounds = [_zero_error(o) for o in outs]
-                if name not in _DATA_MOVEMENT and name not in _IDENTITY:
-                    bounds = [
-                        None if b is None else _rounding(o, _LIBRARY_ULPS)
-                        for o, b in zip(outs, bounds)
-                    ]
+                    e = errors[0]
+                    if narrowing:
+                        e = _rounding(o) if e is None else e + _rounding(o)
+                    bounds = [e]
+            elif all(e is None for e in errors) and (
+                name in _DATA_MOVEMENT or name in _IDENTITY
+            ):
+                bounds = [None for _ in outs]  # moving exact values: still exact
+            elif not any(_is_float(p) for p in primals):
+                # No real operand (integers, or none at all): a few ulps.
+                bounds = [
+                    _rounding(o, _LIBRARY_ULPS) if _is_float(o) else None for o in outs
+                ]
             elif name in _IDENTITY:
                 bounds = list(errors[: len(outs)])
             elif name == "dot_general":
@@ -414,7 +421,7 @@ def with_error_bound(
     closed = trace_as_written(fn, *example_args)
 
     def bounded(*args: Any) -> tuple[jax.Array, jax.Array]:
-        pairs = [(x, _zero_error(x)) for x in args]
+        pairs = [(x, None) for x in args]  # inputs are exact
         ((value, bound),) = _eval_jaxpr(closed.jaxpr, closed.consts, pairs)
         if bound is None:
             bound = jnp.zeros(jnp.shape(value), jnp.float64)

@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent(
     d = as_derivation(softmax_jacobian)
     devices = case.shard_devices(jax.devices()[0], None)
     program = case._program(d, {{"k": 3}}, ["float64"], 1000, devices)
-    c = program(sampling.stream(0))["float64"]["c"]
+    c = program(sampling.stream(0), 1000)["float64"]["cmp"].ratio
     out["shards"] = [s.data.shape[0] for s in c.addressable_shards]
     out["cases"] = {{}}
     for fn in (bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian):
