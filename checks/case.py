@@ -140,17 +140,18 @@ def _program(
     dtypes: Sequence[str],
     n: int,
     devices: tuple[Any, ...] = (),
+    on_device: bool = False,
 ):
     """The compiled check of every dtype at these sizes, kept for reuse: the seed is
     an argument, so checking again with another seed compiles nothing. With more
     than one of ``devices``, the ``n`` points are sharded over them."""
-    key = (id(d), tuple(sorted(dims.items())), tuple(dtypes), n, devices)
+    key = (id(d), tuple(sorted(dims.items())), tuple(dtypes), n, devices, on_device)
     cached = _PROGRAMS.get(key)
     if cached is not None and cached[0] is d:
         return cached[1]
     if len(_PROGRAMS) >= 256:
         _PROGRAMS.pop(next(iter(_PROGRAMS)))
-    program = _build_program(d, dims, dtypes, n, devices)
+    program = _build_program(d, dims, dtypes, n, devices, on_device)
     _PROGRAMS[key] = (d, program)
     return program
 
@@ -207,21 +208,41 @@ def _gather(outputs: Any) -> Any:
     return jax.device_get(outputs)
 
 
+def judge(o: dict[str, Any], dtype: str, count: Any, xp: Any) -> dict[str, Any]:
+    """Compare one dtype's values (``checks.compare``) and pick the points a
+    summary may need: the worst for correctness and, below float64, the worst for
+    stability, among the first ``count``. Runs on the host (``xp = numpy``) or
+    inside the compiled check (``xp = jax.numpy``), the same rule either way."""
+    cmp = compare(o["c"], o["ec"], o["r"], o["er"], dtype, o["same_dtype"], xp=xp)
+    valid = xp.arange(cmp.ratio.shape[0]) < count
+    picks = [xp.argmax(xp.where(cmp.checked & valid, cmp.ratio, -1.0))]
+    if cmp.stability_checked is not None:
+        considered = cmp.stability_checked & valid
+        picks.append(xp.argmax(xp.where(considered, cmp.stability_ratio, -1.0)))
+    index = xp.stack(picks)
+    kept = {key: o[key] for key in ("xs", "strata", "c", "r", "same_dtype")}
+    points = jax.tree.map(lambda x: x[index], kept)
+    return {"cmp": cmp, "index": index, "points": points}
+
+
 def _build_program(
     d: Derivation,
     dims: dict[str, int],
     dtypes: Sequence[str],
     n: int,
     devices: tuple[Any, ...] = (),
+    on_device: bool = False,
 ):
     """Sample, evaluate the closed form and the reference, and compare them
     (``checks.compare``), for every dtype, in one program.
 
-    ``program(key, count)`` returns, per dtype, the comparison of each of the
-    ``n`` points (of which the first ``count`` are used) and the full inputs and
-    values of at most two of them: the worst for correctness, and, below float64,
-    the worst for stability. Nothing else leaves the device, so the memory a
-    check needs is that of its intermediates, not of every value.
+    With ``on_device``, ``program(key, count)`` returns, per dtype, ``judge``'s
+    comparison of each of the ``n`` points (of which the first ``count`` are
+    used) and the full inputs and values of at most two of them: nothing else
+    leaves the device, so a check needs the memory of its intermediates, not of
+    every value, and the host does no per-element work. Otherwise it returns the
+    values and bounds, which the host judges: for the few points of a default
+    run that compiles in half the time.
 
     Every value is computed point by point, so sharding the sampled inputs'
     points axis over several devices lets XLA's partitioner split the whole
@@ -269,28 +290,13 @@ def _build_program(
             for i in range(len(domains))
         ]
         r, er = ref_bounded(*stacked)
-        valid = jnp.arange(n) < count  # the last chunk may use fewer points
         results = {}
         for t, dt in enumerate(dtypes):
             o = out[dt]
             o["r"] = r[t * n : (t + 1) * n]
-            cmp = compare(
-                o["c"], o["ec"], o["r"], er[t * n : (t + 1) * n], dt,
-                o["same_dtype"], xp=jnp,
-            )  # fmt: skip
-            picks = [jnp.argmax(jnp.where(cmp.checked & valid, cmp.ratio, -1.0))]
-            if cmp.stability_checked is not None:
-                considered = cmp.stability_checked & valid
-                picks.append(
-                    jnp.argmax(jnp.where(considered, cmp.stability_ratio, -1.0))
-                )
-            index = jnp.stack(picks)
-            kept = {key: o[key] for key in ("xs", "strata", "c", "r", "same_dtype")}
-            results[dt] = {
-                "cmp": cmp,
-                "index": index,
-                "points": jax.tree.map(lambda x, index=index: x[index], kept),
-            }
+            o["er"] = er[t * n : (t + 1) * n]
+            del o["xs64"]
+            results[dt] = judge(o, dt, count, jnp) if on_device else o
         return results
 
     return jax.jit(program, compiler_options=_compiler_options())
@@ -302,15 +308,26 @@ MAX_CHUNK = 1 << 16
 CHUNK_BYTES = 1 << 30  # a chunk's inputs, values and bounds, all dtypes, about
 
 
-def chunk_size(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int):
-    """Points per compiled call at these sizes: all ``n`` when they fit in
-    ``CHUNK_BYTES``, else fewer (at least one), never more than ``MAX_CHUNK``."""
+# Judged inside the compiled check when a run has several chunks (compiling the
+# comparison pays off), or when a chunk's values would be large to move to the host.
+DEVICE_JUDGE_POINTS = 10_000
+DEVICE_JUDGE_BYTES = 1 << 26
+
+
+def _point_bytes(d: Derivation, dims: dict[str, int], dtypes: Sequence[str]) -> int:
+    """About how many bytes one point's inputs, values and bounds take."""
     inputs = sum(int(np.prod(dom.resolve(dims))) for dom in d.inputs.values())
     wrt = int(np.prod(list(d.inputs.values())[d.wrt_index].resolve(dims)))
     out = jax.eval_shape(d.of, *example_args(d, dims, jnp.float64))
     derivative = int(np.prod(out.shape)) * wrt**d.order
     # Inputs in every dtype and float64, then value and bound of both sides.
-    per_point = 8 * (inputs * (len(dtypes) + 1) + 4 * derivative * len(dtypes))
+    return 8 * (inputs * (len(dtypes) + 1) + 4 * derivative * len(dtypes))
+
+
+def chunk_size(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int):
+    """Points per compiled call at these sizes: all ``n`` when they fit in
+    ``CHUNK_BYTES``, else fewer (at least one), never more than ``MAX_CHUNK``."""
+    per_point = _point_bytes(d, dims, dtypes)
     return int(max(1, min(n, MAX_CHUNK, CHUNK_BYTES // max(per_point, 1))))
 
 
@@ -425,14 +442,22 @@ def run_cases(
                 devices = shard_devices(device, shards)
                 chunk = chunk_size(d, dims, runnable, samples)
                 chunk = -(-chunk // len(devices)) * len(devices)
-                program = _program(d, dims, runnable, chunk, devices)
+                on_device = (
+                    chunk < samples
+                    or chunk >= DEVICE_JUDGE_POINTS
+                    or (_point_bytes(d, dims, runnable) * chunk > DEVICE_JUDGE_BYTES)
+                )
+                program = _program(d, dims, runnable, chunk, devices, on_device)
                 tallies = {dt: _Tally() for dt in runnable}
                 for index, first in enumerate(range(0, samples, chunk)):
                     count = min(chunk, samples - first)
                     key = sampling.chunk_stream(seed, index)
                     outputs = _gather(program(key, count))
                     for dt in runnable:
-                        tallies[dt].add(outputs[dt], count)
+                        judged = outputs[dt]
+                        if not on_device:
+                            judged = judge(judged, dt, count, np)
+                        tallies[dt].add(judged, count)
                     del outputs
                     if progress and chunk < samples:
                         progress(first + count, samples)

@@ -86,3 +86,20 @@ def test_bad_sizes_exit_2_with_one_line(argv, needle):
     code = main(["--only", "softmax_jacobian", *argv], out, err)
     assert code == 2 and needle in err.getvalue()
     assert err.getvalue().count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "fn", [bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian]
+)
+def test_judging_on_the_device_and_on_the_host_agree(monkeypatch, fn):
+    host = checks.verify(fn, samples=300, dtypes=["float64", "float32"])
+    monkeypatch.setattr(case, "DEVICE_JUDGE_POINTS", 1)
+    device = checks.verify(fn, samples=300, dtypes=["float64", "float32"])
+    for h, d in zip(host.cases, device.cases):
+        assert (h.status, h.checked, h.stability) == (d.status, d.checked, d.stability)
+        assert (h.counterexample is None) == (d.counterexample is None)
+        if h.counterexample:  # a wrong formula: the same worst point, same error
+            assert h.counterexample.inputs == d.counterexample.inputs
+            assert h.ratio == pytest.approx(d.ratio, rel=1e-6)
+        else:  # rounding-level errors: the two programs may round an ulp apart
+            assert h.ratio <= 1 and d.ratio <= 1
