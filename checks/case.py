@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
-from checks import sampling
+from checks import ahead, sampling
 from checks.compare import Comparison, compare
 from checks.declare import Derivation
 from checks.reference import expected_shape, reference
@@ -403,6 +403,50 @@ class _Tally:
         return o, cmp
 
 
+def _plan(
+    d: Derivation,
+    dims: dict[str, int],
+    runnable: Sequence[str],
+    device: Any,
+    samples: int,
+    shards: int | None,
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The key and ``_program`` arguments of a case's compiled check."""
+    devices = shard_devices(device, shards)
+    chunk = chunk_size(d, dims, runnable, samples)
+    chunk = -(-chunk // len(devices)) * len(devices)
+    on_device = (
+        chunk < samples
+        or chunk >= DEVICE_JUDGE_POINTS
+        or (_point_bytes(d, dims, runnable) * chunk > DEVICE_JUDGE_BYTES)
+    )
+    args = (d, dims, tuple(runnable), chunk, devices, on_device)
+    key = ("case", id(d), tuple(sorted(dims.items())), *args[2:], device)
+    return key, args
+
+
+def compile_ahead(
+    d: Derivation,
+    dtypes: Sequence[str],
+    device: Any,
+    samples: int,
+    shards: int | None = 1,
+) -> None:
+    """Submit every set of sizes of ``d`` to ``checks.ahead`` (best effort: a
+    case that cannot be prepared is left to ``run_cases``, which reports why)."""
+    with jax.default_device(device):
+        for dims in d.dims_cases():
+            try:
+                runnable = [dt for dt in dtypes if not _static_checks(d, dims, dt)]
+                if not runnable:
+                    continue
+                key, args = _plan(d, dims, runnable, device, samples, shards)
+                count = np.int32(min(args[3], samples))
+                ahead.submit(key, _program(*args), sampling.stream(0), count)
+            except Exception:
+                continue
+
+
 def run_cases(
     d: Derivation,
     dims: dict[str, int],
@@ -425,9 +469,9 @@ def run_cases(
     """
     start = time.perf_counter()
     results: dict[str, CaseResult] = {}
-    runnable = []
     tallies: dict[str, _Tally] = {}
     with jax.default_device(device):
+        runnable = []
         for dt in dtypes:
             problem = _static_checks(d, dims, dt)
             base = {"dtype": dt, "device": device.platform, "dims": dict(dims)}
@@ -439,20 +483,14 @@ def run_cases(
                 runnable.append(dt)
         if runnable:
             try:
-                devices = shard_devices(device, shards)
-                chunk = chunk_size(d, dims, runnable, samples)
-                chunk = -(-chunk // len(devices)) * len(devices)
-                on_device = (
-                    chunk < samples
-                    or chunk >= DEVICE_JUDGE_POINTS
-                    or (_point_bytes(d, dims, runnable) * chunk > DEVICE_JUDGE_BYTES)
-                )
-                program = _program(d, dims, runnable, chunk, devices, on_device)
+                key, args = _plan(d, dims, runnable, device, samples, shards)
+                chunk, on_device = args[3], args[5]
+                program = ahead.compiled(key, _program(*args))
                 tallies = {dt: _Tally() for dt in runnable}
                 for index, first in enumerate(range(0, samples, chunk)):
                     count = min(chunk, samples - first)
-                    key = sampling.chunk_stream(seed, index)
-                    outputs = _gather(program(key, count))
+                    stream = sampling.chunk_stream(seed, index)
+                    outputs = _gather(program(stream, np.int32(count)))
                     for dt in runnable:
                         judged = outputs[dt]
                         if not on_device:

@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import sampling
+from checks import ahead, sampling
 from checks.case import _compiler_options, _nested, example_args
 from checks.compare import SAFETY
 from checks.declare import (
@@ -338,6 +338,29 @@ def _build_sides(c: Claim, dims: dict[str, int], n: int):
     return jax.jit(program, compiler_options=_compiler_options())
 
 
+def _ahead_key(c: Claim, dims: dict[str, int], n: int) -> tuple[Any, ...]:
+    return (
+        "claim",
+        id(c),
+        tuple(sorted(dims.items())),
+        n,
+        jax.config.jax_default_device,
+    )
+
+
+def compile_ahead(c: Claim, samples: int, device: Any) -> None:
+    """Submit the programs of a sampled claim to ``checks.ahead`` (best effort)."""
+    if c.form == "value":
+        return
+    with jax.default_device(device):
+        for dims in c.dims_cases():
+            try:
+                program = _sides(c, dims, samples)
+                ahead.submit(_ahead_key(c, dims, samples), program, sampling.stream(0))
+            except Exception:
+                continue
+
+
 def _point(c: Claim, xs, strata, i: int) -> dict[str, Any]:
     params = list(c.inputs)
     return {
@@ -349,7 +372,8 @@ def _point(c: Claim, xs, strata, i: int) -> dict[str, Any]:
 @np.errstate(all="ignore")
 def _check_sampled(c: Claim, dims: dict[str, int], n: int, seed: int) -> CaseResult:
     base = {"dtype": "float64", "device": "cpu", "dims": dict(dims), "samples": n}
-    xs, strata, sides = jax.device_get(_sides(c, dims, n)(sampling.stream(seed)))
+    program = ahead.compiled(_ahead_key(c, dims, n), _sides(c, dims, n))
+    xs, strata, sides = jax.device_get(program(sampling.stream(seed)))
     if c.form in ("convex", "nonconvex"):
         ((h, eh),) = sides
         finite = np.all(np.isfinite(h.reshape(n, -1)), axis=1) & np.all(

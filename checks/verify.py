@@ -15,9 +15,10 @@ from typing import Any
 import jax
 import numpy as np
 
-from checks import store
-from checks.case import _nested, run_cases
+from checks import ahead, store
+from checks.case import _nested, compile_ahead, run_cases
 from checks.claims import check_claim
+from checks.claims import compile_ahead as compile_claim_ahead
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
 from checks.mutate import MutationScore, score
 from checks.repro import repro_snippet
@@ -87,6 +88,21 @@ def _check_sizes(sizes: Mapping[str, int] | None, items: Sequence[Any]) -> None:
             raise OptionError(
                 f"no entry has a size named {name!r} (sizes: {', '.join(known)})"
             )
+
+
+def _compile_ahead(
+    d: Any,
+    samples: int,
+    dtypes: list[str],
+    devices: Sequence[Any],
+    shards: int | None,
+) -> None:
+    """Trace and lower ``d``'s programs now; XLA compiles them in the background."""
+    for device in devices:
+        if d.kind == "claim":
+            compile_claim_ahead(d, samples, device)
+        else:
+            compile_ahead(d, dtypes, device, samples, shards)
 
 
 def _check_shards(shards: int | None) -> None:
@@ -330,12 +346,10 @@ def check_all(
     _check_sizes(sizes, items)
     _check_shards(shards)
     items = [_with_sizes(d, sizes) for d in items]
-    results = []
+    stored: list[DerivationResult | None] = []
+    keys: list[str | None] = []
     traces: dict[Any, Any] = {}  # shared by the fingerprints of this run
-    for index, d in enumerate(items):
-        step = None
-        if progress:
-            step = lambda text, i=index: progress(i, len(items), text)  # noqa: E731
+    for d in items:
         key = None
         if reuse:
             key = store.fingerprint(
@@ -348,12 +362,26 @@ def check_all(
                 shards=shards,
                 memo=traces,
             )
-            stored = store.load(key) if key else None
-            if stored is not None:
-                if step:
-                    step(f"{d.name}: unchanged, result reused")
-                results.append(stored)
+        keys.append(key)
+        stored.append(store.load(key) if key else None)
+    todo = [d for d, s in zip(items, stored) if s is None]
+    if len(todo) > 1:
+        for index, d in enumerate(items):
+            if stored[index] is not None:
                 continue
+            if progress:
+                progress(index, len(items), f"{d.name}: compiling")
+            _compile_ahead(d, samples, list(dtypes), devices, shards)
+    results = []
+    for index, d in enumerate(items):
+        step = None
+        if progress:
+            step = lambda text, i=index: progress(i, len(items), text)  # noqa: E731
+        if stored[index] is not None:
+            if step:
+                step(f"{d.name}: unchanged, result reused")
+            results.append(stored[index])
+            continue
         result = _check_one(
             d, samples, seed, list(dtypes), devices, step, shards=shards
         )
@@ -363,9 +391,10 @@ def check_all(
             result.mutants = mutation_score(
                 d, samples=samples, seed=seed, device=device
             )
-        if key:
-            store.save(key, result)
+        if keys[index]:
+            store.save(keys[index], result)
         results.append(result)
+    ahead.reset()
     return Report(results=results, environment=environment(seed, devices))
 
 
