@@ -425,15 +425,18 @@ def _plan(
     return key, args
 
 
-def compile_ahead(
+def ahead_jobs(
     d: Derivation,
     dtypes: Sequence[str],
     device: Any,
     samples: int,
+    seed: int,
     shards: int | None = 1,
-) -> None:
-    """Submit every set of sizes of ``d`` to ``checks.ahead`` (best effort: a
-    case that cannot be prepared is left to ``run_cases``, which reports why)."""
+) -> list[ahead.Job]:
+    """The compiled checks ``run_cases`` will need for every set of sizes of ``d``,
+    for ``checks.ahead`` (best effort: a case that cannot be planned is left to
+    ``run_cases``, which reports why)."""
+    jobs = []
     with jax.default_device(device):
         for dims in d.dims_cases():
             try:
@@ -441,10 +444,22 @@ def compile_ahead(
                 if not runnable:
                     continue
                 key, args = _plan(d, dims, runnable, device, samples, shards)
-                count = np.int32(min(args[3], samples))
-                ahead.submit(key, _program(*args), sampling.stream(0), count)
             except Exception:
                 continue
+            chunk, devices, on_device = args[3], args[4], args[5]
+            stream = sampling.chunk_stream(seed, 0)
+            once = chunk >= samples and not on_device and len(devices) == 1
+            jobs.append(
+                ahead.Job(
+                    key,
+                    _program(*args),
+                    (stream, np.int32(min(chunk, samples))),
+                    device,
+                    once,
+                    _compiler_options(),
+                )
+            )
+    return jobs
 
 
 def run_cases(

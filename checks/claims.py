@@ -348,17 +348,23 @@ def _ahead_key(c: Claim, dims: dict[str, int], n: int) -> tuple[Any, ...]:
     )
 
 
-def compile_ahead(c: Claim, samples: int, device: Any) -> None:
-    """Submit the programs of a sampled claim to ``checks.ahead`` (best effort)."""
+def ahead_jobs(c: Claim, samples: int, seed: int, device: Any) -> list[ahead.Job]:
+    """The programs of a sampled claim, for ``checks.ahead`` (best effort)."""
     if c.form == "value":
-        return
+        return []
+    jobs = []
     with jax.default_device(device):
         for dims in c.dims_cases():
             try:
                 program = _sides(c, dims, samples)
-                ahead.submit(_ahead_key(c, dims, samples), program, sampling.stream(0))
+                key = _ahead_key(c, dims, samples)
             except Exception:
                 continue
+            args = (sampling.stream(seed),)
+            jobs.append(
+                ahead.Job(key, program, args, device, True, _compiler_options())
+            )
+    return jobs
 
 
 def _point(c: Claim, xs, strata, i: int) -> dict[str, Any]:

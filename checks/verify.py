@@ -16,9 +16,9 @@ import jax
 import numpy as np
 
 from checks import ahead, store
-from checks.case import _nested, compile_ahead, run_cases
+from checks.case import _nested, ahead_jobs, run_cases
+from checks.claims import ahead_jobs as claim_ahead_jobs
 from checks.claims import check_claim
-from checks.claims import compile_ahead as compile_claim_ahead
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
 from checks.mutate import MutationScore, score
 from checks.repro import repro_snippet
@@ -90,19 +90,22 @@ def _check_sizes(sizes: Mapping[str, int] | None, items: Sequence[Any]) -> None:
             )
 
 
-def _compile_ahead(
+def _ahead_jobs(
     d: Any,
     samples: int,
+    seed: int,
     dtypes: list[str],
     devices: Sequence[Any],
     shards: int | None,
-) -> None:
-    """Trace and lower ``d``'s programs now; XLA compiles them in the background."""
+) -> list[ahead.Job]:
+    """The programs checking ``d`` will compile (see ``checks.ahead``)."""
+    jobs = []
     for device in devices:
         if d.kind == "claim":
-            compile_claim_ahead(d, samples, device)
+            jobs += claim_ahead_jobs(d, samples, seed, device)
         else:
-            compile_ahead(d, dtypes, device, samples, shards)
+            jobs += ahead_jobs(d, dtypes, device, samples, seed, shards)
+    return jobs
 
 
 def _check_shards(shards: int | None) -> None:
@@ -366,12 +369,14 @@ def check_all(
         stored.append(store.load(key) if key else None)
     todo = [d for d, s in zip(items, stored) if s is None]
     if len(todo) > 1:
+        jobs = []
         for index, d in enumerate(items):
             if stored[index] is not None:
                 continue
             if progress:
-                progress(index, len(items), f"{d.name}: compiling")
-            _compile_ahead(d, samples, list(dtypes), devices, shards)
+                progress(index, len(items), f"{d.name}: tracing")
+            jobs += _ahead_jobs(d, samples, seed, list(dtypes), devices, shards)
+        ahead.submit(jobs)
     results = []
     for index, d in enumerate(items):
         step = None
