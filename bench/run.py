@@ -279,6 +279,12 @@ def large_section(device: str) -> list[str]:
                 f"| {r['name']} | {sizes} | {r['samples']} | not run: {why} | | | |"
             )
             continue
+        if r["status"] == "error":
+            lines.append(
+                f"| {r['name']} | {sizes} | {r['samples']} | error: {r['message']} "
+                f"| | {r['seconds']:.0f} | {_gib(r)} |"
+            )
+            continue
         lines.append(
             f"| {r['name']} | {sizes} | {r['samples']} | {r['status']} "
             f"| {r['ratio']:.3g} | {r['seconds']:.0f} | {_gib(r)} |"

@@ -12,10 +12,10 @@ operating system (``os.wait4``), not from inside it.
    that needs more memory than the machine has is checked at a quarter of the
    batch instead, and the full one's need is extrapolated (memory grows linearly
    with the batch).
-3. ``shards``: points per second of the compiled check with its points sharded
-   over 1, 2 and 4 devices (CPU devices made with
-   ``--xla_force_host_platform_device_count=4``; on a multi-GPU host the same
-   code uses the GPUs).
+3. ``shards``: points per second of the compiled check (judged on the device,
+   as a chunked run is) with its points sharded over 1, 2 and 4 devices (CPU
+   devices made with ``--xla_force_host_platform_device_count=4``; on a
+   multi-GPU host the same code uses the GPUs).
 4. ``floor``: each closed form's time (from ``bench/autodiff.py``) against the
    time the device needs only to read its inputs and write its output at the
    bandwidth of a measured device-to-device copy.
@@ -184,7 +184,7 @@ for fn in (binary_cross_entropy_grad_beta, softmax_cross_entropy_grad_logits):
         devices = case.shard_devices(first, shards)
         if len(devices) < shards:
             continue
-        program = case._program(d, dims, ["float64", "float32"], n, devices)
+        program = case._program(d, dims, ["float64", "float32"], n, devices, True)
         key = sampling.stream(0)
         jax.block_until_ready(program(key, n))
         runs, start = 0, time.perf_counter()

@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from checks import ahead, sampling
+from checks import case as case_module
 from checks.case import _compiler_options, _nested, example_args
 from checks.compare import SAFETY
 from checks.declare import (
@@ -355,14 +356,16 @@ def ahead_jobs(c: Claim, samples: int, seed: int, device: Any) -> list[ahead.Job
     jobs = []
     with jax.default_device(device):
         for dims in c.dims_cases():
+            chunk = min(samples, case_module.MAX_CHUNK)
             try:
-                program = _sides(c, dims, samples)
-                key = _ahead_key(c, dims, samples)
+                program = _sides(c, dims, chunk)
+                key = _ahead_key(c, dims, chunk)
             except Exception:
                 continue
             args = (sampling.stream(seed),)
+            once = chunk == samples
             jobs.append(
-                ahead.Job(key, program, args, device, True, _compiler_options())
+                ahead.Job(key, program, args, device, once, _compiler_options())
             )
     return jobs
 
@@ -376,10 +379,21 @@ def _point(c: Claim, xs, strata, i: int) -> dict[str, Any]:
 
 
 @np.errstate(all="ignore")
-def _check_sampled(c: Claim, dims: dict[str, int], n: int, seed: int) -> CaseResult:
-    base = {"dtype": "float64", "device": "cpu", "dims": dict(dims), "samples": n}
-    program = ahead.compiled(_ahead_key(c, dims, n), _sides(c, dims, n))
-    xs, strata, sides = jax.device_get(program(sampling.stream(seed)))
+@dataclass
+class _ClaimChunk:
+    """One chunk's part of a sampled claim's verdict."""
+
+    checked: int = 0
+    witnesses: int = 0
+    witness: Counterexample | None = None
+    bad: int = 0
+    worst: float = -np.inf
+    worst_what: str = ""
+    worst_ce: Counterexample | None = None
+
+
+def _judge_chunk(c: Claim, xs, strata, sides, n: int) -> _ClaimChunk:
+    """Evaluate the claim's rule on ``n`` points of one chunk."""
     if c.form in ("convex", "nonconvex"):
         ((h, eh),) = sides
         finite = np.all(np.isfinite(h.reshape(n, -1)), axis=1) & np.all(
@@ -396,10 +410,10 @@ def _check_sampled(c: Claim, dims: dict[str, int], n: int, seed: int) -> CaseRes
             + _TINY
         )
         negative = finite & (lowest < -slack)
-        left = lowest
-        right = -slack
+        left, right = lowest, -slack
         bad = negative if c.form == "convex" else None
         witness = negative
+        score = -left / -right
     else:
         (a, ea), (b, eb) = sides
         a2, b2 = a.reshape(n, -1), b.reshape(n, -1)
@@ -408,25 +422,17 @@ def _check_sampled(c: Claim, dims: dict[str, int], n: int, seed: int) -> CaseRes
         tol = SAFETY * (ea2 + eb2) + SAFETY * _TINY
         if c.atol is not None:
             tol = np.maximum(tol, c.atol)
-        if c.form == "identity":
-            excess = np.abs(a2 - b2) / tol
-        elif c.form == "inequality":
+        if c.form == "inequality":
             excess = (a2 - b2) / tol
             if c.strict:
                 excess = np.where(a2 == b2, np.inf, excess)
-        else:  # differs
+        else:  # identity, differs
             excess = np.abs(a2 - b2) / tol
         worst_el = np.argmax(np.where(np.isnan(excess), -np.inf, excess), axis=1)
-        point_excess = np.take_along_axis(excess, worst_el[:, None], 1)[:, 0]
+        score = np.take_along_axis(excess, worst_el[:, None], 1)[:, 0]
         left, right = a, b
-        bad = finite & (point_excess > 1) if c.form != "differs" else None
-        witness = finite & (point_excess > 1)
-    checked = int(finite.sum())
-    if checked == 0:
-        return CaseResult(
-            status="error", message="no sampled point could be evaluated", **base
-        )
-    left_out = f"; {n - checked} points left out (not finite)" if checked < n else ""
+        bad = finite & (score > 1) if c.form != "differs" else None
+        witness = finite & (score > 1)
 
     def counterexample(i: int) -> Counterexample:
         point = _point(c, xs, strata, i)
@@ -438,8 +444,46 @@ def _check_sampled(c: Claim, dims: dict[str, int], n: int, seed: int) -> CaseRes
             region=point["region"],
         )
 
+    part = _ClaimChunk(checked=int(finite.sum()), witnesses=int(witness.sum()))
     if c.form in ("differs", "nonconvex"):
-        if not witness.any():
+        if witness.any():
+            part.witness = counterexample(int(np.flatnonzero(witness)[0]))
+    elif bad.any():
+        i = int(np.argmax(np.where(bad, score, -np.inf)))
+        part.bad = int(bad.sum())
+        part.worst = float(score[i])
+        part.worst_ce = counterexample(i)
+        if c.form == "convex":
+            part.worst_what = f"the Hessian has eigenvalue {float(left[i]):.6g} < 0"
+        elif c.form == "identity":
+            part.worst_what = "the two sides differ"
+        else:
+            part.worst_what = "the smaller side is larger"
+    return part
+
+
+def _check_sampled(c: Claim, dims: dict[str, int], n: int, seed: int) -> CaseResult:
+    """A sampled claim at one set of sizes, ``checks.case.MAX_CHUNK`` points at
+    a time."""
+    base = {"dtype": "float64", "device": "cpu", "dims": dict(dims), "samples": n}
+    chunk = min(n, case_module.MAX_CHUNK)
+    program = ahead.compiled(_ahead_key(c, dims, chunk), _sides(c, dims, chunk))
+    parts = []
+    for index, first in enumerate(range(0, n, chunk)):
+        count = min(chunk, n - first)
+        out = jax.device_get(program(sampling.chunk_stream(seed, index)))
+        xs, strata, sides = jax.tree.map(lambda x, k=count: x[:k], out)
+        parts.append(_judge_chunk(c, xs, strata, sides, count))
+        del out, xs, strata, sides
+    checked = sum(p.checked for p in parts)
+    if checked == 0:
+        return CaseResult(
+            status="error", message="no sampled point could be evaluated", **base
+        )
+    left_out = f"; {n - checked} points left out (not finite)" if checked < n else ""
+    if c.form in ("differs", "nonconvex"):
+        found = [p.witness for p in parts if p.witness is not None]
+        if not found:
             what = "a negative curvature" if c.form == "nonconvex" else "a difference"
             return CaseResult(
                 status="fail",
@@ -448,34 +492,27 @@ def _check_sampled(c: Claim, dims: dict[str, int], n: int, seed: int) -> CaseRes
                 checked=checked,
                 **base,
             )
-        i = int(np.flatnonzero(witness)[0])
-        ce = counterexample(i)
+        witnesses = sum(p.witnesses for p in parts)
         return CaseResult(
             status="pass",
-            message=f"witness found at {sum(witness)} of {checked} points, e.g. "
-            f"{ce.inputs}{left_out}",
+            message=f"witness found at {witnesses} of {checked} points, e.g. "
+            f"{found[0].inputs}{left_out}",
             checked=checked,
-            counterexample=ce,
+            counterexample=found[0],
             **base,
         )
-    if bad.any():
-        score = point_excess if c.form != "convex" else (-left / -right)
-        i = int(np.argmax(np.where(bad, score, -np.inf)))
-        ce = counterexample(i)
-        if c.form == "convex":
-            what = f"the Hessian has eigenvalue {float(left[i]):.6g} < 0"
-        elif c.form == "identity":
-            what = "the two sides differ"
-        else:
-            what = "the smaller side is larger"
+    bad = sum(p.bad for p in parts)
+    if bad:
+        worst = max((p for p in parts if p.bad), key=lambda p: p.worst)
+        ce = worst.worst_ce
         edges = ", ".join(f"{p}: {s}" for p, s in ce.region.items() if s != "bulk")
         return CaseResult(
             status="fail",
-            message=f"{what} at {int(bad.sum())} of {checked} points"
+            message=f"{worst.worst_what} at {bad} of {checked} points"
             + (f" (e.g. sampled from {edges})" if edges else "")
             + left_out,
             checked=checked,
-            ratio=float(score[i]),
+            ratio=worst.worst,
             counterexample=ce,
             **base,
         )

@@ -197,3 +197,35 @@ def test_false_claims_with_array_sides_fail_with_a_counterexample():
         result = checks.verify(fn, samples=50)
         assert result.outcome == "fail"
         assert result.cases[0].counterexample is not None
+
+
+def test_claims_of_many_samples_are_judged_chunk_by_chunk(monkeypatch):
+    from checks import case
+
+    monkeypatch.setattr(case, "MAX_CHUNK", 64)
+
+    @claim.identity(inputs=PQ, dims={"k": 3})
+    def kl_is_cross_entropy_minus_entropy(p, q):
+        return kl(p, q), cross_entropy(p, q) - entropy(p)
+
+    @claim.inequality(inputs=PQ, dims={"k": 3})
+    def cross_entropy_is_at_most_entropy(p, q):
+        return cross_entropy(p, q), entropy(p)
+
+    @claim.differs(inputs=PQ, dims={"k": 3})
+    def cross_entropy_is_not_symmetric(p, q):
+        return cross_entropy(p, q), cross_entropy(q, p)
+
+    @claim.convex(wrt="x", inputs={"x": domain.real(("n",))}, dims={"n": 3})
+    def sine_sum_is_convex(x):
+        return jnp.sum(jnp.sin(x))
+
+    right = checks.verify(kl_is_cross_entropy_minus_entropy, samples=200)
+    assert right.outcome == "pass" and right.cases[0].checked == 200
+    wrong = checks.verify(cross_entropy_is_at_most_entropy, samples=200)
+    assert wrong.outcome == "fail" and "of 200 points" in wrong.cases[0].message
+    assert wrong.cases[0].counterexample is not None
+    witness = checks.verify(cross_entropy_is_not_symmetric, samples=200)
+    assert witness.outcome == "pass" and "of 200 points" in witness.cases[0].message
+    concave = checks.verify(sine_sum_is_convex, samples=200)
+    assert concave.outcome == "fail" and "eigenvalue" in concave.cases[0].message
