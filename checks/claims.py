@@ -378,7 +378,6 @@ def _point(c: Claim, xs, strata, i: int) -> dict[str, Any]:
     }
 
 
-@np.errstate(all="ignore")
 @dataclass
 class _ClaimChunk:
     """One chunk's part of a sampled claim's verdict."""
@@ -392,6 +391,7 @@ class _ClaimChunk:
     worst_ce: Counterexample | None = None
 
 
+@np.errstate(all="ignore")
 def _judge_chunk(c: Claim, xs, strata, sides, n: int) -> _ClaimChunk:
     """Evaluate the claim's rule on ``n`` points of one chunk."""
     if c.form in ("convex", "nonconvex"):
