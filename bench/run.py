@@ -15,8 +15,8 @@ measured in the same run:
    point. The ratio says what a full audit costs next to a one-point smoke test.
 2. Throughput: for the four named derivations, points verified per second by the
    checker's compiled program (sampling, closed form and reference with their
-   error bounds, on every point) against ``check_grads`` on the same function
-   (one point per call), compilation excluded for both.
+   error bounds, and the comparison, on every point) against ``check_grads`` on
+   the same function (one point per call), compilation excluded for both.
 3–6. ``bench/scale.py`` (10⁷ samples in bounded memory, large shapes, sharding
    over 1 to 4 devices, the bandwidth floor) and ``bench/autodiff.py`` (closed
    forms against ``jax.grad``, ``jax.jacfwd`` and ``jax.jacrev``).
@@ -123,19 +123,23 @@ def cold_start(device: str) -> dict[str, float]:
 
 
 def points_per_second_ours(closed_form, n: int, device) -> tuple[float, float]:
-    """(points/s, compile seconds) of the compiled check at the first sizes, float64."""
+    """(points/s, compile seconds) of the compiled check at the first sizes, float64:
+    sampling, closed form and reference with their error bounds, and the
+    comparison, as a run of many samples does it (on the device), with the results
+    brought back to the host."""
     d = as_derivation(closed_form)
     dims = next(d.dims_cases())
+    count = np.int32(n)
     with jax.default_device(device):
-        program = _program(d, dims, ["float64"], n)
+        program = _program(d, dims, ["float64"], n, (device,), True)
         key = sampling.stream(0)
         start = time.perf_counter()
-        compiled = program.lower(key, n).compile()
+        compiled = program.lower(key, count).compile()
         compile_s = time.perf_counter() - start
-        jax.block_until_ready(compiled(key, n))
+        jax.device_get(compiled(key, count))
         runs, start = 0, time.perf_counter()
         while time.perf_counter() - start < 1.0 or runs < 3:
-            jax.block_until_ready(compiled(key, n))
+            jax.device_get(compiled(key, count))
             runs += 1
         seconds = (time.perf_counter() - start) / runs
     return n / seconds, compile_s
@@ -300,8 +304,9 @@ def sharding_section(device: str) -> list[str]:
         "Target: samples sharded over all local devices with `jax.sharding`; "
         "scaling from 1 to N. On CPU the devices are made with "
         "`XLA_FLAGS=--xla_force_host_platform_device_count=4` and share the "
-        f"machine's {os.cpu_count()} cores, so more than "
-        f"{os.cpu_count()}× cannot be expected.",
+        f"machine's {os.cpu_count()} cores, which one device's program already "
+        "uses: these rows show the sharded program's overhead, not a speed-up; "
+        "real scaling needs real devices (several GPUs).",
         "",
         "| derivation | devices | points/s | against 1 device |",
         "|---|---|---|---|",
