@@ -18,7 +18,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -403,6 +403,21 @@ class _Tally:
         return o, cmp
 
 
+class _Plan(NamedTuple):
+    """How a case is run: ``chunk`` points per call of its compiled check, sharded
+    over ``devices``, judged inside the program or (``on_device`` false) on the
+    host; ``key`` names that program for ``checks.ahead``."""
+
+    key: tuple[Any, ...]
+    dtypes: tuple[str, ...]
+    chunk: int
+    devices: tuple[Any, ...]
+    on_device: bool
+
+    def program(self, d: Derivation, dims: dict[str, int]) -> Any:
+        return _program(d, dims, self.dtypes, self.chunk, self.devices, self.on_device)
+
+
 def _plan(
     d: Derivation,
     dims: dict[str, int],
@@ -410,8 +425,7 @@ def _plan(
     device: Any,
     samples: int,
     shards: int | None,
-) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """The key and ``_program`` arguments of a case's compiled check."""
+) -> _Plan:
     devices = shard_devices(device, shards)
     chunk = chunk_size(d, dims, runnable, samples)
     chunk = -(-chunk // len(devices)) * len(devices)
@@ -420,9 +434,9 @@ def _plan(
         or chunk >= DEVICE_JUDGE_POINTS
         or (_point_bytes(d, dims, runnable) * chunk > DEVICE_JUDGE_BYTES)
     )
-    args = (d, dims, tuple(runnable), chunk, devices, on_device)
-    key = ("case", id(d), tuple(sorted(dims.items())), *args[2:], device)
-    return key, args
+    dtypes = tuple(runnable)
+    key = ("case", id(d), tuple(sorted(dims.items())), dtypes, chunk, devices)
+    return _Plan((*key, on_device, device), dtypes, chunk, devices, on_device)
 
 
 def ahead_jobs(
@@ -443,19 +457,18 @@ def ahead_jobs(
                 runnable = [dt for dt in dtypes if not _static_checks(d, dims, dt)]
                 if not runnable:
                     continue
-                key, args = _plan(d, dims, runnable, device, samples, shards)
+                plan = _plan(d, dims, runnable, device, samples, shards)
             except Exception:
                 continue
-            chunk, devices, on_device = args[3], args[4], args[5]
             stream = sampling.chunk_stream(seed, 0)
-            once = chunk >= samples and not on_device and len(devices) == 1
+            once = plan.chunk >= samples and not plan.on_device
             jobs.append(
                 ahead.Job(
-                    key,
-                    _program(*args),
-                    (stream, np.int32(min(chunk, samples))),
+                    plan.key,
+                    plan.program(d, dims),
+                    (stream, np.int32(min(plan.chunk, samples))),
                     device,
-                    once,
+                    once and len(plan.devices) == 1,
                     _compiler_options(),
                 )
             )
@@ -498,9 +511,9 @@ def run_cases(
                 runnable.append(dt)
         if runnable:
             try:
-                key, args = _plan(d, dims, runnable, device, samples, shards)
-                chunk, on_device = args[3], args[5]
-                program = ahead.compiled(key, _program(*args))
+                plan = _plan(d, dims, runnable, device, samples, shards)
+                chunk, on_device = plan.chunk, plan.on_device
+                program = ahead.compiled(plan.key, plan.program(d, dims))
                 tallies = {dt: _Tally() for dt in runnable}
                 for index, first in enumerate(range(0, samples, chunk)):
                     count = min(chunk, samples - first)

@@ -70,7 +70,6 @@ def _checker_digest() -> str:
     return h.hexdigest()
 
 
-@functools.lru_cache(maxsize=256)
 def _file_digest(filename: str) -> str | None:
     try:
         return hashlib.sha256(Path(filename).read_bytes()).hexdigest()
