@@ -63,9 +63,13 @@ def resolve_devices(device: str) -> list[Any]:
     return found
 
 
+def _require_positive_int(value: Any, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise OptionError(f"{what} must be a positive integer, got {value!r}")
+
+
 def _check_options(samples: int, dtypes: Sequence[str]) -> None:
-    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
-        raise OptionError(f"samples must be a positive integer, got {samples!r}")
+    _require_positive_int(samples, "samples")
     if not dtypes:
         raise OptionError("give at least one dtype")
     for dt in dtypes:
@@ -81,8 +85,7 @@ def _with_sizes(d: Any, sizes: Mapping[str, int] | None) -> Any:
 
 def _check_sizes(sizes: Mapping[str, int] | None, items: Sequence[Any]) -> None:
     for name, size in (sizes or {}).items():
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise OptionError(f"size {name} must be a positive integer, got {size!r}")
+        _require_positive_int(size, f"size {name}")
         if not any(name in d.dims for d in items):
             known = sorted({k for d in items for k in d.dims})
             raise OptionError(
@@ -109,10 +112,8 @@ def _ahead_jobs(
 
 
 def _check_shards(shards: int | None) -> None:
-    if shards is not None and (
-        isinstance(shards, bool) or not isinstance(shards, int) or shards < 1
-    ):
-        raise OptionError(f"shards must be a positive integer, got {shards!r}")
+    if shards is not None:
+        _require_positive_int(shards, "shards")
 
 
 def _check_one(
