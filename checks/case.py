@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
-from checks import ahead, sampling
+from checks import ahead, on_host, sampling
 from checks.compare import Comparison, compare
 from checks.declare import Derivation
 from checks.reference import expected_shape, reference
@@ -157,10 +157,16 @@ def _program(
 
 
 def point_evaluator(d: Derivation, dims: dict[str, int]):
-    """A jitted float64 function of a batch of inputs: (C, e_C, R, e_R).
+    """A float64 function of a batch of inputs: (C, e_C, R, e_R), evaluated by
+    NumPy on the CPU (``checks.on_host``) where it can be, else jitted.
 
     Used to search around, and simplify, a counterexample.
     """
+    device = jax.config.jax_default_device or jax.devices()[0]
+    if on_host.enabled(device):
+        host = on_host.point_evaluator(d, dims)
+        if host is not None:
+            return host
     key = ("points", id(d), tuple(sorted(dims.items())))
     cached = _PROGRAMS.get(key)
     if cached is not None and cached[0] is d:
@@ -439,6 +445,34 @@ def _plan(
     return _Plan((*key, on_device, device), dtypes, chunk, devices, on_device)
 
 
+def _host_program(d: Derivation, dims: dict[str, int], plan: _Plan, device: Any):
+    """The check evaluated by NumPy (``checks.on_host``) if it is small enough to
+    be cheaper than compiling (one chunk, judged on the host, one CPU device)
+    and can be evaluated there; else None."""
+    if plan.on_device or len(plan.devices) > 1 or not on_host.enabled(device):
+        return None
+    return on_host.case_program(d, dims, plan.dtypes, plan.chunk)
+
+
+def _runner(d: Derivation, dims: dict[str, int], plan: _Plan, device: Any):
+    """``run(stream, count)``: a chunk's outputs on the host, from NumPy where
+    ``_host_program`` allows, else (or should NumPy fail) from the compiled check."""
+    host = _host_program(d, dims, plan, device)
+    compiled = []
+
+    def run(stream: Any, count: Any) -> Any:
+        if host is not None:
+            try:
+                return host(np.asarray(stream))
+            except Exception:  # the compiled check runs, and reports any error
+                pass
+        if not compiled:
+            compiled.append(ahead.compiled(plan.key, plan.program(d, dims)))
+        return _gather(compiled[0](stream, count))
+
+    return run
+
+
 def ahead_jobs(
     d: Derivation,
     dtypes: Sequence[str],
@@ -458,6 +492,8 @@ def ahead_jobs(
                 if not runnable:
                     continue
                 plan = _plan(d, dims, runnable, device, samples, shards)
+                if _host_program(d, dims, plan, device) is not None:
+                    continue  # evaluated by NumPy: nothing to compile
             except Exception:
                 continue
             stream = sampling.chunk_stream(seed, 0)
@@ -513,12 +549,12 @@ def run_cases(
             try:
                 plan = _plan(d, dims, runnable, device, samples, shards)
                 chunk, on_device = plan.chunk, plan.on_device
-                program = ahead.compiled(plan.key, plan.program(d, dims))
+                program = _runner(d, dims, plan, device)
                 tallies = {dt: _Tally() for dt in runnable}
                 for index, first in enumerate(range(0, samples, chunk)):
                     count = min(chunk, samples - first)
                     stream = sampling.chunk_stream(seed, index)
-                    outputs = _gather(program(stream, np.int32(count)))
+                    outputs = program(stream, np.int32(count))
                     for dt in runnable:
                         judged = outputs[dt]
                         if not on_device:

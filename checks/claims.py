@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import ahead, sampling
+from checks import ahead, on_host, sampling
 from checks import case as case_module
 from checks.case import _compiler_options, _nested, example_args
 from checks.compare import SAFETY
@@ -231,8 +231,11 @@ def _decimal_unit(text: str) -> decimal.Decimal:
     return decimal.Decimal(1).scaleb(int(exponent))
 
 
-def _check_value(c: Claim) -> CaseResult:
-    computed = np.atleast_1d(np.asarray(jax.device_get(c.fn()), np.float64)).ravel()
+def _check_value(c: Claim, device: Any) -> CaseResult:
+    computed = on_host.value(c.fn) if on_host.enabled(device) else None
+    if computed is None:
+        computed = jax.device_get(c.fn())
+    computed = np.atleast_1d(np.asarray(computed, np.float64)).ravel()
     texts = [c.stated] if isinstance(c.stated, str) else list(c.stated)
     base = {"dtype": "float64", "device": "cpu", "dims": {}, "samples": 1}
     if computed.size != len(texts):
@@ -358,6 +361,8 @@ def ahead_jobs(c: Claim, samples: int, seed: int, device: Any) -> list[ahead.Job
         for dims in c.dims_cases():
             chunk = min(samples, case_module.MAX_CHUNK)
             try:
+                if _host_program(c, dims, samples, chunk, device) is not None:
+                    continue  # evaluated by NumPy: nothing to compile
                 program = _sides(c, dims, chunk)
                 key = _ahead_key(c, dims, chunk)
             except Exception:
@@ -462,16 +467,46 @@ def _judge_chunk(c: Claim, xs, strata, sides, n: int) -> _ClaimChunk:
     return part
 
 
-def _check_sampled(c: Claim, dims: dict[str, int], n: int, seed: int) -> CaseResult:
+def _host_program(c: Claim, dims: dict[str, int], n: int, chunk: int, device: Any):
+    """The claim's sides evaluated by NumPy (``checks.on_host``) when they are one
+    chunk on the CPU and can be evaluated there; else None."""
+    if chunk < n or not on_host.enabled(device):
+        return None
+    return on_host.sides_program(c, dims, chunk)
+
+
+def _runner(c: Claim, dims: dict[str, int], n: int, chunk: int, device: Any):
+    """``run(stream)``: a chunk's inputs, strata and sides on the host, from NumPy
+    where ``_host_program`` allows, else (or should NumPy fail) compiled."""
+    host = _host_program(c, dims, n, chunk, device)
+    compiled = []
+
+    def run(stream: Any) -> Any:
+        if host is not None:
+            try:
+                return host(np.asarray(stream))
+            except Exception:  # the compiled program runs, and reports any error
+                pass
+        if not compiled:
+            key = _ahead_key(c, dims, chunk)
+            compiled.append(ahead.compiled(key, _sides(c, dims, chunk)))
+        return jax.device_get(compiled[0](stream))
+
+    return run
+
+
+def _check_sampled(
+    c: Claim, dims: dict[str, int], n: int, seed: int, device: Any
+) -> CaseResult:
     """A sampled claim at one set of sizes, ``checks.case.MAX_CHUNK`` points at
     a time."""
     base = {"dtype": "float64", "device": "cpu", "dims": dict(dims), "samples": n}
     chunk = min(n, case_module.MAX_CHUNK)
-    program = ahead.compiled(_ahead_key(c, dims, chunk), _sides(c, dims, chunk))
+    program = _runner(c, dims, n, chunk, device)
     parts = []
     for index, first in enumerate(range(0, n, chunk)):
         count = min(chunk, n - first)
-        out = jax.device_get(program(sampling.chunk_stream(seed, index)))
+        out = program(sampling.chunk_stream(seed, index))
         xs, strata, sides = jax.tree.map(lambda x, k=count: x[:k], out)
         parts.append(_judge_chunk(c, xs, strata, sides, count))
         del out, xs, strata, sides
@@ -537,9 +572,9 @@ def check_claim(c: Claim, samples: int, seed: int, device: Any) -> DerivationRes
         for dims in cases:
             try:
                 if c.form == "value":
-                    case = _check_value(c)
+                    case = _check_value(c, device)
                 else:
-                    case = _check_sampled(c, dims, samples, seed)
+                    case = _check_sampled(c, dims, samples, seed, device)
             except Exception as exc:
                 text = str(exc).strip().splitlines()
                 case = CaseResult(

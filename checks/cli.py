@@ -77,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
         help="spread each case's points over N devices of the platform "
         "(default: all of them)",
     )
+    p.add_argument(
+        "--engine",
+        default="auto",
+        choices=("auto", "xla"),
+        help="auto: evaluate small CPU checks with NumPy and compile the rest "
+        "with XLA; xla: compile every check",
+    )
     p.add_argument("--format", default="table", choices=("table", "json"))
     p.add_argument("--output", metavar="FILE", help="write the report to FILE")
     p.add_argument("--list", action="store_true", help="list the derivations and exit")
@@ -207,6 +214,7 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         reuse=not args.no_cache,
         sizes=sizes,
         shards=args.shards,
+        engine=args.engine,
     )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")

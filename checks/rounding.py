@@ -82,6 +82,18 @@ _LIBRARY_ULPS = 4.0
 _IDENTITY = {"stop_gradient", "reduce_precision"}
 
 
+def own_ulps(name: str, params: dict[str, Any], shape: Sequence[int]) -> float:
+    """The rounding an operation adds, in ulps of its result: one for those
+    IEEE 754 rounds correctly, a few for library functions, and K − 1 for a
+    product of K terms (one rounding per multiplication)."""
+    if name in _CORRECTLY_ROUNDED:
+        return 1.0
+    if name == "reduce_prod":
+        terms = int(np.prod([shape[d] for d in params["axes"]]))
+        return max(_LIBRARY_ULPS, float(terms - 1))
+    return _LIBRARY_ULPS
+
+
 def rounding_unit(dtype: Any) -> float:
     """u = ε/2 for the dtype: the largest relative error of one rounding."""
     return float(jnp.finfo(dtype).eps) / 2.0
@@ -245,11 +257,13 @@ def _mul_rule(params, xs, es, outs):
 
 
 def _div_rule(params, xs, es, outs):
+    """e_x/|y| + (e_y/|y|)·|z|: in that order, since |z|/|y| may be subnormal,
+    which XLA flushes to zero."""
     (_, y), (ex, ey) = xs, es
     ay = _abs64(y)
     parts = [
         None if ex is None else ex / ay,
-        None if ey is None else _abs64(outs[0]) / ay * ey,
+        None if ey is None else (ey / ay) * _abs64(outs[0]),
     ]
     return [_sum_errors(parts, jnp.shape(outs[0]))]
 
@@ -391,7 +405,7 @@ def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any
                 if not bounds:
                     bounds = [_zero_error(o) for o in outs]
                 if name not in _DATA_MOVEMENT:
-                    ulps = 1.0 if name in _CORRECTLY_ROUNDED else _LIBRARY_ULPS
+                    ulps = own_ulps(name, params, jnp.shape(primals[0]))
                     bounds = [
                         None if b is None else b + _rounding(o, ulps)
                         for o, b in zip(outs, bounds)

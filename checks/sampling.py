@@ -18,7 +18,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["integers", "jax_key", "normal", "stream", "substream", "uniform"]
+__all__ = [
+    "integers",
+    "jax_key",
+    "normal",
+    "stream",
+    "substream",
+    "substream_of",
+    "uniform",
+]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -61,6 +69,13 @@ def substream(s: jax.Array, index: int) -> jax.Array:
     with np.errstate(over="ignore"):
         salt = _mix_constant(int(np.uint64(index + 1) * _GOLDEN))
     return _mix(s ^ salt)
+
+
+def substream_of(s: np.uint64, index: int) -> np.uint64:
+    """``substream`` of a concrete stream, computed in NumPy."""
+    with np.errstate(over="ignore"):
+        salt = _mix_constant(int(np.uint64(index + 1) * _GOLDEN))
+    return _mix_constant(int(np.uint64(s) ^ salt))
 
 
 def _bits(s: jax.Array, shape: tuple[int, ...]) -> jax.Array:

@@ -45,11 +45,10 @@ import jax
 import numpy as np
 from jax.extend import core
 
-from checks import sampling
+from checks import on_host, sampling
 from checks.case import example_args, shard_devices
 from checks.paths import cache_dir
 from checks.result import DerivationResult
-from checks.rounding import trace_as_written
 
 __all__ = ["fingerprint", "load", "save"]
 
@@ -124,7 +123,7 @@ def _aval_key(args: Sequence[Any]) -> tuple[Any, ...]:
 def _traced_digest(fn: Any, avals: tuple[Any, ...]) -> str | None:
     args = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in avals]
     try:
-        return _jaxpr_digest(trace_as_written(fn, *args))
+        return _jaxpr_digest(on_host.traced(fn, tuple(args)))
     except Exception:  # the check itself reports why it cannot be traced
         return None
 
@@ -168,7 +167,14 @@ def fingerprint(
     """
     memo = {} if memo is None else memo
     h = hashlib.sha256(_checker_digest().encode())
-    run = (samples, seed, tuple(dtypes), mutants, jax.config.jax_enable_x64)
+    run = (
+        samples,
+        seed,
+        tuple(dtypes),
+        mutants,
+        jax.config.jax_enable_x64,
+        on_host.current(),
+    )
     kinds = [
         (d.platform, getattr(d, "device_kind", ""), len(shard_devices(d, shards)))
         for d in devices

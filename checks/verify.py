@@ -15,7 +15,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from checks import ahead, store
+from checks import ahead, on_host, store
 from checks.case import _nested, ahead_jobs, run_cases
 from checks.claims import ahead_jobs as claim_ahead_jobs
 from checks.claims import check_claim
@@ -109,6 +109,13 @@ def _ahead_jobs(
         else:
             jobs += ahead_jobs(d, dtypes, device, samples, seed, shards)
     return jobs
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in on_host.ENGINES:
+        raise OptionError(
+            f"engine must be one of {', '.join(on_host.ENGINES)}, got {engine!r}"
+        )
 
 
 def _check_shards(shards: int | None) -> None:
@@ -252,6 +259,7 @@ def verify(
     device: str = "cpu",
     sizes: Mapping[str, int] | None = None,
     shards: int | None = None,
+    engine: str = "auto",
     **declaration: Any,
 ) -> DerivationResult:
     """Check one derivation and return its result (what the JSON report renders).
@@ -268,6 +276,9 @@ def verify(
         (a run of more samples than fit in memory at once goes chunk by chunk).
       shards: how many devices of the platform share each case's points (default:
         all of them; across every host of a ``jax.distributed`` cluster).
+      engine: ``"auto"`` evaluates a check of one chunk on one CPU device with
+        NumPy (``checks.on_host``) and compiles the others with XLA; ``"xla"``
+        compiles every check.
     """
     _check_options(samples, dtypes)
     if declaration:
@@ -277,8 +288,11 @@ def verify(
     _check_sizes(sizes, [d])
     d = _with_sizes(d, sizes)
     _check_shards(shards)
+    _check_engine(engine)
     devices = resolve_devices(device)
-    return _check_one(d, samples, seed, list(dtypes), devices, None, shards=shards)
+    on_host.clear()
+    with on_host.engine(engine):
+        return _check_one(d, samples, seed, list(dtypes), devices, None, shards=shards)
 
 
 def assert_derivation(
@@ -334,6 +348,7 @@ def check_all(
     reuse: bool = False,
     sizes: Mapping[str, int] | None = None,
     shards: int | None = None,
+    engine: str = "auto",
 ) -> Report:
     """Check every derivation; one that breaks is reported and the rest still run.
 
@@ -342,13 +357,44 @@ def check_all(
     With ``reuse=True``, an entry whose fingerprint (``checks.store``) matches a
     stored result is not checked again: the stored result is returned, marked
     ``reused``; new results are stored. ``sizes`` replaces the declared sizes of
-    every entry that uses the name. ``shards``: see ``verify``.
+    every entry that uses the name. ``shards``, ``engine``: see ``verify``.
     """
     _check_options(samples, dtypes)
     devices = resolve_devices(device)
     items = [as_derivation(d) for d in derivations]
     _check_sizes(sizes, items)
     _check_shards(shards)
+    _check_engine(engine)
+    on_host.clear()
+    with on_host.engine(engine):
+        return _check_all(
+            items,
+            samples,
+            seed,
+            dtypes,
+            devices,
+            device,
+            progress,
+            mutants,
+            reuse,
+            sizes,
+            shards,
+        )
+
+
+def _check_all(
+    items: list[Any],
+    samples: int,
+    seed: int,
+    dtypes: Sequence[str],
+    devices: list[Any],
+    device: str,
+    progress: Callable[[int, int, str], None] | None,
+    mutants: bool,
+    reuse: bool,
+    sizes: Mapping[str, int] | None,
+    shards: int | None,
+) -> Report:
     items = [_with_sizes(d, sizes) for d in items]
     stored: list[DerivationResult | None] = []
     keys: list[str | None] = []

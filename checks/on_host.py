@@ -1,0 +1,305 @@
+"""Small checks evaluated on the host with NumPy instead of compiled with XLA.
+
+A default run checks a thousand points per case at small sizes: XLA spends a
+few hundred milliseconds compiling each case's program and a millisecond
+running it. Here the same program (sample, closed form and reference with their
+rounding-error bounds, autodiff as written in each low precision) is evaluated
+by ``checks.interpret`` from the jaxprs JAX traces: the closed form as written,
+``checks.reference``'s derivative of the function, and each domain's sampler,
+which draws the same points (the counter generator is integer arithmetic).
+
+Only what ``checks.interpret`` implements is evaluated here: for anything else
+(a primitive it lacks, a user-written sampler drawing from ``jax.random``, a
+``custom_jvp`` that is not inlined...) ``case_program`` returns None and the case
+is compiled as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from checks import interpret, sampling
+from checks.declare import Derivation
+from checks.reference import reference
+from checks.rounding import trace_as_written
+
+__all__ = [
+    "ENGINES",
+    "case_program",
+    "clear",
+    "enabled",
+    "engine",
+    "point_evaluator",
+    "sides_program",
+    "traced",
+    "value",
+]
+
+# "auto": small checks on the CPU are evaluated here; "xla": every check is compiled.
+ENGINES = ("auto", "xla")
+_ENGINE = ["auto"]
+
+
+@contextlib.contextmanager
+def engine(name: str) -> Iterator[None]:
+    """Within the block, checks are evaluated by ``name`` (one of ``ENGINES``)."""
+    if name not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
+    _ENGINE.append(name)
+    try:
+        yield
+    finally:
+        _ENGINE.pop()
+
+
+def current() -> str:
+    """The engine in use."""
+    return _ENGINE[-1]
+
+
+def enabled(device: Any) -> bool:
+    """Whether small checks on ``device`` are evaluated here."""
+    return _ENGINE[-1] == "auto" and device.platform == "cpu"
+
+
+# Traces of this run (cleared by ``clear``: a function reads its globals when it
+# is traced, so an edited global is seen by the next run).
+_TRACES: dict[tuple[Any, ...], Any] = {}
+
+
+def clear() -> None:
+    """Forget every trace: the start of a run."""
+    _TRACES.clear()
+    _SIDES.clear()
+
+
+def _memo(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    try:
+        return _TRACES[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable part: traced every time
+        return make()
+    value = _TRACES[key] = make()
+    return value
+
+
+def traced(fn: Callable[..., Any], avals: tuple[Any, ...]) -> Any:
+    """``trace_as_written(fn, *avals)``, once per run."""
+    key = ("fn", fn, tuple((a.shape, str(a.dtype)) for a in avals))
+    return _memo(key, lambda: trace_as_written(fn, *avals))
+
+
+def _derivative(of: Callable[..., Any], wrt: int, order: int, avals: tuple[Any, ...]):
+    key = ("ref", of, wrt, order, tuple((a.shape, str(a.dtype)) for a in avals))
+    return _memo(
+        key, lambda: trace_as_written(reference(of, wrt, order, avals), *avals)
+    )
+
+
+class _Sampler(NamedTuple):
+    """Draws ``n`` points of ``dom`` from a stream: by NumPy from ``closed``, its
+    jaxpr, or, for a sampler NumPy cannot evaluate (a user's draw from
+    ``jax.random``), by the domain's own jitted sampler."""
+
+    dom: Any
+    n: int
+    dims: dict[str, int]
+    kind: Any
+    closed: Any
+
+    def __call__(self, stream: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+        if self.closed is not None:
+            key = np.asarray([stream], np.uint64)
+            (x, _), (s, _) = interpret.evaluate(self.closed, [key])
+            return x[0], s[0]
+        key = jnp.asarray(stream, jnp.uint64)
+        x, s = jax.device_get(self.dom.sample(key, self.n, self.dims, self.kind))
+        return np.asarray(x), np.asarray(s)
+
+
+def _sampler(dom: Any, n: int, dims: dict[str, int], kind: Any) -> _Sampler:
+    shape = dom.resolve(dims)
+
+    def make() -> _Sampler:
+        def draw(key: jax.Array) -> Any:
+            return dom.sample(key, n, dims, kind)
+
+        closed = jax.make_jaxpr(draw)(sampling.stream(0))
+        return _Sampler(
+            dom, n, dims, kind, closed if interpret.supported(closed) else None
+        )
+
+    return _memo(("sampler", dom.draw, n, shape, str(kind)), make)
+
+
+def _avals(entry: Any, dims: dict[str, int], dtype: Any) -> tuple[Any, ...]:
+    out = []
+    for dom in entry.inputs.values():
+        kind = dtype if dom.floating else jnp.int32
+        out.append(jax.ShapeDtypeStruct(dom.resolve(dims), jnp.dtype(kind)))
+    return tuple(out)
+
+
+def _draw(samplers: Sequence[Any], key: np.ndarray) -> tuple[list, list]:
+    """Each input's points and strata, drawn as the compiled check draws them:
+    input ``i`` from ``substream(key, i)``."""
+    xs, strata = [], []
+    for i, sampler in enumerate(samplers):
+        x, s = sampler(sampling.substream_of(np.asarray(key), i))
+        xs.append(x)
+        strata.append(s)
+    return xs, strata
+
+
+def _bounded(closed: Any, xs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    ((value, bound),) = interpret.evaluate(closed, xs, bounds=True)
+    return value, (np.zeros(value.shape, np.float64) if bound is None else bound)
+
+
+def _all_supported(values: Sequence[Any], bounded: Sequence[Any]) -> bool:
+    """Whether NumPy can evaluate ``values`` and ``bounded`` with their bounds."""
+    return all(interpret.supported(j) for j in values) and all(
+        interpret.supported(j, bounds=True) for j in bounded
+    )
+
+
+def _samplers(entry: Any, dims: dict[str, int], dtype: str, n: int) -> list[Any]:
+    return [
+        _sampler(dom, n, dims, jnp.dtype(dtype if dom.floating else jnp.int32))
+        for dom in entry.inputs.values()
+    ]
+
+
+def case_program(
+    d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int
+) -> Callable[[Any], dict[str, Any]] | None:
+    """``program(stream)``: for each dtype, the inputs, strata, closed form and
+    reference with their bounds, and autodiff in that dtype, of ``n`` points:
+    what ``checks.case``'s compiled program returns for the host to judge. None
+    when some part cannot be evaluated here."""
+    try:
+        args64 = _avals(d, dims, jnp.float64)
+        ref = _derivative(d.of, d.wrt_index, d.order, args64)
+        parts = {}
+        for dt in dtypes:
+            avals = _avals(d, dims, dt)
+            written = None
+            if dt != "float64":
+                written = _derivative(d.of, d.wrt_index, d.order, avals)
+            parts[dt] = (
+                _samplers(d, dims, dt, n),
+                traced(d.closed_form, avals),
+                written,
+            )
+    except Exception:  # the compiled check reports why
+        return None
+    values = [w for _, _, w in parts.values() if w is not None]
+    if not _all_supported(values, [ref, *(c for _, c, _ in parts.values())]):
+        return None
+
+    def program(stream: Any) -> dict[str, Any]:
+        out = {}
+        for dt, (samplers, closed, written) in parts.items():
+            xs, strata = _draw(samplers, stream)
+            c, ec = _bounded(closed, xs)
+            same = None if written is None else interpret.evaluate(written, xs)[0][0]
+            out[dt] = {"xs": xs, "strata": strata, "c": c, "ec": ec}
+            out[dt]["same_dtype"] = same
+        stacked = [
+            np.concatenate([out[dt]["xs"][i].astype(np.float64) for dt in dtypes])
+            if dom.floating
+            else np.concatenate([out[dt]["xs"][i] for dt in dtypes])
+            for i, dom in enumerate(d.inputs.values())
+        ]
+        r, er = _bounded(ref, stacked)
+        for t, dt in enumerate(dtypes):
+            out[dt]["r"] = r[t * n : (t + 1) * n]
+            out[dt]["er"] = er[t * n : (t + 1) * n]
+        return out
+
+    return program
+
+
+_SIDES: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+
+def sides_program(c: Any, dims: dict[str, int], n: int) -> Callable[[Any], Any] | None:
+    """``program(stream)``: a sampled claim's inputs, strata and sides with their
+    bounds at ``n`` points, as ``checks.claims``'s compiled program returns them;
+    None when some part cannot be evaluated here."""
+    key = (id(c), tuple(sorted(dims.items())), n)
+    cached = _SIDES.get(key)
+    if cached is not None and cached[0] is c:
+        return cached[1]
+    program = _build_sides(c, dims, n)
+    if len(_SIDES) >= 1024:
+        _SIDES.pop(next(iter(_SIDES)))
+    _SIDES[key] = (c, program)
+    return program
+
+
+def _build_sides(c: Any, dims: dict[str, int], n: int) -> Callable[[Any], Any] | None:
+    try:
+        args = _avals(c, dims, jnp.float64)
+        if c.form in ("convex", "nonconvex"):
+            index = list(c.inputs).index(c.wrt)
+            size = int(np.prod(args[index].shape)) if args[index].shape else 1
+
+            def hess(*xs: Any) -> Any:
+                return jax.hessian(c.fn, argnums=index)(*xs).reshape(size, size)
+
+            fns = [hess]
+        else:
+            fns = [lambda *xs, k=k: jnp.asarray(c.fn(*xs)[k]) for k in (0, 1)]
+        sides = [trace_as_written(f, *args) for f in fns]
+        samplers = _samplers(c, dims, "float64", n)
+    except Exception:  # the compiled check reports why
+        return None
+    if not _all_supported([], sides):
+        return None
+
+    def program(stream: Any) -> Any:
+        xs, strata = _draw(samplers, stream)
+        return xs, strata, [_bounded(side, xs) for side in sides]
+
+    return program
+
+
+def value(fn: Callable[[], Any]) -> Any:
+    """``fn()`` (a function of no arguments, as a value claim is) evaluated by
+    NumPy from its jaxpr; None when it cannot be evaluated here."""
+    try:
+        closed, shapes = jax.make_jaxpr(fn, return_shape=True)()
+    except Exception:  # evaluated as written, which reports why
+        return None
+    if not interpret.supported(closed):
+        return None
+    outs = [v[0] for v, _ in interpret.evaluate(closed, [])]
+    return jax.tree.unflatten(jax.tree.structure(shapes), outs)
+
+
+def point_evaluator(d: Derivation, dims: dict[str, int]) -> Callable[..., Any] | None:
+    """``evaluate(*xs)``: float64 closed form and reference with their bounds at a
+    batch of points, as ``checks.case.point_evaluator``; None when they cannot be
+    evaluated here."""
+    try:
+        args64 = _avals(d, dims, jnp.float64)
+        closed = traced(d.closed_form, args64)
+        ref = _derivative(d.of, d.wrt_index, d.order, args64)
+    except Exception:  # the compiled evaluator reports why
+        return None
+    if not _all_supported([], [closed, ref]):
+        return None
+
+    def evaluate(*xs: Any) -> tuple[np.ndarray, ...]:
+        arrays = [np.asarray(x) for x in xs]
+        return (*_bounded(closed, arrays), *_bounded(ref, arrays))
+
+    return evaluate
