@@ -28,6 +28,7 @@ import string
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import jax
 import numpy as np
 from jax.extend import core
 
@@ -323,6 +324,60 @@ def _gather(params: dict[str, Any], x: np.ndarray, indices: np.ndarray):
     return moved[tuple(index)]
 
 
+# jax.random's default generator, threefry2x32 (Salmon et al., "Parallel random
+# numbers: as easy as 1, 2, 3", SC 2011), as JAX computes it: a key is two uint32
+# words, and ``random_bits`` hashes the element counter, split into two words.
+_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+def _threefry2x32(k1: np.ndarray, k2: np.ndarray, x1: np.ndarray, x2: np.ndarray):
+    def rotl(v: np.ndarray, d: int) -> np.ndarray:
+        return (v << np.uint32(d)) | (v >> np.uint32(32 - d))
+
+    ks = [k1, k2, k1 ^ k2 ^ np.uint32(0x1BD11BDA)]
+    x = [x1 + ks[0], x2 + ks[1]]
+    for i in range(5):
+        for r in _ROTATIONS[i % 2]:
+            x[0] = x[0] + x[1]
+            x[1] = x[0] ^ rotl(x[1], r)
+        x[0] = x[0] + ks[(i + 1) % 3]
+        x[1] = x[1] + ks[(i + 2) % 3] + np.uint32(i + 1)
+    return x
+
+
+def _is_threefry(impl: Any) -> bool:
+    return getattr(impl, "tag", None) == "fry"
+
+
+def _random_seed(params: dict[str, Any], seed: np.ndarray) -> np.ndarray:
+    """A threefry key from an integer seed: (high word, low word)."""
+    if not _is_threefry(params["impl"]):
+        raise Unsupported("a random generator other than threefry")
+    wide = seed.astype(np.uint64)
+    high = (wide >> np.uint64(32)).astype(np.uint32)
+    if seed.dtype.itemsize < 8:
+        high = np.zeros_like(high)
+    return np.stack([high, (wide & np.uint64(0xFFFFFFFF)).astype(np.uint32)], -1)
+
+
+def _random_bits(params: dict[str, Any], key: np.ndarray) -> np.ndarray:
+    """``jax.random.bits`` of threefry keys (its partitionable form)."""
+    if not jax.config.jax_threefry_partitionable:
+        raise Unsupported("threefry bits in their original (non-partitionable) form")
+    shape = tuple(int(s) for s in params["shape"])
+    width = int(params["bit_width"])
+    count = np.arange(int(np.prod(shape)), dtype=np.uint64).reshape(shape)
+    high = (count >> np.uint64(32)).astype(np.uint32)[None]
+    low = (count & np.uint64(0xFFFFFFFF)).astype(np.uint32)[None]
+    lead = (key.shape[0], *key.shape[1:-1], *(1,) * (len(shape) - key.ndim + 2))
+    k1 = key[..., 0].reshape(lead)
+    k2 = key[..., 1].reshape(lead)
+    b1, b2 = _threefry2x32(k1, k2, high, low)
+    if width == 64:
+        return (b1.astype(np.uint64) << np.uint64(32)) | b2.astype(np.uint64)
+    return (b1 ^ b2).astype(np.dtype(f"uint{width}"))
+
+
 def _rev(params: dict[str, Any], x: np.ndarray) -> np.ndarray:
     return np.flip(x, _ax(params["dimensions"]))
 
@@ -406,6 +461,10 @@ _VALUES: dict[str, Rule] = {
     "pad": _pad,
     "rev": _rev,
     "dynamic_slice": _dynamic_slice,
+    "random_seed": _random_seed,
+    "random_bits": _random_bits,
+    "random_wrap": lambda params, x: x,
+    "random_unwrap": lambda params, x: x,
     "gather": _gather,
     "clamp": _clamp,
     "copy": _identity,
@@ -704,6 +763,13 @@ def _bounds(name, params, xs, es, outs):
     return [b if _floating(o.dtype) else None for o, b in zip(outs, bounds)]
 
 
+def _as_dtype(x: Any, dtype: Any) -> np.ndarray:
+    """``x`` in the equation's output dtype; a PRNG key stays its uint32 words."""
+    if jax.dtypes.issubdtype(dtype, jax.dtypes.extended):
+        return np.asarray(x)
+    return np.asarray(x).astype(dtype, copy=False)
+
+
 def _literal(v: Any) -> np.ndarray:
     return np.asarray(v.val, dtype=v.aval.dtype)[None]
 
@@ -743,10 +809,7 @@ def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool
                 es = [None if e is None else _to_rank(e, rank) for e in es]
             out = rule(eqn.params, *xs)
             outs = out if isinstance(out, list) else [out]
-            outs = [
-                np.asarray(o).astype(v.aval.dtype, copy=False)
-                for o, v in zip(outs, eqn.outvars)
-            ]
+            outs = [_as_dtype(o, v.aval.dtype) for o, v in zip(outs, eqn.outvars)]
             if bounds:
                 es = _bounds(name, eqn.params, xs, es, outs)
             else:

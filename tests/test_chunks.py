@@ -37,9 +37,13 @@ def test_the_first_chunk_samples_the_points_of_a_one_chunk_run(small_chunks):
 
 def test_the_worst_point_of_any_chunk_is_reported(small_chunks):
     """The worst ratio over chunks equals the worst over the same points seen as
-    separate runs of one chunk each (each chunk's points are its stream's)."""
+    separate runs of one chunk each (each chunk's points are its stream's; a
+    chunked run is compiled, so the one-chunk run is compiled too: NumPy's
+    transcendental functions may draw the points a last bit apart)."""
     many = checks.verify(bce_grad_beta_sign_flipped, samples=128, dtypes=["float64"])
-    first = checks.verify(bce_grad_beta_sign_flipped, samples=64, dtypes=["float64"])
+    first = checks.verify(
+        bce_grad_beta_sign_flipped, samples=64, dtypes=["float64"], engine="xla"
+    )
     assert many.cases[0].ratio >= first.cases[0].ratio
     assert many.cases[0].counterexample is not None
 
@@ -92,9 +96,10 @@ def test_bad_sizes_exit_2_with_one_line(argv, needle):
     "fn", [bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian]
 )
 def test_judging_on_the_device_and_on_the_host_agree(monkeypatch, fn):
-    host = checks.verify(fn, samples=300, dtypes=["float64", "float32"])
+    dtypes = ["float64", "float32"]
+    host = checks.verify(fn, samples=300, dtypes=dtypes, engine="xla")
     monkeypatch.setattr(case, "DEVICE_JUDGE_POINTS", 1)
-    device = checks.verify(fn, samples=300, dtypes=["float64", "float32"])
+    device = checks.verify(fn, samples=300, dtypes=dtypes, engine="xla")
     for h, d in zip(host.cases, device.cases):
         assert (h.status, h.checked, h.stability) == (d.status, d.checked, d.stability)
         assert (h.counterexample is None) == (d.counterexample is None)

@@ -1,0 +1,120 @@
+"""Small checks evaluated by NumPy give the verdicts of the compiled checks."""
+
+import io
+
+import jax.numpy as jnp
+import pytest
+from jax import lax
+
+import checks
+from checks import interpret, load, on_host, store
+from checks.cli import main
+from checks.declare import Derivation
+from checks.verify import OptionError, resolve_devices
+from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
+
+DTYPES = ["float64", "float32"]
+
+
+@pytest.mark.parametrize(
+    "fn", [bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian]
+)
+def test_both_engines_give_the_same_verdicts(fn):
+    host = checks.verify(fn, samples=300, dtypes=DTYPES)
+    compiled = checks.verify(fn, samples=300, dtypes=DTYPES, engine="xla")
+    for h, c in zip(host.cases, compiled.cases):
+        assert (h.status, h.checked, h.stability) == (c.status, c.checked, c.stability)
+        assert (h.counterexample is None) == (c.counterexample is None)
+        if h.counterexample:  # a wrong formula: as far out (the worst may tie)
+            assert h.ratio == pytest.approx(c.ratio, rel=1e-6)
+        else:
+            assert h.ratio <= 1 and c.ratio <= 1
+
+
+def test_a_wrong_derivation_fails_and_a_right_one_passes_on_the_host():
+    wrong = checks.verify(bce_grad_beta_sign_flipped, samples=200, dtypes=DTYPES)
+    right = checks.verify(bce_grad_beta, samples=200, dtypes=DTYPES)
+    assert wrong.outcome == "fail" and wrong.cases[0].status == "fail"
+    assert right.status == "pass" and all(c.status == "pass" for c in right.cases)
+    assert right.cases[1].dtype == "float32" and right.cases[1].checked == 200
+
+
+def test_the_default_run_needs_no_compiled_check(monkeypatch):
+    """Every derivation and sampled claim of the catalog is evaluated by NumPy."""
+    for entry in load.load_catalog():
+        if isinstance(entry, Derivation):
+            for dims in entry.dims_cases():
+                program = on_host.case_program(entry, dims, DTYPES, 1000)
+                assert program is not None, (entry.name, dims)
+        elif entry.form != "value":
+            for dims in entry.dims_cases():
+                assert on_host.sides_program(entry, dims, 1000) is not None, entry.name
+        else:
+            assert on_host.value(entry.fn) is not None, entry.name
+
+
+def _erf(x):
+    return jnp.sum(lax.erf(x))
+
+
+@checks.derivation(of=_erf, wrt="x", inputs={"x": checks.domain.real((3,))})
+def erf_grad(x):
+    return 2 / jnp.sqrt(jnp.pi) * jnp.exp(-(x**2))
+
+
+@checks.derivation(of=_erf, wrt="x", inputs={"x": checks.domain.real((3,))})
+def erf_grad_without_the_constant(x):
+    return jnp.exp(-(x**2))
+
+
+def test_what_numpy_cannot_evaluate_is_compiled():
+    d = checks.declare.as_derivation(erf_grad)
+    assert on_host.case_program(d, {}, DTYPES, 100) is None
+    assert checks.verify(erf_grad, samples=100).status == "pass"
+    assert checks.verify(erf_grad_without_the_constant, samples=100).outcome == "fail"
+
+
+def test_a_failure_inside_numpy_falls_back_to_the_compiled_check(monkeypatch):
+    def broken(params, x):
+        raise RuntimeError("no")
+
+    monkeypatch.setitem(interpret._VALUES, "exp", broken)
+    result = checks.verify(bce_grad_beta_sign_flipped, samples=100)
+    assert result.outcome == "fail"
+    assert all(c.checked == 100 for c in result.cases)
+
+
+def test_an_unknown_engine_is_an_option_error():
+    with pytest.raises(OptionError, match="engine must be one of auto, xla"):
+        checks.verify(bce_grad_beta, engine="numpy")
+
+
+def test_the_cli_takes_an_engine(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [
+            "tests/examples.py",
+            "--only",
+            "bce_grad_beta",
+            "--engine",
+            "xla",
+            "--samples",
+            "50",
+            "--no-cache",
+        ],
+        stdout=out,
+        stderr=err,
+    )
+    assert code == 0, err.getvalue()
+    assert "bce_grad_beta" in out.getvalue()
+
+
+def test_results_stored_by_one_engine_are_not_reused_by_the_other():
+    d = checks.declare.as_derivation(bce_grad_beta)
+    devices = resolve_devices("cpu")
+    keys = set()
+    for engine in on_host.ENGINES:
+        with on_host.engine(engine):
+            options = {"samples": 10, "seed": 0, "dtypes": DTYPES, "mutants": False}
+            keys.add(store.fingerprint(d, devices=devices, **options))
+    assert len(keys) == 2

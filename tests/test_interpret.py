@@ -1,0 +1,150 @@
+"""NumPy evaluation of jaxprs (``checks.interpret``) against JAX itself."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import lax
+
+from checks import interpret
+from checks.rounding import trace_as_written, with_error_bound
+
+RNG = np.random.default_rng(0)
+B = 7  # points
+
+
+def _points(*shapes, dtype=np.float64):
+    return [RNG.normal(size=(B, *s)).astype(dtype) for s in shapes]
+
+
+def _host(fn, xs, bounds=False):
+    avals = [jax.ShapeDtypeStruct(x.shape[1:], x.dtype) for x in xs]
+    closed = trace_as_written(fn, *avals)
+    assert interpret.supported(closed, bounds=bounds)
+    return interpret.evaluate(closed, xs, bounds=bounds)
+
+
+CASES = {
+    "scalar times vector": (lambda a, x: a * x, [(), (3,)]),
+    "softmax": (jax.nn.softmax, [(4,)]),
+    "log-softmax": (jax.nn.log_softmax, [(2, 3)]),
+    "logsumexp": (jax.nn.logsumexp, [(5,)]),
+    "sigmoid, softplus": (lambda x: jax.nn.sigmoid(x) + jax.nn.softplus(x), [(3,)]),
+    "matrix product": (lambda a, b: a @ b, [(2, 3), (3, 4)]),
+    "batched product": (
+        lambda a, b: jnp.einsum("bij,bjk->bik", a, b),
+        [(2, 2, 3), (2, 3, 2)],
+    ),
+    "outer product": (jnp.outer, [(3,), (2,)]),
+    "transpose, reverse": (lambda a: a.T[::-1] * 2, [(2, 3)]),
+    "reductions": (lambda a: a.max(0) - a.min(1).sum() + a.prod(), [(2, 3)]),
+    "cumulative sum": (lambda a: jnp.cumsum(a[::-1]), [(4,)]),
+    "argmax as one-hot": (lambda a: jax.nn.one_hot(jnp.argmax(a), 4) * a, [(4,)]),
+    "powers": (lambda a: a**3 + 1 / a**2 + jnp.abs(a) ** 0.5, [(3,)]),
+    "where, clip": (lambda a: jnp.where(a > 0, a, -2 * a) + jnp.clip(a, -1, 1), [(5,)]),
+    "stack, split, concatenate": (
+        lambda a: jnp.concatenate([jnp.stack(jnp.split(a, 2))[::-1].ravel(), a]),
+        [(4,)],
+    ),
+    "unpack a vector": (lambda a: (lambda x, y: x * y)(*a), [(2,)]),
+    "pad": (lambda a: jnp.pad(a, ((1, 0), (0, 2))), [(2, 2)]),
+    "index with a sampled integer": (
+        lambda a, i: a[jnp.clip(i.astype(jnp.int32), 0, 3)],
+        [(4,), ()],
+    ),
+    "dynamic slice": (
+        lambda a, i: lax.dynamic_slice(a, (jnp.abs(i * 3).astype(jnp.int32),), (2,)),
+        [(5,), ()],
+    ),
+    "take rows": (lambda a: a[jnp.array([2, 0])], [(3, 2)]),
+    "gradient of cross-entropy": (
+        jax.grad(lambda z, y: -jnp.sum(y * jax.nn.log_softmax(z))),
+        [(4,), (4,)],
+    ),
+    "Hessian of log-sum-exp": (jax.hessian(jax.nn.logsumexp), [(3,)]),
+    "Jacobian of softmax": (jax.jacfwd(jax.nn.softmax), [(3,)]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_values_match_jax(name):
+    fn, shapes = CASES[name]
+    xs = _points(*shapes)
+    ((got, _),) = _host(fn, xs)
+    want = jax.vmap(fn)(*xs)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bounds_match_the_jax_interpreter(name):
+    """The rounding-error bounds are ``checks.rounding``'s, rule for rule."""
+    fn, shapes = CASES[name]
+    xs = _points(*shapes, dtype=np.float32)
+    ((value, bound),) = _host(fn, xs, bounds=True)
+    avals = [jax.ShapeDtypeStruct(x.shape[1:], x.dtype) for x in xs]
+    want_value, want_bound = jax.vmap(with_error_bound(fn, *avals))(*xs)
+    np.testing.assert_allclose(value, want_value, rtol=1e-5, atol=1e-30)
+    bound = np.zeros(value.shape) if bound is None else bound
+    np.testing.assert_allclose(bound, want_bound, rtol=1e-6, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ["softmax", "matrix product", "powers", "reductions"])
+def test_float32_values_are_within_their_bounds_of_float64(name):
+    fn, shapes = CASES[name]
+    xs = _points(*shapes, dtype=np.float32)
+    ((value, bound),) = _host(fn, xs, bounds=True)
+    ((exact, _),) = _host(fn, [x.astype(np.float64) for x in xs])
+    assert value.dtype == np.float32
+    assert np.all(np.abs(value.astype(np.float64) - exact) <= bound)
+    assert np.any(bound > 0)
+
+
+def test_integer_arithmetic_wraps_as_in_jax():
+    def mix(s):
+        z = (s ^ (s >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        return z + jnp.arange(3, dtype=jnp.uint64)
+
+    seeds = np.array([0, 1, 2**63 + 5, 2**64 - 1], np.uint64)
+    ((got, _),) = interpret.evaluate(jax.make_jaxpr(mix)(seeds[0]), [seeds])
+    np.testing.assert_array_equal(got, jax.vmap(mix)(seeds))
+
+
+def test_jax_random_bits_are_reproduced_exactly():
+    def draw(seed):
+        key = jax.random.key(seed)
+        return (
+            jax.random.bits(key, (3, 2)),
+            jax.random.uniform(key, (4,), jnp.float32),
+            jax.random.bernoulli(key, 0.3, (5,)),
+            jax.random.bits(key, (2,), jnp.uint64),
+        )
+
+    seeds = np.array([0, 7, 2**32 - 1], np.uint32)
+    outs = interpret.evaluate(jax.make_jaxpr(draw)(seeds[0]), [seeds])
+    for (got, _), want in zip(outs, jax.vmap(draw)(seeds)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_what_it_cannot_evaluate_is_said_before_evaluating():
+    closed = jax.make_jaxpr(lambda x: lax.erf(x) + jnp.sort(x))(jnp.ones(3))
+    assert not interpret.supported(closed)
+    with pytest.raises(interpret.Unsupported):
+        interpret.evaluate(closed, [np.ones((2, 3))])
+
+
+def test_a_quotient_too_small_for_float64_still_bounds_the_error():
+    """(e_y/|y|)·|z|: z/y underflows to a subnormal, which XLA flushes to zero."""
+
+    def f(c):
+        d = jnp.exp(c)  # about 1e155, with an error bound of about 1e142
+        return 1.0 / (1.0 + d) * d
+
+    c = np.array([357.0])
+    avals = [jax.ShapeDtypeStruct((), jnp.float64)]
+    _, compiled = jax.jit(jax.vmap(with_error_bound(f, *avals)))(c)
+    ((_, host),) = _host(f, [c], bounds=True)
+    # exp's 4 ulps reach z ≈ 1 twice: through d, and through 1/(1 + d).
+    floor = 8 * 2.0**-53
+    assert compiled[0] >= floor and host[0] >= floor
+    np.testing.assert_allclose(compiled, host, rtol=1e-6)
