@@ -8,10 +8,11 @@ operating system (``os.wait4``), not from inside it.
    derivations (float64 and float32), chunk by chunk: wall time, points per
    second and peak memory.
 2. ``large``: the softmax Jacobian at k = 4096 and cross-entropy through softmax
-   at batch × classes = 4096 × 32000, float64, with their peak memory; a shape
-   that needs more memory than the machine has is checked at a quarter of the
-   batch instead, and the full one's need is extrapolated (memory grows linearly
-   with the batch).
+   at batch × classes = 1024 × 32000 and 4096 × 32000, float64, with their peak
+   memory. One point of the latter is larger than a chunk, so it is checked in
+   stages (``checks.case._build_staged``). Should four times the quarter
+   batch's peak exceed the machine's memory, the full batch is not run and that
+   need is reported instead (memory grows linearly with the batch).
 3. ``shards``: points per second of the compiled check (judged on the device,
    as a chunked run is) with its points sharded over 1, 2 and 4 devices (CPU
    devices made with ``--xla_force_host_platform_device_count=4``; on a

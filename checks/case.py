@@ -8,7 +8,10 @@ Checks run in a fixed order, each with its own message:
 4. one compiled program per set of sizes samples the inputs for every dtype,
    evaluates the closed form in each dtype and the float64 reference on all of
    them, each with its rounding-error bound, and autodiff in each low-precision
-   dtype; the values are then compared on the host (``checks.compare``).
+   dtype; the values are then compared on the host (``checks.compare``), or in
+   the program for large or many points. A point too large for one chunk is
+   checked by a sequence of programs instead, one dtype at a time
+   (``_build_staged``), the same computation with fewer values alive at once.
 """
 
 from __future__ import annotations
@@ -110,6 +113,31 @@ def _compiler_options() -> dict[str, Any]:
     return {}
 
 
+# XLA's CPU backend can hand a reduction and the elementwise operations feeding it
+# to YNNPACK as one fusion ("library fusion"); at large shapes (4096 × 32000) the
+# fusions it forms keep most intermediates of a rounding-error bound alive at once
+# (the reference's bound: 18.6 GiB of temporaries instead of 4.9). This list
+# leaves YNNPACK only single dot products.
+_YNN_FUSIONS = "xla_cpu_experimental_ynn_fusion_type"
+_YNN_DOTS_ONLY = "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"
+
+
+@functools.cache
+def _staged_options() -> dict[str, Any]:
+    """``_compiler_options`` for the stages of a large check, with YNNPACK's
+    reduction fusions off where this XLA has them (a trivial program compiled with
+    the option tells; an XLA without it rejects the option)."""
+    options = _compiler_options()
+    if jax.default_backend() != "cpu":
+        return options
+    trial = {**options, _YNN_FUSIONS: _YNN_DOTS_ONLY}
+    try:
+        jax.jit(lambda x: x + 1, compiler_options=trial).lower(np.float32(0)).compile()
+    except Exception:
+        return options
+    return trial
+
+
 @functools.lru_cache(maxsize=512)
 def _bounded(fn: Callable[..., Any], avals: tuple[Any, ...]) -> Callable[..., Any]:
     """``fn`` with its rounding-error bound, vmapped and jitted; one per function and
@@ -141,17 +169,23 @@ def _program(
     n: int,
     devices: tuple[Any, ...] = (),
     on_device: bool = False,
+    staged: bool = False,
 ):
     """The compiled check of every dtype at these sizes, kept for reuse: the seed is
     an argument, so checking again with another seed compiles nothing. With more
-    than one of ``devices``, the ``n`` points are sharded over them."""
+    than one of ``devices``, the ``n`` points are sharded over them. ``staged``:
+    the same check as a sequence of programs (``_build_staged``)."""
     key = (id(d), tuple(sorted(dims.items())), tuple(dtypes), n, devices, on_device)
+    key = (*key, staged)
     cached = _PROGRAMS.get(key)
     if cached is not None and cached[0] is d:
         return cached[1]
     if len(_PROGRAMS) >= 256:
         _PROGRAMS.pop(next(iter(_PROGRAMS)))
-    program = _build_program(d, dims, dtypes, n, devices, on_device)
+    if staged:
+        program = _build_staged(d, dims, dtypes, n, devices)
+    else:
+        program = _build_program(d, dims, dtypes, n, devices, on_device)
     _PROGRAMS[key] = (d, program)
     return program
 
@@ -220,15 +254,25 @@ def judge(o: dict[str, Any], dtype: str, count: Any, xp: Any) -> dict[str, Any]:
     stability, among the first ``count``. Runs on the host (``xp = numpy``) or
     inside the compiled check (``xp = jax.numpy``), the same rule either way."""
     cmp = compare(o["c"], o["ec"], o["r"], o["er"], dtype, o["same_dtype"], xp=xp)
+    index = _worst(cmp, count, xp)
+    return {"cmp": cmp, "index": index, "points": _kept_points(o, index)}
+
+
+def _worst(cmp: Comparison, count: Any, xp: Any) -> Any:
+    """The index of the worst point for correctness and, below float64, for
+    stability, among the first ``count``."""
     valid = xp.arange(cmp.ratio.shape[0]) < count
     picks = [xp.argmax(xp.where(cmp.checked & valid, cmp.ratio, -1.0))]
     if cmp.stability_checked is not None:
         considered = cmp.stability_checked & valid
         picks.append(xp.argmax(xp.where(considered, cmp.stability_ratio, -1.0)))
-    index = xp.stack(picks)
+    return xp.stack(picks)
+
+
+def _kept_points(o: dict[str, Any], index: Any) -> dict[str, Any]:
+    """The inputs and values a summary may quote, at the picked points only."""
     kept = {key: o[key] for key in ("xs", "strata", "c", "r", "same_dtype")}
-    points = jax.tree.map(lambda x: x[index], kept)
-    return {"cmp": cmp, "index": index, "points": points}
+    return jax.tree.map(lambda x: x[index], kept)
 
 
 def _build_program(
@@ -308,10 +352,115 @@ def _build_program(
     return jax.jit(program, compiler_options=_compiler_options())
 
 
+def _build_staged(
+    d: Derivation,
+    dims: dict[str, int],
+    dtypes: Sequence[str],
+    n: int,
+    devices: tuple[Any, ...] = (),
+) -> Callable[[jax.Array, Any], dict[str, Any]]:
+    """``_build_program(..., on_device=True)``'s check as a sequence of programs,
+    one dtype after another: sample; the closed form with its bound; autodiff in
+    the dtype (below float64); the float64 reference with its bound; ``judge``'s
+    comparison; the picked points.
+
+    The same functions of the same sampled inputs, so the same verdict; only what
+    is alive at once differs. One program holds the intermediates of every stage
+    and dtype together, and its outputs besides: for cross-entropy through
+    softmax at batch × classes = 4096 × 32000 in float64, 26.5 GB of temporaries
+    (25 arrays the size of the derivative, most of them kept alive by YNNPACK's
+    reduction fusions, see ``_staged_options``). Here a stage's temporaries are
+    freed when it ends, and between stages one dtype's inputs, closed form,
+    reference and the two bounds are held (six such arrays; the bounds are
+    dropped once compared). Used for points too large for one chunk
+    (``STAGE_BYTES``), where compiling one program instead of five saves
+    nothing next to the run."""
+    sharding = points_sharding(devices) if len(devices) > 1 else None
+    per_dtype = {dt: _dtype_stages(d, dims, dt, n, sharding) for dt in dtypes}
+    gather = jax.jit(_kept_points, compiler_options=_staged_options())
+
+    def program(key: jax.Array, count: Any) -> dict[str, Any]:
+        """Like ``_build_program``'s, but on the host: each dtype's outputs are
+        fetched before the next dtype runs, so they do not wait on the device."""
+        return {
+            dt: _gather(_run_stages(stages, gather, key, count))
+            for dt, stages in per_dtype.items()
+        }
+
+    return program
+
+
+def _run_stages(
+    stages: tuple[Any, ...], gather: Any, key: jax.Array, count: Any
+) -> dict[str, Any]:
+    """One dtype's check, stage by stage; returns what ``judge`` returns. The
+    bounds are dropped once compared, everything else on return."""
+    sample, closed, written, ref, judged = stages
+    xs, strata = sample(key)
+    c, ec = closed(*xs)
+    same = written(*xs) if written is not None else None
+    r, er = ref(*xs)
+    cmp, index = judged(c, ec, r, er, same, count)
+    del ec, er
+    o = {"xs": xs, "strata": strata, "c": c, "r": r, "same_dtype": same}
+    return {"cmp": cmp, "index": index, "points": gather(o, index)}
+
+
+def _dtype_stages(
+    d: Derivation, dims: dict[str, int], dt: str, n: int, sharding: Any
+) -> tuple[Any, ...]:
+    """The jitted stages of one dtype's check (``_build_staged``): sample(key),
+    closed(*xs), written(*xs) (None in float64), ref(*xs) and
+    judged(c, ec, r, er, same, count) -> (comparison, index of the worst points)."""
+    options = _staged_options()
+    domains = list(d.inputs.values())
+    avals = tuple(example_args(d, dims, dt))
+    args64 = tuple(example_args(d, dims, jnp.float64))
+    ref_bounded = _reference(d.of, d.wrt_index, d.order, args64)
+
+    def sample(key: jax.Array) -> tuple[list[jax.Array], list[jax.Array]]:
+        xs, strata = [], []
+        for i, dom in enumerate(domains):
+            k = sampling.substream(key, i)
+            x, s = dom.sample(k, n, dims, dt if dom.floating else jnp.int32)
+            if sharding is not None:
+                x = jax.lax.with_sharding_constraint(x, sharding)
+                s = jax.lax.with_sharding_constraint(s, sharding)
+            xs.append(x)
+            strata.append(s)
+        return xs, strata
+
+    def ref(*xs: jax.Array) -> tuple[jax.Array, jax.Array]:
+        xs64 = [
+            x.astype(jnp.float64) if dom.floating else x for x, dom in zip(xs, domains)
+        ]
+        return ref_bounded(*xs64)
+
+    def judged(c, ec, r, er, same, count):
+        cmp = compare(c, ec, r, er, dt, same, xp=jnp)
+        return cmp, _worst(cmp, count, jnp)
+
+    written = None
+    if dt != "float64":
+        as_written = _reference_as_written(d.of, d.wrt_index, d.order, avals)
+
+        def written(*xs: jax.Array) -> jax.Array:
+            return as_written(*xs)[0]
+
+    closed = _bounded(d.closed_form, avals)
+    return tuple(
+        f if f is None else jax.jit(f, compiler_options=options)
+        for f in (sample, closed, written, ref, judged)
+    )
+
+
 # Points per compiled call: a run of more samples is checked chunk by chunk, so
 # memory stays bounded whatever --samples says.
 MAX_CHUNK = 1 << 16
 CHUNK_BYTES = 1 << 30  # a chunk's inputs, values and bounds, all dtypes, about
+# A chunk larger than this (one point too large for CHUNK_BYTES) is checked in
+# stages, one program each (``_build_staged``).
+STAGE_BYTES = CHUNK_BYTES
 
 
 # Judged inside the compiled check when a run has several chunks (compiling the
@@ -381,7 +530,7 @@ class _Tally:
         rows = np.flatnonzero(useful)
         if rows.size:
             index = np.asarray(chunk["index"])[rows]
-            points = jax.tree.map(lambda x: np.asarray(x)[rows], chunk["points"])
+            points = jax.tree.map(lambda x: _rows(np.asarray(x), rows), chunk["points"])
             picked = Comparison(*(None if v is None else v[index] for v in cmp))
             self.points.append((points, picked))
 
@@ -409,6 +558,14 @@ class _Tally:
         return o, cmp
 
 
+def _rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``x[rows]``, without a copy when that is every row in order (a point of a
+    large case can be gigabytes)."""
+    if np.array_equal(rows, np.arange(len(x))):
+        return x
+    return x[rows]
+
+
 class _Plan(NamedTuple):
     """How a case is run: ``chunk`` points per call of its compiled check, sharded
     over ``devices``, judged inside the program or (``on_device`` false) on the
@@ -419,9 +576,18 @@ class _Plan(NamedTuple):
     chunk: int
     devices: tuple[Any, ...]
     on_device: bool
+    staged: bool = False
 
     def program(self, d: Derivation, dims: dict[str, int]) -> Any:
-        return _program(d, dims, self.dtypes, self.chunk, self.devices, self.on_device)
+        return _program(
+            d,
+            dims,
+            self.dtypes,
+            self.chunk,
+            self.devices,
+            self.on_device,
+            self.staged,
+        )
 
 
 def _plan(
@@ -435,14 +601,18 @@ def _plan(
     devices = shard_devices(device, shards)
     chunk = chunk_size(d, dims, runnable, samples)
     chunk = -(-chunk // len(devices)) * len(devices)
+    chunk_bytes = _point_bytes(d, dims, runnable) * chunk
+    staged = chunk_bytes > STAGE_BYTES
     on_device = (
-        chunk < samples
+        staged
+        or chunk < samples
         or chunk >= DEVICE_JUDGE_POINTS
-        or (_point_bytes(d, dims, runnable) * chunk > DEVICE_JUDGE_BYTES)
+        or chunk_bytes > DEVICE_JUDGE_BYTES
     )
     dtypes = tuple(runnable)
     key = ("case", id(d), tuple(sorted(dims.items())), dtypes, chunk, devices)
-    return _Plan((*key, on_device, device), dtypes, chunk, devices, on_device)
+    key = (*key, on_device, staged, device)
+    return _Plan(key, dtypes, chunk, devices, on_device, staged)
 
 
 def _host_program(d: Derivation, dims: dict[str, int], plan: _Plan, device: Any):
@@ -468,7 +638,8 @@ def _runner(d: Derivation, dims: dict[str, int], plan: _Plan, device: Any):
                 pass
         if not compiled:
             compiled.append(ahead.compiled(plan.key, plan.program(d, dims)))
-        return _gather(compiled[0](stream, count))
+        outputs = compiled[0](stream, count)
+        return outputs if plan.staged else _gather(outputs)  # staged: fetched
 
     return run
 
@@ -495,6 +666,8 @@ def ahead_jobs(
                 if _host_program(d, dims, plan, device) is not None:
                     continue  # evaluated by NumPy: nothing to compile
             except Exception:
+                continue
+            if plan.staged:  # a sequence of programs, each compiled when it runs
                 continue
             stream = sampling.chunk_stream(seed, 0)
             once = plan.chunk >= samples and not plan.on_device
