@@ -75,15 +75,17 @@ def _nested(x: Any) -> Any:
 
 def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | None:
     """Steps 1–3: a message saying what is wrong, or None."""
-    args = example_args(d, dims, dtype)
+    args = tuple(example_args(d, dims, dtype))
     try:
-        out = jax.eval_shape(d.of, *args)
+        traced_of = on_host.traced(d.of, args)
     except Exception as exc:
         return f"of= cannot be traced: {_one_line(exc)}{_where(exc, d.of)}"
-    if not hasattr(out, "shape") or not jnp.issubdtype(out.dtype, jnp.inexact):
+    outs = traced_of.out_avals
+    if len(outs) != 1 or not jnp.issubdtype(outs[0].dtype, jnp.inexact):
         return "of= must return one real array"
+    out = outs[0]
     try:
-        got = trace_as_written(d.closed_form, *args).out_avals[0]
+        got = on_host.traced(d.closed_form, args).out_avals[0]
     except Exception as exc:
         where = _where(exc, d.closed_form)
         return f"closed form cannot be traced by jax.jit: {_one_line(exc)}{where}"

@@ -103,6 +103,9 @@ def _derivative(of: Callable[..., Any], wrt: int, order: int, avals: tuple[Any, 
     )
 
 
+_KEEP_DRAWN_BYTES = 1 << 24
+
+
 class _Sampler(NamedTuple):
     """Draws ``n`` points of ``dom`` from a stream: by NumPy from ``closed``, its
     jaxpr, or, for a sampler NumPy cannot evaluate (a user's draw from
@@ -115,6 +118,19 @@ class _Sampler(NamedTuple):
     closed: Any
 
     def __call__(self, stream: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+        """The points and strata drawn from ``stream``: drawn once per run, since
+        every entry using this domain at these sizes draws the same ones."""
+        key = ("draw", id(self), int(stream))
+        drawn = _TRACES.get(key)
+        if drawn is None:
+            drawn = self._draw(stream)
+            if sum(a.nbytes for a in drawn) <= _KEEP_DRAWN_BYTES:
+                for a in drawn:
+                    a.setflags(write=False)
+                _TRACES[key] = drawn
+        return drawn
+
+    def _draw(self, stream: np.uint64) -> tuple[np.ndarray, np.ndarray]:
         if self.closed is not None:
             key = np.asarray([stream], np.uint64)
             (x, _), (s, _) = interpret.evaluate(self.closed, [key])

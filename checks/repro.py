@@ -9,6 +9,7 @@ module, the input as literals, and the comparison with ``jax.jacobian`` (or
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import inspect
 import sys
@@ -52,9 +53,19 @@ def _module_imports(module: types.ModuleType | None) -> list[str]:
     if module is None:
         return []
     try:
-        tree = ast.parse(inspect.getsource(module))
-    except (OSError, TypeError, SyntaxError):
+        source = inspect.getsource(module)
+    except (OSError, TypeError):
         return []
+    return list(_imports_in(source))
+
+
+@functools.lru_cache(maxsize=64)
+def _imports_in(source: str) -> tuple[str, ...]:
+    """The top-level imports of a module's source, except this project's."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ()
     lines = []
     for node in tree.body:
         if isinstance(node, ast.Import):
@@ -64,7 +75,7 @@ def _module_imports(module: types.ModuleType | None) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if _installed(node.module) and node.module != "__future__":
                 lines.append(ast.unparse(node))
-    return lines
+    return tuple(lines)
 
 
 def _installed(module: str) -> bool:
