@@ -99,7 +99,11 @@ def traced(fn: Callable[..., Any], avals: tuple[Any, ...]) -> Any:
 def _derivative(of: Callable[..., Any], wrt: int, order: int, avals: tuple[Any, ...]):
     key = ("ref", of, wrt, order, tuple((a.shape, str(a.dtype)) for a in avals))
     return _memo(
-        key, lambda: trace_as_written(reference(of, wrt, order, avals), *avals)
+        key,
+        lambda: trace_as_written(
+            reference(of, wrt, order, avals, traced(of, avals).out_avals[0].shape),
+            *avals,
+        ),
     )
 
 
@@ -271,19 +275,28 @@ def _build_sides(c: Any, dims: dict[str, int], n: int) -> Callable[[Any], Any] |
             def hess(*xs: Any) -> Any:
                 return jax.hessian(c.fn, argnums=index)(*xs).reshape(size, size)
 
-            fns = [hess]
-        else:
-            fns = [lambda *xs, k=k: jnp.asarray(c.fn(*xs)[k]) for k in (0, 1)]
-        sides = [trace_as_written(f, *args) for f in fns]
+            sides = trace_as_written(hess, *args)
+        else:  # both sides in one trace: each is evaluated as if traced alone
+
+            def both(*xs: Any) -> tuple[Any, Any]:
+                out = c.fn(*xs)
+                return jnp.asarray(out[0]), jnp.asarray(out[1])
+
+            sides = trace_as_written(both, *args)
         samplers = _samplers(c, dims, "float64", n)
     except Exception:  # the compiled check reports why
         return None
-    if not _all_supported([], sides):
+    if not _all_supported([], [sides]):
         return None
 
     def program(stream: Any) -> Any:
         xs, strata = _draw(samplers, stream)
-        return xs, strata, [_bounded(side, xs) for side in sides]
+        pairs = interpret.evaluate(sides, xs, bounds=True)
+        return (
+            xs,
+            strata,
+            [(v, np.zeros(v.shape) if e is None else e) for v, e in pairs],
+        )
 
     return program
 

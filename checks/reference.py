@@ -21,13 +21,19 @@ __all__ = ["expected_shape", "reference"]
 
 
 def reference(
-    of: Callable[..., Any], wrt_index: int, order: int, example_args: Sequence[Any]
+    of: Callable[..., Any],
+    wrt_index: int,
+    order: int,
+    example_args: Sequence[Any],
+    out_shape: Sequence[int] | None = None,
 ) -> Callable[..., Any]:
-    """The derivative of ``of`` in its ``wrt_index``-th argument, as a function."""
+    """The derivative of ``of`` in its ``wrt_index``-th argument, as a function.
+    ``out_shape``: the shape ``of`` returns, if known (else traced to find it)."""
     if order == 2:
         return jax.hessian(of, argnums=wrt_index)
-    out = jax.eval_shape(of, *example_args)
-    n_out = math.prod(out.shape)
+    if out_shape is None:
+        out_shape = jax.eval_shape(of, *example_args).shape
+    n_out = math.prod(out_shape)
     n_in = math.prod(jax.numpy.shape(example_args[wrt_index]))
     if n_out <= n_in:
         return jax.jacrev(of, argnums=wrt_index)
