@@ -118,3 +118,13 @@ def test_results_stored_by_one_engine_are_not_reused_by_the_other():
             options = {"samples": 10, "seed": 0, "dtypes": DTYPES, "mutants": False}
             keys.add(store.fingerprint(d, devices=devices, **options))
     assert len(keys) == 2
+
+
+def test_every_catalog_derivation_gets_the_same_verdicts_from_both_engines():
+    derivations = [d for d in load.load_catalog() if isinstance(d, Derivation)]
+    host = checks.check_all(derivations)
+    compiled = checks.check_all(derivations, engine="xla")
+    for h, c in zip(host.results, compiled.results, strict=True):
+        assert h.outcome == c.outcome, h.name
+        got = [(x.dims, x.dtype, x.status, x.stability) for x in h.cases]
+        assert got == [(x.dims, x.dtype, x.status, x.stability) for x in c.cases]
