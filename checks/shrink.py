@@ -2,7 +2,7 @@
 
 Given the worst sampled input of a failing float64 case (already at the smallest
 failing sizes), three steps, each evaluating batches of candidate points with one
-compiled function (``checks.case.point_evaluator``):
+function (``checks.case.point_evaluator``: NumPy on the CPU, else compiled):
 
 1. search: random steps around the point, inside the domain, keeping any that
    raise error / tolerance (a failure confined to a small region gets worse, and
@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from checks import interpret, on_host
 from checks.case import point_evaluator
 from checks.compare import compare
 from checks.declare import Derivation
@@ -185,25 +186,40 @@ def _shrink(ev: _Evaluator, point: dict[str, np.ndarray]):
     return point
 
 
+def _of_at(d: Derivation, args: list[np.ndarray]) -> Any:
+    """``of`` at a batch of points: by NumPy (``checks.on_host``) on the CPU where
+    it can, else compiled."""
+    device = jax.config.jax_default_device or jax.devices()[0]
+    if on_host.enabled(device):
+        avals = tuple(jax.ShapeDtypeStruct(a.shape[1:], a.dtype) for a in args)
+        try:
+            closed = on_host.traced(d.of, avals)
+            if interpret.supported(closed):
+                return interpret.evaluate(closed, args)[0][0]
+        except Exception:  # compiled instead, which reports any error
+            pass
+    return jax.jit(jax.vmap(d.of))(*[jnp.asarray(a) for a in args])
+
+
 def _kink(d: Derivation, point: dict[str, np.ndarray], element: list[int]) -> str:
     """One-sided finite differences of ``of`` at the worst element's coordinate."""
     if d.order != 1:
         return ""
-    args = [jnp.asarray(point[p]) for p in d.inputs]
     x = np.asarray(point[d.wrt], np.float64)
     out_ndim = len(element) - x.ndim
     out_index, wrt_index = tuple(element[:out_ndim]), tuple(element[out_ndim:])
-    f = jax.jit(lambda *a: d.of(*a))
-
-    def value_at(delta: float) -> float:
+    h = 1e-7 * max(1.0, abs(float(x[wrt_index])))
+    steps = []
+    for delta in (0.0, h, -h):
         y = x.copy()
         y[wrt_index] += delta
-        a = list(args)
-        a[d.wrt_index] = jnp.asarray(y)
-        return float(np.asarray(f(*a))[out_index])
-
-    h = 1e-7 * max(1.0, abs(float(x[wrt_index])))
-    f0, fp, fm = value_at(0.0), value_at(h), value_at(-h)
+        steps.append(y)
+    args = [
+        np.stack(steps) if i == d.wrt_index else np.stack([point[p]] * len(steps))
+        for i, p in enumerate(d.inputs)
+    ]
+    values = np.asarray(_of_at(d, args), np.float64)
+    f0, fp, fm = (float(v[out_index]) for v in values)
     forward, backward = (fp - f0) / h, (f0 - fm) / h
     if not (np.isfinite(forward) and np.isfinite(backward)):
         return ""
