@@ -110,9 +110,7 @@ class _Evaluator:
         out = {"c": [], "ec": [], "r": [], "er": []}
         for start in range(0, len(padded), BATCH):
             chunk = padded[start : start + BATCH]
-            xs = [
-                jnp.asarray(np.stack([p[name] for p in chunk])) for name in self.params
-            ]
+            xs = [np.stack([p[name] for p in chunk]) for name in self.params]
             c, ec, r, er = jax.device_get(self.fn(*xs))
             for k, v in zip(("c", "ec", "r", "er"), (c, ec, r, er)):
                 out[k].append(v)
