@@ -24,6 +24,7 @@ with XLA as usual.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -526,10 +527,17 @@ def supported(jaxpr: Any, *, bounds: bool = False) -> bool:
 # Bounds, the rules of ``checks.rounding`` in NumPy.
 
 
+@functools.lru_cache(maxsize=64)
+def _tiny(dtype: np.dtype) -> float:
+    return float(np.finfo(dtype).tiny)
+
+
+@functools.lru_cache(maxsize=64)
 def _u(dtype: np.dtype) -> float:
     return float(np.finfo(dtype).eps) / 2.0 if _floating(dtype) else 0.0
 
 
+@functools.lru_cache(maxsize=64)
 def _floating(dtype: Any) -> bool:
     return np.issubdtype(np.dtype(dtype), np.inexact)
 
@@ -540,7 +548,7 @@ def _abs64(x: np.ndarray) -> np.ndarray:
 
 def _rounding(x: np.ndarray, ulps: float = 1.0) -> np.ndarray:
     a = _abs64(x)
-    tiny = float(np.finfo(x.dtype).tiny)
+    tiny = _tiny(x.dtype)
     return np.where(np.isfinite(a), ulps * _u(x.dtype) * a + tiny, 0.0)
 
 
@@ -697,7 +705,7 @@ def _dot_general_bound(params, a, b, ea, eb, out):
     (contract_a, _), _ = params["dimension_numbers"]
     k = int(np.prod([a.shape[1 + d] for d in contract_a])) if contract_a else 1
     abs_a, abs_b = _abs64(a), _abs64(b)
-    tiny = float(np.finfo(out.dtype).tiny)
+    tiny = _tiny(out.dtype)
     bound = k * (_u(out.dtype) * _dot_general(p, abs_a, abs_b) + tiny)
     if eb is not None:
         bound = bound + _dot_general(p, abs_a, eb)
@@ -709,7 +717,7 @@ def _dot_general_bound(params, a, b, ea, eb, out):
 def _reduce_sum_bound(params, x, ex, out):
     axes = _ax(params["axes"])
     k = int(np.prod([x.shape[d] for d in axes])) if axes else 1
-    tiny = float(np.finfo(out.dtype).tiny)
+    tiny = _tiny(out.dtype)
     bound = k * (_u(out.dtype) * np.sum(_abs64(x), axis=axes) + tiny)
     if ex is not None:
         bound = bound + np.sum(ex, axis=axes)
@@ -765,9 +773,10 @@ def _bounds(name, params, xs, es, outs):
 
 def _as_dtype(x: Any, dtype: Any) -> np.ndarray:
     """``x`` in the equation's output dtype; a PRNG key stays its uint32 words."""
-    if jax.dtypes.issubdtype(dtype, jax.dtypes.extended):
-        return np.asarray(x)
-    return np.asarray(x).astype(dtype, copy=False)
+    x = np.asarray(x)
+    if not isinstance(dtype, np.dtype) or x.dtype == dtype:
+        return x
+    return x.astype(dtype)
 
 
 def _literal(v: Any) -> np.ndarray:
@@ -792,8 +801,8 @@ def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool
     for eqn in jaxpr.eqns:
         pairs = [read(v) for v in eqn.invars]
         name = eqn.primitive.name
-        sub = _sub_jaxpr(eqn)
-        if sub is not None and name in _CALLS:
+        sub = _sub_jaxpr(eqn) if name in _CALLS else None
+        if sub is not None:
             inner, inner_consts = _closed(sub)
             n_in = len(inner.invars)
             results = _eval(inner, inner_consts, pairs[len(pairs) - n_in :], bounds)
