@@ -629,21 +629,11 @@ def _host_program(d: Derivation, dims: dict[str, int], plan: _Plan, device: Any)
 def _runner(d: Derivation, dims: dict[str, int], plan: _Plan, device: Any):
     """``run(stream, count)``: a chunk's outputs on the host, from NumPy where
     ``_host_program`` allows, else (or should NumPy fail) from the compiled check."""
-    host = _host_program(d, dims, plan, device)
-    compiled = []
-
-    def run(stream: Any, count: Any) -> Any:
-        if host is not None:
-            try:
-                return host(np.asarray(stream))
-            except Exception:  # the compiled check runs, and reports any error
-                pass
-        if not compiled:
-            compiled.append(ahead.compiled(plan.key, plan.program(d, dims)))
-        outputs = compiled[0](stream, count)
-        return outputs if plan.staged else _gather(outputs)  # staged: fetched
-
-    return run
+    return on_host.runner(
+        _host_program(d, dims, plan, device),
+        lambda: ahead.compiled(plan.key, plan.program(d, dims)),
+        (lambda outputs: outputs) if plan.staged else _gather,  # staged: fetched
+    )
 
 
 def ahead_jobs(

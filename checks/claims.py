@@ -478,21 +478,11 @@ def _host_program(c: Claim, dims: dict[str, int], n: int, chunk: int, device: An
 def _runner(c: Claim, dims: dict[str, int], n: int, chunk: int, device: Any):
     """``run(stream)``: a chunk's inputs, strata and sides on the host, from NumPy
     where ``_host_program`` allows, else (or should NumPy fail) compiled."""
-    host = _host_program(c, dims, n, chunk, device)
-    compiled = []
-
-    def run(stream: Any) -> Any:
-        if host is not None:
-            try:
-                return host(np.asarray(stream))
-            except Exception:  # the compiled program runs, and reports any error
-                pass
-        if not compiled:
-            key = _ahead_key(c, dims, chunk)
-            compiled.append(ahead.compiled(key, _sides(c, dims, chunk)))
-        return jax.device_get(compiled[0](stream))
-
-    return run
+    return on_host.runner(
+        _host_program(c, dims, n, chunk, device),
+        lambda: ahead.compiled(_ahead_key(c, dims, chunk), _sides(c, dims, chunk)),
+        jax.device_get,
+    )
 
 
 def _check_sampled(

@@ -38,6 +38,7 @@ from checks.rounding import (
     _IDENTITY,
     _LIBRARY_ULPS,
     _STRUCTURAL,
+    DERIVATIVES,
     own_ulps,
 )
 
@@ -674,20 +675,10 @@ _BOUNDS: dict[str, Rule] = {
     "integer_pow": _integer_pow_rule,
     "pow": _pow_rule,
     "reduce_prod": _reduce_prod_rule,
-    "abs": _unary(lambda x, z: np.ones_like(x)),
-    "exp": _unary(lambda x, z: np.abs(z)),
-    "exp2": _unary(lambda x, z: np.abs(z) * np.log(2.0)),
-    "log": _unary(lambda x, z: 1.0 / np.abs(x)),
-    "log1p": _unary(lambda x, z: 1.0 / np.abs(1.0 + x)),
-    "expm1": _unary(lambda x, z: np.abs(z + 1.0)),
-    "logistic": _unary(lambda x, z: np.abs(z * (1.0 - z))),
-    "tanh": _unary(lambda x, z: np.abs(1.0 - z * z)),
-    "sqrt": _unary(lambda x, z: 0.5 / np.abs(z)),
-    "rsqrt": _unary(lambda x, z: 0.5 * np.abs(z / x)),
-    "square": _unary(lambda x, z: 2.0 * np.abs(x)),
-    "sin": _unary(lambda x, z: np.abs(np.cos(x))),
-    "cos": _unary(lambda x, z: np.abs(np.sin(x))),
 }
+_BOUNDS.update(
+    {name: _unary(functools.partial(f, np)) for name, f in DERIVATIVES.items()}
+)
 for _name in _FLAT:
     _BOUNDS[_name] = _flat_rule
 # Equations bounded without a rule of their own.

@@ -36,6 +36,7 @@ __all__ = [
     "enabled",
     "engine",
     "point_evaluator",
+    "runner",
     "sides_program",
     "traced",
     "value",
@@ -71,6 +72,30 @@ def enabled(device: Any) -> bool:
 # Traces of this run (cleared by ``clear``: a function reads its globals when it
 # is traced, so an edited global is seen by the next run).
 _TRACES: dict[tuple[Any, ...], Any] = {}
+
+
+def runner(
+    host: Callable[[Any], Any] | None,
+    compile_program: Callable[[], Callable[..., Any]],
+    fetch: Callable[[Any], Any],
+) -> Callable[..., Any]:
+    """``run(stream, *args)``: ``host(stream)`` when there is a host program and it
+    succeeds; else the compiled program (made on first use) on the same
+    arguments, its outputs brought to the host by ``fetch``. A check that NumPy
+    cannot finish is compiled, and reports its own error there."""
+    made: list[Callable[..., Any]] = []
+
+    def run(stream: Any, *args: Any) -> Any:
+        if host is not None:
+            try:
+                return host(np.asarray(stream))
+            except Exception:  # compiled instead
+                pass
+        if not made:
+            made.append(compile_program())
+        return fetch(made[0](stream, *args))
+
+    return run
 
 
 def clear() -> None:

@@ -29,6 +29,7 @@ Reference: N. J. Higham, *Accuracy and Stability of Numerical Algorithms*,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -234,6 +235,25 @@ def _x64(x: Any) -> jax.Array:
     return jnp.asarray(x).astype(jnp.float64)
 
 
+# |f′| of each elementwise library function, from x and z = f(x), in the array
+# namespace xp (jax.numpy here, NumPy in ``checks.interpret``).
+DERIVATIVES: dict[str, Callable[..., Any]] = {
+    "abs": lambda xp, x, z: xp.ones_like(x),
+    "exp": lambda xp, x, z: xp.abs(z),
+    "exp2": lambda xp, x, z: xp.abs(z) * np.log(2.0),
+    "log": lambda xp, x, z: 1.0 / xp.abs(x),
+    "log1p": lambda xp, x, z: 1.0 / xp.abs(1.0 + x),
+    "expm1": lambda xp, x, z: xp.abs(z + 1.0),
+    "logistic": lambda xp, x, z: xp.abs(z * (1.0 - z)),
+    "tanh": lambda xp, x, z: xp.abs(1.0 - z * z),
+    "sqrt": lambda xp, x, z: 0.5 / xp.abs(z),
+    "rsqrt": lambda xp, x, z: 0.5 * xp.abs(z / x),
+    "square": lambda xp, x, z: 2.0 * xp.abs(x),
+    "sin": lambda xp, x, z: xp.abs(xp.cos(x)),
+    "cos": lambda xp, x, z: xp.abs(xp.sin(x)),
+}
+
+
 def _unary(derivative: Callable[[jax.Array, jax.Array], jax.Array]):
     """A rule ``e_z = |f′(x)|·e_x`` from ``|f′|`` as a function of (x, z)."""
 
@@ -297,20 +317,12 @@ _RULES: dict[str, Callable[..., list[jax.Array]]] = {
     "max": _max_min_rule,
     "min": _max_min_rule,
     "select_n": _select_rule,
-    "abs": _unary(lambda x, z: jnp.ones_like(x)),
-    "exp": _unary(lambda x, z: jnp.abs(z)),
-    "exp2": _unary(lambda x, z: jnp.abs(z) * np.log(2.0)),
-    "log": _unary(lambda x, z: 1.0 / jnp.abs(x)),
-    "log1p": _unary(lambda x, z: 1.0 / jnp.abs(1.0 + x)),
-    "expm1": _unary(lambda x, z: jnp.abs(z + 1.0)),
-    "logistic": _unary(lambda x, z: jnp.abs(z * (1.0 - z))),
-    "tanh": _unary(lambda x, z: jnp.abs(1.0 - z * z)),
-    "sqrt": _unary(lambda x, z: 0.5 / jnp.abs(z)),
-    "rsqrt": _unary(lambda x, z: 0.5 * jnp.abs(z / x)),
-    "square": _unary(lambda x, z: 2.0 * jnp.abs(x)),
-    "sin": _unary(lambda x, z: jnp.abs(jnp.cos(x))),
-    "cos": _unary(lambda x, z: jnp.abs(jnp.sin(x))),
 }
+
+
+_RULES.update(
+    {name: _unary(functools.partial(f, jnp)) for name, f in DERIVATIVES.items()}
+)
 
 
 def _integer_pow_rule(params, xs, es, outs):
