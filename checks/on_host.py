@@ -115,10 +115,25 @@ def _memo(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
     return value
 
 
+def _traced_with_tree(fn: Callable[..., Any], avals: tuple[Any, ...]) -> Any:
+    key = ("fn", fn, tuple((a.shape, str(a.dtype)) for a in avals))
+
+    def make() -> tuple[Any, Any]:
+        trees = []
+
+        def recording(*xs: Any) -> Any:
+            out = fn(*xs)
+            trees.append(jax.tree.structure(out))
+            return out
+
+        return trace_as_written(recording, *avals), trees[0]
+
+    return _memo(key, make)
+
+
 def traced(fn: Callable[..., Any], avals: tuple[Any, ...]) -> Any:
     """``trace_as_written(fn, *avals)``, once per run."""
-    key = ("fn", fn, tuple((a.shape, str(a.dtype)) for a in avals))
-    return _memo(key, lambda: trace_as_written(fn, *avals))
+    return _traced_with_tree(fn, avals)[0]
 
 
 def _derivative(of: Callable[..., Any], wrt: int, order: int, avals: tuple[Any, ...]):
@@ -273,6 +288,8 @@ def case_program(
 
 
 _SIDES: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+# A claim's function returning a tuple or list of two arrays: its trace is the sides.
+_PAIRS = (jax.tree.structure((0, 0)), jax.tree.structure([0, 0]))
 
 
 def sides_program(c: Any, dims: dict[str, int], n: int) -> Callable[[Any], Any] | None:
@@ -302,12 +319,14 @@ def _build_sides(c: Any, dims: dict[str, int], n: int) -> Callable[[Any], Any] |
 
             sides = trace_as_written(hess, *args)
         else:  # both sides in one trace: each is evaluated as if traced alone
+            sides, tree = _traced_with_tree(c.fn, args)
+            if tree not in _PAIRS:  # not a plain pair: take its [0] and [1]
 
-            def both(*xs: Any) -> tuple[Any, Any]:
-                out = c.fn(*xs)
-                return jnp.asarray(out[0]), jnp.asarray(out[1])
+                def both(*xs: Any) -> tuple[Any, Any]:
+                    out = c.fn(*xs)
+                    return jnp.asarray(out[0]), jnp.asarray(out[1])
 
-            sides = trace_as_written(both, *args)
+                sides = trace_as_written(both, *args)
         samplers = _samplers(c, dims, "float64", n)
     except Exception:  # the compiled check reports why
         return None
