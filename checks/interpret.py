@@ -770,8 +770,21 @@ def _as_dtype(x: Any, dtype: Any) -> np.ndarray:
     return x.astype(dtype)
 
 
-def _literal(v: Any) -> np.ndarray:
-    return np.asarray(v.val, dtype=v.aval.dtype)[None]
+_LITERALS: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray | None]] = {}
+
+
+def _literal(v: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """A literal with its points axis, and its error: made once per value."""
+    x = np.asarray(v.val, dtype=v.aval.dtype)
+    key = (x.dtype, x.shape, x.tobytes()) if x.size <= 16 else None
+    pair = _LITERALS.get(key) if key is not None else None
+    if pair is None:
+        x = x[None]
+        pair = (x, _constant_error(x))
+        if key is not None and len(_LITERALS) < 4096:
+            x.setflags(write=False)
+            _LITERALS[key] = pair
+    return pair
 
 
 def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool):
@@ -779,8 +792,8 @@ def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool
 
     def read(v: Any) -> tuple[np.ndarray, np.ndarray | None]:
         if isinstance(v, core.Literal):
-            x = _literal(v)
-            return x, (_constant_error(x) if bounds else None)
+            x, e = _literal(v)
+            return x, (e if bounds else None)
         return env[v]
 
     for var, c in zip(jaxpr.constvars, consts):
