@@ -38,7 +38,7 @@ from checks.rounding import (
     _IDENTITY,
     _LIBRARY_ULPS,
     _STRUCTURAL,
-    DERIVATIVES,
+    arithmetic_rules,
     own_ulps,
 )
 
@@ -577,51 +577,9 @@ def _add(parts: Iterable[np.ndarray | None], like: np.ndarray) -> np.ndarray:
     return _zero(like) if total is None else total
 
 
-def _unary(derivative: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Rule:
-    def rule(params, xs, es, outs):
-        x, z = xs[0].astype(np.float64), outs[0].astype(np.float64)
-        return [derivative(x, z) * _err(es[0], xs[0])]
-
-    return rule
-
-
-def _sum_rule(params, xs, es, outs):
-    return [_add(es, outs[0])]
-
-
-def _mul_rule(params, xs, es, outs):
-    (x, y), (ex, ey) = xs, es
-    parts = [
-        None if ex is None else _abs64(y) * ex,
-        None if ey is None else _abs64(x) * ey,
-    ]
-    return [_add(parts, outs[0])]
-
-
-def _div_rule(params, xs, es, outs):
-    (_, y), (ex, ey) = xs, es
-    ay = _abs64(y)
-    parts = [
-        None if ex is None else ex / ay,
-        None if ey is None else (ey / ay) * _abs64(outs[0]),
-    ]
-    return [_add(parts, outs[0])]
-
-
-def _max_min_rule(params, xs, es, outs):
-    (x, y), (ex, ey) = xs, es
-    return [np.maximum(_err(ex, x), _err(ey, y))]
-
-
 def _select_rule(params, xs, es, outs):
     which, *cases = xs
     return [_select_n(params, which, *[_err(e, c) for c, e in zip(cases, es[1:])])]
-
-
-def _integer_pow_rule(params, xs, es, outs):
-    y = int(params["y"])
-    x = xs[0].astype(np.float64)
-    return [np.abs(y * _integer_pow({"y": y - 1}, x)) * _err(es[0], xs[0])]
 
 
 def _pow_rule(params, xs, es, outs):
@@ -662,23 +620,8 @@ def _flat_rule(params, xs, es, outs):
     return [] if all(e is None for e in es) else [_zero(outs[0])]
 
 
-_BOUNDS: dict[str, Rule] = {
-    "add": _sum_rule,
-    "add_any": _sum_rule,
-    "sub": _sum_rule,
-    "neg": _sum_rule,
-    "mul": _mul_rule,
-    "div": _div_rule,
-    "max": _max_min_rule,
-    "min": _max_min_rule,
-    "select_n": _select_rule,
-    "integer_pow": _integer_pow_rule,
-    "pow": _pow_rule,
-    "reduce_prod": _reduce_prod_rule,
-}
-_BOUNDS.update(
-    {name: _unary(functools.partial(f, np)) for name, f in DERIVATIVES.items()}
-)
+_BOUNDS: dict[str, Rule] = arithmetic_rules(np)
+_BOUNDS.update(select_n=_select_rule, pow=_pow_rule, reduce_prod=_reduce_prod_rule)
 for _name in _FLAT:
     _BOUNDS[_name] = _flat_rule
 # Equations bounded without a rule of their own.

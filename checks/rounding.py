@@ -29,7 +29,6 @@ Reference: N. J. Higham, *Accuracy and Stability of Numerical Algorithms*,
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -138,14 +137,6 @@ def _zero_error(x: Any) -> jax.Array | None:
     return jnp.zeros(jnp.shape(x), jnp.float64) if _is_float(x) else None
 
 
-def _sum_errors(parts: Sequence[jax.Array | None], shape: tuple[int, ...]) -> jax.Array:
-    total = jnp.zeros(shape, jnp.float64)
-    for p in parts:
-        if p is not None:
-            total = total + p
-    return total
-
-
 def _jvp_bound(
     prim: Any, params: dict[str, Any], primals: Sequence[Any], errors: Sequence[Any]
 ) -> list[jax.Array | None]:
@@ -231,12 +222,8 @@ def _err(e: Any, x: Any) -> jax.Array:
     return e if e is not None else _zero_error(x)
 
 
-def _x64(x: Any) -> jax.Array:
-    return jnp.asarray(x).astype(jnp.float64)
-
-
 # |f′| of each elementwise library function, from x and z = f(x), in the array
-# namespace xp (jax.numpy here, NumPy in ``checks.interpret``).
+# namespace xp.
 DERIVATIVES: dict[str, Callable[..., Any]] = {
     "abs": lambda xp, x, z: xp.ones_like(x),
     "exp": lambda xp, x, z: xp.abs(z),
@@ -254,43 +241,72 @@ DERIVATIVES: dict[str, Callable[..., Any]] = {
 }
 
 
-def _unary(derivative: Callable[[jax.Array, jax.Array], jax.Array]):
-    """A rule ``e_z = |f′(x)|·e_x`` from ``|f′|`` as a function of (x, z)."""
+def arithmetic_rules(xp: Any) -> dict[str, Callable[..., list[Any]]]:
+    """The propagation rules of arithmetic and library functions, written once
+    over the array namespace ``xp``: ``jax.numpy`` here, NumPy in
+    ``checks.interpret``. Each ``rule(params, xs, es, outs)`` returns the bound
+    carried from the operands' errors ``es`` (None: exact), before the result's
+    own rounding."""
 
-    def rule(params, xs, es, outs):
-        return [derivative(_x64(xs[0]), _x64(outs[0])) * _err(es[0], xs[0])]
+    def x64(x: Any) -> Any:
+        return xp.asarray(x).astype(xp.float64)
 
-    return rule
+    def abs64(x: Any) -> Any:
+        return xp.abs(x64(x))
 
+    def err(e: Any, x: Any) -> Any:
+        return xp.zeros(xp.shape(x), xp.float64) if e is None else e
 
-def _sum_rule(params, xs, es, outs):
-    return [_sum_errors(es, jnp.shape(outs[0]))]
+    def total(parts: Sequence[Any], like: Any) -> Any:
+        found = [p for p in parts if p is not None]
+        out = found[0] if found else xp.zeros(xp.shape(like), xp.float64)
+        for p in found[1:]:
+            out = out + p
+        return out
 
+    def unary(derivative: Callable[..., Any]) -> Callable[..., list[Any]]:
+        """``e_z = |f′(x)|·e_x`` from ``|f′|`` as a function of (x, z)."""
 
-def _mul_rule(params, xs, es, outs):
-    (x, y), (ex, ey) = xs, es
-    parts = [
-        None if ex is None else _abs64(y) * ex,
-        None if ey is None else _abs64(x) * ey,
-    ]
-    return [_sum_errors(parts, jnp.shape(outs[0]))]
+        def rule(params, xs, es, outs):
+            return [derivative(xp, x64(xs[0]), x64(outs[0])) * err(es[0], xs[0])]
 
+        return rule
 
-def _div_rule(params, xs, es, outs):
-    """e_x/|y| + (e_y/|y|)·|z|: in that order, since |z|/|y| may be subnormal,
-    which XLA flushes to zero."""
-    (_, y), (ex, ey) = xs, es
-    ay = _abs64(y)
-    parts = [
-        None if ex is None else ex / ay,
-        None if ey is None else (ey / ay) * _abs64(outs[0]),
-    ]
-    return [_sum_errors(parts, jnp.shape(outs[0]))]
+    def sum_rule(params, xs, es, outs):
+        return [total(es, outs[0])]
 
+    def mul_rule(params, xs, es, outs):
+        (x, y), (ex, ey) = xs, es
+        parts = [
+            None if ex is None else abs64(y) * ex,
+            None if ey is None else abs64(x) * ey,
+        ]
+        return [total(parts, outs[0])]
 
-def _max_min_rule(params, xs, es, outs):
-    (x, y), (ex, ey) = xs, es
-    return [jnp.maximum(_err(ex, x), _err(ey, y))]
+    def div_rule(params, xs, es, outs):
+        """e_x/|y| + (e_y/|y|)·|z|: in that order, since |z|/|y| may be
+        subnormal, which XLA flushes to zero."""
+        (_, y), (ex, ey) = xs, es
+        ay = abs64(y)
+        parts = [
+            None if ex is None else ex / ay,
+            None if ey is None else (ey / ay) * abs64(outs[0]),
+        ]
+        return [total(parts, outs[0])]
+
+    def max_min_rule(params, xs, es, outs):
+        (x, y), (ex, ey) = xs, es
+        return [xp.maximum(err(ex, x), err(ey, y))]
+
+    def integer_pow_rule(params, xs, es, outs):
+        y = int(params["y"])
+        return [xp.abs(y * x64(xs[0]) ** (y - 1)) * err(es[0], xs[0])]
+
+    rules = {name: sum_rule for name in ("add", "add_any", "sub", "neg")}
+    rules.update(mul=mul_rule, div=div_rule, max=max_min_rule, min=max_min_rule)
+    rules["integer_pow"] = integer_pow_rule
+    rules.update({name: unary(f) for name, f in DERIVATIVES.items()})
+    return rules
 
 
 def _same_op_on_errors(params, xs, es, outs, prim):
@@ -307,31 +323,8 @@ def _select_rule(params, xs, es, outs):
     return [lax.select_n(which, *[_err(e, c) for c, e in zip(cases, es[1:])])]
 
 
-_RULES: dict[str, Callable[..., list[jax.Array]]] = {
-    "add": _sum_rule,
-    "add_any": _sum_rule,
-    "sub": _sum_rule,
-    "neg": _sum_rule,
-    "mul": _mul_rule,
-    "div": _div_rule,
-    "max": _max_min_rule,
-    "min": _max_min_rule,
-    "select_n": _select_rule,
-}
-
-
-_RULES.update(
-    {name: _unary(functools.partial(f, jnp)) for name, f in DERIVATIVES.items()}
-)
-
-
-def _integer_pow_rule(params, xs, es, outs):
-    y = params["y"]
-    x = _x64(xs[0])
-    return [jnp.abs(y * x ** (y - 1)) * _err(es[0], xs[0])]
-
-
-_RULES["integer_pow"] = _integer_pow_rule
+_RULES: dict[str, Callable[..., list[jax.Array]]] = arithmetic_rules(jnp)
+_RULES["select_n"] = _select_rule
 
 
 def _propagate(prim: Any, params: dict[str, Any], xs, es, outs) -> list[Any]:
