@@ -54,7 +54,10 @@ class Domain:
       kind: the constructor's name (``"unit_interval"``, ``"simplex"``, ...).
       shape: the shape of one example; entries may be size names listed in ``dims``.
       strata: names of the sampled regions, bulk first.
-      draw: ``draw(key, n, shape, dtype) -> (values, stratum_index)``.
+      draw: ``draw(key, n, shape, dtype) -> (values, stratum_index)``, in JAX.
+      host_draw: the same draw in NumPy from a ``uint64`` stream (operation for
+        operation, so the same points up to library functions' last bit), or
+        None for a sampler only JAX can run (``custom``).
       floating: values are real numbers of the case's dtype (else integers).
       continuous: values are rounded reals, not exact labels or constants.
       params: the arguments the domain was made with, for ``describe``.
@@ -67,6 +70,7 @@ class Domain:
     floating: bool = True
     continuous: bool = True
     params: tuple[tuple[str, Any], ...] = ()
+    host_draw: Sampler | None = field(default=None, repr=False, compare=False)
 
     def size_names(self) -> set[str]:
         """The size names this domain's shape uses."""
@@ -89,6 +93,18 @@ class Domain:
                 f"expected {expected}"
             )
         return values, strata
+
+    def sample_on_host(
+        self, stream: np.uint64, n: int, dims: Mapping[str, int], dtype: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``sample`` computed by NumPy (``host_draw``) from a concrete stream."""
+        if self.host_draw is None:
+            raise DomainError(f"{self.kind} domain has no NumPy sampler")
+        with np.errstate(over="ignore"):
+            values, strata = self.host_draw(
+                np.uint64(stream), n, self.resolve(dims), jnp.dtype(dtype)
+            )
+        return np.asarray(values), np.asarray(strata, np.int32)
 
     def describe(self) -> str:
         """A short readable form, as it would be written in a declaration."""
@@ -125,23 +141,31 @@ def _check_shape(shape: Any) -> Shape:
     return tuple(s if isinstance(s, str) else int(s) for s in shape)
 
 
-def _stratum_index(key: jax.Array, n: int, count: int) -> jax.Array:
+def _stratum_index(key: Any, n: int, count: int, xp: Any) -> Any:
     """Each sample's stratum: the bulk with probability 1/2, else one of the others.
 
     Drawn from the parameter's own stream, so two parameters' strata are
     independent (a large θ is not always paired with a large x).
     """
     if count == 1:
-        return jnp.zeros(n, jnp.int32)
-    u = sampling.uniform(sampling.substream(key, 99), (n,))
-    edge = 1 + jnp.floor((u - 0.5) * 2.0 * (count - 1)).astype(jnp.int32)
-    return jnp.where(u < 0.5, 0, jnp.clip(edge, 1, count - 1)).astype(jnp.int32)
+        return xp.zeros(n, xp.int32)
+    u = sampling.uniform(sampling.substream(key, 99), (n,), xp=xp)
+    edge = xp.floor((u - 0.5) * 2.0 * (count - 1)).astype(xp.int32) + xp.int32(1)
+    edge = xp.clip(edge, xp.int32(1), xp.int32(count - 1))
+    return xp.where(u < 0.5, xp.int32(0), edge)
 
 
-def _choose(strata: jax.Array, candidates: Sequence[jax.Array]) -> jax.Array:
+def _choose(strata: Any, candidates: Sequence[Any], xp: Any) -> Any:
     """Per sample, the candidate of its stratum (candidates are ``(n, *shape)``)."""
     index = strata.reshape(strata.shape + (1,) * (candidates[0].ndim - 1))
-    return jnp.select([index == s for s in range(len(candidates))], candidates)
+    return xp.select([index == s for s in range(len(candidates))], candidates)
+
+
+def _indicator(labels: Any, classes: int, dtype: Any, xp: Any) -> Any:
+    """``jax.nn.one_hot`` in either namespace."""
+    classes_axis = xp.arange(classes, dtype=labels.dtype)
+    classes_axis = classes_axis.reshape((1,) * labels.ndim + (classes,))
+    return (labels[..., None] == classes_axis).astype(dtype)
 
 
 def _decades(dtype: Any) -> tuple[float, float]:
@@ -154,17 +178,29 @@ def _decades(dtype: Any) -> tuple[float, float]:
     return toward_zero, float(toward_one)
 
 
-def _log_uniform(key: jax.Array, shape: tuple[int, ...], low: float, high: float):
+def _log_uniform(key: Any, shape: tuple[int, ...], low: float, high: float, xp: Any):
     """10**U(low, high) in float64."""
-    return 10.0 ** sampling.uniform(key, shape, low, high)
+    return 10.0 ** sampling.uniform(key, shape, low, high, xp=xp)
 
 
-def _random_sign(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
-    return jnp.where(sampling.uniform(key, shape) < 0.5, 1.0, -1.0)
+def _random_sign(key: Any, shape: tuple[int, ...], xp: Any) -> Any:
+    return xp.where(sampling.uniform(key, shape, xp=xp) < 0.5, 1.0, -1.0)
 
 
-def _keys(key: jax.Array, count: int) -> list[jax.Array]:
+def _keys(key: Any, count: int) -> list[Any]:
     return [sampling.substream(key, i) for i in range(count)]
+
+
+def _domain(kind: str, shape: Shape, strata: tuple[str, ...], draw: Any, **kw: Any):
+    """A built-in domain: ``draw(key, n, shape, dtype, xp)`` in both namespaces."""
+    return Domain(
+        kind,
+        shape,
+        strata,
+        functools.partial(draw, xp=jnp),
+        host_draw=functools.partial(draw, xp=np),
+        **kw,
+    )
 
 
 def real(shape: Any = (), scale: float = 1.0) -> Domain:
@@ -180,20 +216,22 @@ def _real(shape, scale) -> Domain:
         raise DomainError(f"real(scale=...) must be positive, got {scale!r}")
     strata = ("bulk", "large", "near-zero") + (("ties",) if shape else ())
 
-    def draw(key, n, shp, dtype):
+    def draw(key, n, shp, dtype, xp):
         k = _keys(key, 5)
         full = (n, *shp)
-        bulk = sampling.normal(k[0], full)
-        large = _random_sign(k[1], full) * sampling.uniform(k[2], full, 4.0, 30.0)
-        small = _random_sign(k[3], full) * _log_uniform(k[4], full, -8.0, -1.0)
+        bulk = sampling.normal(k[0], full, xp=xp)
+        large = _random_sign(k[1], full, xp) * sampling.uniform(
+            k[2], full, 4.0, 30.0, xp=xp
+        )
+        small = _random_sign(k[3], full, xp) * _log_uniform(k[4], full, -8.0, -1.0, xp)
         candidates = [bulk, large, small]
         if shp:
-            tie = sampling.normal(k[4], (n,) + (1,) * len(shp))
-            candidates.append(jnp.broadcast_to(tie, full))
-        s = _stratum_index(key, n, len(candidates))
-        return (scale * _choose(s, candidates)).astype(dtype), s
+            tie = sampling.normal(k[4], (n,) + (1,) * len(shp), xp=xp)
+            candidates.append(xp.broadcast_to(tie, full))
+        s = _stratum_index(key, n, len(candidates), xp)
+        return (scale * _choose(s, candidates, xp)).astype(dtype), s
 
-    return Domain("real", shape, strata, draw, params=(("scale", scale),))
+    return _domain("real", shape, strata, draw, params=(("scale", scale),))
 
 
 def positive(shape: Any = ()) -> Domain:
@@ -205,18 +243,18 @@ def positive(shape: Any = ()) -> Domain:
 
 @functools.cache
 def _positive(shape) -> Domain:
-    def draw(key, n, shp, dtype):
+    def draw(key, n, shp, dtype, xp):
         k = _keys(key, 3)
         full = (n, *shp)
         wide = jnp.finfo(dtype).bits >= 64
-        bulk = jnp.exp(sampling.normal(k[0], full))
-        small = _log_uniform(k[1], full, -15.0 if wide else -8.0, -1.0)
-        large = _log_uniform(k[2], full, 1.0, 6.0 if wide else 4.0)
-        s = _stratum_index(key, n, 3)
-        x = _choose(s, [bulk, small, large]).astype(dtype)
-        return jnp.maximum(x, jnp.finfo(dtype).tiny), s
+        bulk = xp.exp(sampling.normal(k[0], full, xp=xp))
+        small = _log_uniform(k[1], full, -15.0 if wide else -8.0, -1.0, xp)
+        large = _log_uniform(k[2], full, 1.0, 6.0 if wide else 4.0, xp)
+        s = _stratum_index(key, n, 3, xp)
+        x = _choose(s, [bulk, small, large], xp).astype(dtype)
+        return xp.maximum(x, jnp.finfo(dtype).tiny), s
 
-    return Domain("positive", shape, ("bulk", "near-zero", "large"), draw)
+    return _domain("positive", shape, ("bulk", "near-zero", "large"), draw)
 
 
 def unit_interval(shape: Any = ()) -> Domain:
@@ -228,19 +266,20 @@ def unit_interval(shape: Any = ()) -> Domain:
 
 @functools.cache
 def _unit_interval(shape) -> Domain:
-    def draw(key, n, shp, dtype):
+    def draw(key, n, shp, dtype, xp):
         k = _keys(key, 3)
         full = (n, *shp)
         toward_zero, toward_one = _decades(dtype)
-        bulk = sampling.uniform(k[0], full)
-        near0 = _log_uniform(k[1], full, toward_zero, -1.0)
-        near1 = 1.0 - _log_uniform(k[2], full, toward_one, -1.0)
-        s = _stratum_index(key, n, 3)
-        x = _choose(s, [bulk, near0, near1]).astype(dtype)
-        below_one = jnp.asarray(1.0, dtype) - jnp.finfo(dtype).epsneg
-        return jnp.clip(x, jnp.finfo(dtype).tiny, below_one), s
+        bulk = sampling.uniform(k[0], full, xp=xp)
+        near0 = _log_uniform(k[1], full, toward_zero, -1.0, xp)
+        near1 = 1.0 - _log_uniform(k[2], full, toward_one, -1.0, xp)
+        s = _stratum_index(key, n, 3, xp)
+        x = _choose(s, [bulk, near0, near1], xp).astype(dtype)
+        finfo = jnp.finfo(dtype)
+        below_one = xp.asarray(1.0 - float(finfo.epsneg), dtype)  # exact
+        return xp.minimum(xp.maximum(x, xp.asarray(finfo.tiny, dtype)), below_one), s
 
-    return Domain("unit_interval", shape, ("bulk", "near-0", "near-1"), draw)
+    return _domain("unit_interval", shape, ("bulk", "near-0", "near-1"), draw)
 
 
 def simplex(shape: Any) -> Domain:
@@ -258,21 +297,21 @@ def _simplex(shape) -> Domain:
     if not shape:
         raise DomainError("simplex(shape) needs at least one axis (the last sums to 1)")
 
-    def draw(key, n, shp, dtype):
+    def draw(key, n, shp, dtype, xp):
         k = _keys(key, 3)
         full = (n, *shp)
         toward_zero, _ = _decades(dtype)
-        bulk = -jnp.log(sampling.uniform(k[0], full))
-        small = _log_uniform(k[1], full, toward_zero, -1.0)
-        top = sampling.integers(k[2], full[:-1], 0, shp[-1])
-        vertex = jnp.where(jax.nn.one_hot(top, shp[-1], dtype=bool), 1.0, small)
-        centre = jnp.ones(full, jnp.float64)
-        s = _stratum_index(key, n, 3)
-        x = _choose(s, [bulk, vertex, centre])
-        x = (x / jnp.sum(x, axis=-1, keepdims=True)).astype(dtype)
-        return jnp.maximum(x, jnp.finfo(dtype).tiny), s
+        bulk = -xp.log(sampling.uniform(k[0], full, xp=xp))
+        small = _log_uniform(k[1], full, toward_zero, -1.0, xp)
+        top = sampling.integers(k[2], full[:-1], 0, shp[-1], xp=xp)
+        vertex = xp.where(_indicator(top, shp[-1], bool, xp), 1.0, small)
+        centre = xp.ones(full, xp.float64)
+        s = _stratum_index(key, n, 3, xp)
+        x = _choose(s, [bulk, vertex, centre], xp)
+        x = (x / xp.sum(x, axis=-1, keepdims=True)).astype(dtype)
+        return xp.maximum(x, jnp.finfo(dtype).tiny), s
 
-    return Domain("simplex", shape, ("dirichlet", "near-vertex", "centre"), draw)
+    return _domain("simplex", shape, ("dirichlet", "near-vertex", "centre"), draw)
 
 
 def one_hot(shape: Any) -> Domain:
@@ -286,11 +325,11 @@ def _one_hot(shape) -> Domain:
     if not shape:
         raise DomainError("one_hot(shape) needs at least one axis (the classes)")
 
-    def draw(key, n, shp, dtype):
-        labels = sampling.integers(key, (n, *shp[:-1]), 0, shp[-1])
-        return jax.nn.one_hot(labels, shp[-1], dtype=dtype), jnp.zeros(n, jnp.int32)
+    def draw(key, n, shp, dtype, xp):
+        labels = sampling.integers(key, (n, *shp[:-1]), 0, shp[-1], xp=xp)
+        return _indicator(labels, shp[-1], dtype, xp), xp.zeros(n, xp.int32)
 
-    return Domain("one_hot", shape, ("uniform",), draw, continuous=False)
+    return _domain("one_hot", shape, ("uniform",), draw, continuous=False)
 
 
 def integers(low: int, high: int, shape: Any = ()) -> Domain:
@@ -306,11 +345,11 @@ def _integers(low, high, shape) -> Domain:
     if high <= low:
         raise DomainError(f"integers(low, high) needs low < high, got {low}, {high}")
 
-    def draw(key, n, shp, dtype):
-        values = sampling.integers(key, (n, *shp), low, high)
-        return values, jnp.zeros(n, jnp.int32)
+    def draw(key, n, shp, dtype, xp):
+        values = sampling.integers(key, (n, *shp), low, high, xp=xp)
+        return values, xp.zeros(n, xp.int32)
 
-    return Domain(
+    return _domain(
         "integers",
         shape,
         ("uniform",),
@@ -328,11 +367,11 @@ def fixed(value: Any) -> Domain:
         raise DomainError(f"fixed(value) needs a number or array, got {value!r}")
     floating = array.dtype.kind == "f"
 
-    def draw(key, n, shp, dtype):
-        x = jnp.asarray(array, dtype if floating else jnp.int32)
-        return jnp.broadcast_to(x, (n, *shp)), jnp.zeros(n, jnp.int32)
+    def draw(key, n, shp, dtype, xp):
+        x = xp.asarray(array, dtype if floating else xp.int32)
+        return xp.broadcast_to(x, (n, *shp)), xp.zeros(n, xp.int32)
 
-    return Domain(
+    return _domain(
         "fixed",
         tuple(int(s) for s in array.shape),
         ("fixed",),

@@ -151,9 +151,10 @@ _KEEP_DRAWN_BYTES = 1 << 24
 
 
 class _Sampler(NamedTuple):
-    """Draws ``n`` points of ``dom`` from a stream: by NumPy from ``closed``, its
-    jaxpr, or, for a sampler NumPy cannot evaluate (a user's draw from
-    ``jax.random``), by the domain's own jitted sampler."""
+    """Draws ``n`` points of ``dom`` from a stream: by NumPy with the domain's
+    ``host_draw`` (every built-in domain), or from ``closed``, the jaxpr of a
+    user's sampler, or, for a sampler NumPy cannot evaluate, by the domain's own
+    jitted sampler."""
 
     dom: Any
     n: int
@@ -175,6 +176,8 @@ class _Sampler(NamedTuple):
         return drawn
 
     def _draw(self, stream: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+        if self.dom.host_draw is not None:
+            return self.dom.sample_on_host(stream, self.n, self.dims, self.kind)
         if self.closed is not None:
             key = np.asarray([stream], np.uint64)
             (x, _), (s, _) = interpret.evaluate(self.closed, [key])
@@ -188,6 +191,9 @@ def _sampler(dom: Any, n: int, dims: dict[str, int], kind: Any) -> _Sampler:
     shape = dom.resolve(dims)
 
     def make() -> _Sampler:
+        if dom.host_draw is not None:  # NumPy draws it as written: nothing to trace
+            return _Sampler(dom, n, dims, kind, None)
+
         def draw(key: jax.Array) -> Any:
             return dom.sample(key, n, dims, kind)
 

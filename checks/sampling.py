@@ -6,6 +6,12 @@ multiplies and shifts, so a whole case's sampling compiles in milliseconds
 (``jax.random``'s threefry costs about a second of XLA compilation per program on
 a small CPU) and integer arithmetic gives identical bits on CPU and GPU.
 
+Every function that draws takes the array namespace ``xp`` it computes with:
+``jax.numpy`` inside a compiled check, NumPy when the host evaluates one
+(``checks.on_host``), with the same operations in the same order. A stream is then
+a NumPy ``uint64`` scalar, and the caller ignores NumPy's overflow warnings
+(the generator's arithmetic is modulo 2⁶⁴ by design).
+
 Reference: G. L. Steele, D. Lea, C. H. Flood, "Fast splittable pseudorandom
 number generators", OOPSLA 2014 (the splitmix64 finalizer).
 """
@@ -13,6 +19,7 @@ number generators", OOPSLA 2014 (the splitmix64 finalizer).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -78,32 +85,32 @@ def substream_of(s: np.uint64, index: int) -> np.uint64:
     return _mix_constant(int(np.uint64(s) ^ salt))
 
 
-def _bits(s: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+def _bits(s: Any, shape: tuple[int, ...], xp: Any) -> Any:
     count = math.prod(shape)
-    i = jnp.arange(count, dtype=jnp.uint64).reshape(shape)
+    i = xp.arange(count, dtype=xp.uint64).reshape(shape)
     return _mix(s + (i + np.uint64(1)) * _GOLDEN)
 
 
 def uniform(
-    s: jax.Array, shape: tuple[int, ...], low: float = 0.0, high: float = 1.0
-) -> jax.Array:
+    s: Any, shape: tuple[int, ...], low: float = 0.0, high: float = 1.0, xp: Any = jnp
+) -> Any:
     """float64 uniform on the open interval (low, high)."""
-    top53 = (_bits(s, shape) >> np.uint64(11)).astype(jnp.float64)
+    top53 = (_bits(s, shape, xp) >> np.uint64(11)).astype(xp.float64)
     u = (top53 + 0.5) * 2.0**-53
     return low + (high - low) * u
 
 
-def normal(s: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+def normal(s: Any, shape: tuple[int, ...], xp: Any = jnp) -> Any:
     """float64 standard normal (Box–Muller)."""
-    u1 = uniform(substream(s, 0), shape)
-    u2 = uniform(substream(s, 1), shape)
-    return jnp.sqrt(-2.0 * jnp.log(u1)) * jnp.cos(2.0 * jnp.pi * u2)
+    u1 = uniform(substream(s, 0), shape, xp=xp)
+    u2 = uniform(substream(s, 1), shape, xp=xp)
+    return xp.sqrt(-2.0 * xp.log(u1)) * xp.cos(2.0 * xp.pi * u2)
 
 
-def integers(s: jax.Array, shape: tuple[int, ...], low: int, high: int) -> jax.Array:
+def integers(s: Any, shape: tuple[int, ...], low: int, high: int, xp: Any = jnp) -> Any:
     """int32 uniform on low ≤ n < high."""
-    n = jnp.floor(uniform(s, shape) * (high - low)).astype(jnp.int32) + low
-    return jnp.clip(n, low, high - 1)
+    n = xp.floor(uniform(s, shape, xp=xp) * (high - low)).astype(xp.int32)
+    return xp.clip(n + xp.int32(low), xp.int32(low), xp.int32(high - 1))
 
 
 def jax_key(s: jax.Array) -> jax.Array:
