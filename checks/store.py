@@ -17,10 +17,14 @@ The fingerprint is a SHA-256 over:
   shape, strata and arguments;
 - the source file of each of the entry's functions (the report quotes it in a
   reproduction, and mutants are made from it);
-- what the functions compute: the jaxpr of each function, as the check traces it,
-  at every size and dtype checked (this follows helpers into other modules and
-  library code), with the bytes of every constant and literal in it; and the
-  jaxpr of every custom or fixed domain's sampler.
+- what the functions compute, and JAX's configuration flags: each function's
+  code and everything it refers to, read by ``checks.digest`` (helpers in other
+  modules, constants by their bytes, a ``custom_jvp`` rule; libraries by name and
+  version), and the shapes and dtypes it is called with; and the same for every
+  custom or fixed domain's sampler;
+- where ``checks.digest`` cannot read a function (it refers to an object of a
+  user's class, say), its jaxpr as the check traces it at every size and dtype
+  checked, with the bytes of every constant and literal in it.
 
 A jaxpr that cannot say everything it computes makes the entry not reusable
 (computed every time): one that refers to a Python object by address, or that
@@ -47,6 +51,7 @@ from jax.extend import core
 
 from checks import on_host, sampling
 from checks.case import example_args, shard_devices
+from checks.digest import code_digest, config_digest
 from checks.paths import cache_dir
 from checks.result import DerivationResult
 
@@ -133,6 +138,9 @@ def _domain_digest(dom: Any, n: int, dims: dict[str, int], dtype: Any) -> str | 
     text += repr(dom.params)
     if dom.kind not in ("custom", "fixed"):
         return text
+    code = code_digest(dom.draw)
+    if code is not None:
+        return text + code
     try:
         closed = jax.make_jaxpr(lambda k: dom.sample(k, n, dims, dtype))(
             sampling.stream(0)
@@ -185,9 +193,17 @@ def fingerprint(
         if f.name == "inputs" or callable(value):
             continue
         h.update(f"{f.name}={value!r};".encode())
+    h.update(config_digest().encode())
     functions = _functions(entry)
     for fn in functions:
         h.update(repr(_source_digest(fn)).encode())
+    codes = []  # what each function computes, read from its code where it can be
+    for fn in functions:
+        code_key = ("code", fn)
+        if code_key not in memo:
+            memo[code_key] = code_digest(fn)
+        codes.append(memo[code_key])
+        h.update(repr(codes[-1]).encode())
     claim = entry.kind == "claim"
     case_dtypes = ["float64"] if claim else list(dtypes)
     cases = [{}] if claim and entry.form == "value" else list(entry.dims_cases())
@@ -197,7 +213,10 @@ def fingerprint(
                 args = example_args(entry, dims, dt)
             except Exception:
                 return None
-            for fn in functions:
+            h.update(repr(_aval_key(args)).encode())
+            for fn, code in zip(functions, codes):
+                if code is not None:  # its code says what it computes: no trace
+                    continue
                 trace_key = (fn, _aval_key(args))
                 if trace_key not in memo:
                     memo[trace_key] = _traced_digest(*trace_key)

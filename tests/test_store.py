@@ -121,16 +121,54 @@ def test_an_edited_helper_in_another_file_is_checked_again(tmp_path):
     assert code == 1 and result["status"] == "fail" and result["reused"] is False
 
 
-def test_a_custom_derivative_rule_is_never_reused():
+def squares(rule_scale, name="sq"):
+    """Σ x² with a custom JVP rule ``rule_scale · x · t``, checked against 2x."""
+
     @jax.custom_jvp
     def f(x):
         return jnp.sum(x**2)
 
-    f.defjvp(lambda primals, tangents: (f(*primals), 2 * primals[0] @ tangents[0]))
-    d = make_derivation(
-        lambda x: 2 * x, of=f, wrt="x", inputs={"x": domain.real((2,))}, name="sq"
+    f.defjvp(
+        lambda primals, tangents: (
+            f(*primals),
+            rule_scale * primals[0] @ tangents[0],
+        )
     )
-    assert key(d) is None
+    return make_derivation(
+        lambda x: 2 * x, of=f, wrt="x", inputs={"x": domain.real((2,))}, name=name
+    )
+
+
+def test_a_custom_derivative_rule_is_part_of_the_key():
+    assert key(squares(2.0)) is not None
+    assert key(squares(2.0)) == key(squares(2.0))
+    assert key(squares(2.0)) != key(squares(3.0))
+    right, wrong = (checks.verify(squares(s), samples=64) for s in (2.0, 3.0))
+    assert (right.status, wrong.status) == ("pass", "fail")
+
+
+class Scale:
+    """A user's object, which ``checks.digest`` does not read: traced instead."""
+
+    def __init__(self, c):
+        self.c = c
+
+
+def test_a_function_of_an_unreadable_object_is_keyed_by_its_trace():
+    def with_scale(c):
+        scale = Scale(c)
+        return make_derivation(
+            lambda x: jnp.full_like(x, scale.c),
+            of=lambda x: jnp.sum(scale.c * x),
+            wrt="x",
+            inputs={"x": domain.real((2,))},
+            name="scaled",
+        )
+
+    assert store.code_digest(with_scale(2.0).closed_form) is None
+    assert key(with_scale(2.0)) is not None
+    assert key(with_scale(2.0)) == key(with_scale(2.0))
+    assert key(with_scale(2.0)) != key(with_scale(3.0))
 
 
 def test_an_error_result_is_not_stored():

@@ -1,0 +1,256 @@
+"""What a function computes, read from its code without running or tracing it.
+
+``code_digest(fn)`` is a SHA-256 over everything a function's result can depend
+on, given its arguments:
+
+- its bytecode, constants, names, defaults and closure cells;
+- every global it names, by value: a number, string or array by its bytes; a
+  function of the user's by the same digest, recursively (so an edit to a helper
+  in another module is seen); a module of the user's by everything in it;
+- a library (JAX, NumPy, the standard library…) by the qualified name of what is
+  used, since the library's version is part of the checker's own digest, and
+  JAX's configuration flags, which change what a traced function computes.
+
+A ``jax.jit`` wrapper is read through to the function it wraps, and a
+``jax.custom_jvp``/``custom_vjp`` function with its derivative rule. Anything
+else it refers to (an object of a user's class, a bound method…) has no digest
+here and ``code_digest`` returns None: the caller then traces the function
+instead. Tracing is the reference; this is its fast
+path, taken only when every object reached is one of the kinds above.
+
+Reading a digest costs microseconds where tracing a function costs milliseconds,
+so a run whose results are all stored starts in about the time it takes to
+import JAX.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import sys
+import sysconfig
+import types
+from typing import Any
+
+import numpy as np
+
+__all__ = ["code_digest", "config_digest"]
+
+# Packages whose objects are digested by name: their versions are in the checker's
+# digest (or they are part of Python itself).
+_LIBRARIES = ("jax", "jaxlib", "numpy", "ml_dtypes", "scipy", "opt_einsum")
+
+_SCALARS = (type(None), bool, int, float, complex, str, bytes, type(Ellipsis))
+
+
+@functools.cache
+def _library_roots() -> tuple[str, ...]:
+    roots = [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]]
+    for name in _LIBRARIES:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            roots.append(os.path.dirname(module.__file__))
+    return tuple(os.path.join(os.path.realpath(r), "") for r in roots)
+
+
+@functools.cache
+def _is_library_file(filename: str) -> bool:
+    """Whether ``filename`` is part of Python or of a library above (and not of a
+    package installed beside them: site-packages may lie inside the stdlib)."""
+    path = os.path.realpath(filename)
+    for root in _library_roots():
+        if path.startswith(root):
+            rest = path[len(root) :]
+            return not ("site-packages" in rest or "dist-packages" in rest) or any(
+                rest.startswith(os.path.join("site-packages", name, ""))
+                or rest.startswith(os.path.join("dist-packages", name, ""))
+                for name in _LIBRARIES
+            )
+    return False
+
+
+def _is_library_module(module: types.ModuleType) -> bool:
+    filename = getattr(module, "__file__", None)
+    if filename is None:  # built into the interpreter (sys, math…) or a namespace
+        return module.__name__ in sys.builtin_module_names
+    return _is_library_file(filename)
+
+
+class _Opaque(Exception):
+    """An object with no digest: the function is traced instead."""
+
+
+class _Digest:
+    """A SHA-256 fed with a token for every object reached from a function."""
+
+    def __init__(self) -> None:
+        self.h = hashlib.sha256()
+        self.seen: dict[int, tuple[int, Any]] = {}  # id -> (order visited, object)
+
+    def token(self, *parts: Any) -> None:
+        self.h.update(repr(parts).encode())
+        self.h.update(b"\x00")
+
+    def visit(self, obj: Any) -> None:
+        if isinstance(obj, _SCALARS):
+            self.token(type(obj).__name__, obj)
+            return
+        if isinstance(obj, (np.ndarray, np.generic)):
+            self._array(np.asarray(obj))
+            return
+        if id(obj) in self.seen:  # a cycle or a second use: its first visit
+            self.token("seen", self.seen[id(obj)][0])
+            return
+        # kept alive until the digest is done, so no later object reuses its id
+        self.seen[id(obj)] = (len(self.seen), obj)
+        if isinstance(obj, (tuple, list)):
+            self.token(type(obj).__name__, len(obj))
+            for item in obj:
+                self.visit(item)
+        elif isinstance(obj, dict):
+            self._mapping(obj.items())
+        elif isinstance(obj, (set, frozenset)):
+            self.token(type(obj).__name__, sorted(repr(v) for v in obj))
+            if not all(isinstance(v, _SCALARS) for v in obj):
+                raise _Opaque(obj)
+        elif isinstance(obj, types.ModuleType):
+            self._module(obj)
+        elif isinstance(obj, types.FunctionType):
+            self._function(obj)
+        elif isinstance(obj, types.CodeType):
+            self._code(obj)
+        elif isinstance(obj, np.dtype):
+            self.token("dtype", obj.str, obj.name)
+        elif _is_array(obj):
+            self._array(np.asarray(obj))
+        elif isinstance(obj, functools.partial):
+            self.token("partial")
+            self.visit(obj.func)
+            self.visit(obj.args)
+            self.visit(dict(obj.keywords))
+        elif isinstance(obj, np.ufunc):
+            self.token("ufunc", obj.__name__)
+        elif isinstance(obj, type):
+            module = sys.modules.get(obj.__module__)
+            if module is None or not _is_library_module(module):
+                raise _Opaque(obj)  # a user's class: its methods are not read here
+            self.token("class", obj.__module__, obj.__qualname__)
+        elif _is_custom_derivative(obj):  # the function and its rule, both read
+            self.token("custom", type(obj).__qualname__)
+            self._mapping(
+                (k, v) for k, v in vars(obj).items() if not k.startswith("__")
+            )
+        elif _is_jit(obj):  # jax.jit(f): what f computes
+            self.token("jit")
+            self.visit(obj.__wrapped__)
+        else:
+            raise _Opaque(obj)
+
+    def _array(self, a: np.ndarray) -> None:
+        if a.dtype.hasobject:
+            raise _Opaque(a)
+        self.token("array", a.dtype.str, a.shape)
+        self.h.update(np.ascontiguousarray(a).tobytes())
+
+    def _mapping(self, items: Any) -> None:
+        pairs = sorted(items, key=lambda kv: repr(kv[0]))
+        self.token("dict", [repr(k) for k, _ in pairs])
+        for _, v in pairs:
+            self.visit(v)
+
+    def _module(self, module: types.ModuleType) -> None:
+        if _is_library_module(module):
+            self.token("module", module.__name__)
+            return
+        self.token("user-module", module.__name__)
+        self._mapping((k, v) for k, v in vars(module).items() if not k.startswith("__"))
+
+    def _function(self, fn: types.FunctionType) -> None:
+        if _is_library_file(fn.__code__.co_filename):
+            self.token("library", fn.__module__, fn.__qualname__)
+            return
+        self.token("function", fn.__qualname__)
+        self._code(fn.__code__)
+        self.visit(fn.__defaults__)
+        self.visit(fn.__kwdefaults__)
+        cells = fn.__closure__ or ()
+        try:
+            self.visit([c.cell_contents for c in cells])
+        except ValueError:  # an empty cell: a name bound after the function
+            raise _Opaque(fn) from None
+        names = sorted(_global_names(fn.__code__) & fn.__globals__.keys())
+        self.token("globals", names)
+        for name in names:
+            self.visit(fn.__globals__[name])
+        wrapped = getattr(fn, "__wrapped__", None)
+        if wrapped is not None:
+            self.visit(wrapped)
+
+    def _code(self, code: types.CodeType) -> None:
+        self.token(
+            "code",
+            code.co_code,
+            code.co_names,
+            code.co_varnames,
+            code.co_freevars,
+            code.co_cellvars,
+            code.co_argcount,
+            code.co_posonlyargcount,
+            code.co_kwonlyargcount,
+            code.co_flags,
+        )
+        self.visit(code.co_consts)
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """Every name the code (and the functions defined in it) may look up."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _is_array(obj: Any) -> bool:
+    """A concrete ``jax.Array`` (a tracer is not: it has no value)."""
+    jax = sys.modules.get("jax")
+    if jax is None or not isinstance(obj, jax.Array):
+        return False
+    return not isinstance(obj, jax.core.Tracer)
+
+
+def _is_jit(obj: Any) -> bool:
+    """``jax.jit(f)``: a compiled wrapper of ``f`` that computes what ``f`` does."""
+    return type(obj).__name__ == "PjitFunction" and callable(
+        getattr(obj, "__wrapped__", None)
+    )
+
+
+def _is_custom_derivative(obj: Any) -> bool:
+    """A ``jax.custom_jvp``/``custom_vjp`` function: its rule is Python code too."""
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(obj, (jax.custom_jvp, jax.custom_vjp))
+
+
+def config_digest() -> str:
+    """JAX's configuration flags (dtype promotion, x64, matmul precision…)."""
+    import jax
+
+    items = sorted(
+        (k, v)
+        for k, v in jax.config.values.items()
+        if isinstance(v, _SCALARS) or v is None
+    )
+    return hashlib.sha256(repr(items).encode()).hexdigest()
+
+
+def code_digest(fn: Any) -> str | None:
+    """The digest of what ``fn`` computes, read from its code; None when it refers
+    to something that has none here (trace it instead)."""
+    d = _Digest()
+    try:
+        d.visit(fn)
+    except (_Opaque, RecursionError):
+        return None
+    return d.h.hexdigest()
