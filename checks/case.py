@@ -475,7 +475,8 @@ def _point_bytes(d: Derivation, dims: dict[str, int], dtypes: Sequence[str]) -> 
     """About how many bytes one point's inputs, values and bounds take."""
     inputs = sum(int(np.prod(dom.resolve(dims))) for dom in d.inputs.values())
     wrt = int(np.prod(list(d.inputs.values())[d.wrt_index].resolve(dims)))
-    out = jax.eval_shape(d.of, *example_args(d, dims, jnp.float64))
+    args = tuple(example_args(d, dims, jnp.float64))
+    out = on_host.traced(d.of, args).out_avals[0]
     derivative = int(np.prod(out.shape)) * wrt**d.order
     # Inputs in every dtype and float64, then value and bound of both sides.
     return 8 * (inputs * (len(dtypes) + 1) + 4 * derivative * len(dtypes))
