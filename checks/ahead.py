@@ -25,7 +25,7 @@ from typing import Any
 import jax
 import numpy as np
 
-__all__ = ["BATCH", "Job", "compiled", "reset", "submit"]
+__all__ = ["BATCH", "Job", "compiled", "drain", "reset", "submit"]
 
 BATCH = 8
 
@@ -162,3 +162,10 @@ def reset() -> None:
     """Forget what was submitted and not used."""
     _FUTURES.clear()
     _BATCHES.clear()
+
+
+def drain() -> None:
+    """Wait for every compilation under way to finish (nothing is left half done
+    when the process ends)."""
+    if _POOL is not None:
+        _POOL.shutdown(wait=True, cancel_futures=True)
