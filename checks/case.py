@@ -35,7 +35,13 @@ from checks.reference import expected_shape, reference
 from checks.result import CaseResult, Counterexample
 from checks.rounding import trace_as_written, with_error_bound
 
-__all__ = ["example_args", "point_evaluator", "run_cases"]
+__all__ = [
+    "block_points",
+    "example_args",
+    "over_points",
+    "point_evaluator",
+    "run_cases",
+]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -140,25 +146,78 @@ def _staged_options() -> dict[str, Any]:
     return trial
 
 
-@functools.lru_cache(maxsize=512)
-def _bounded(fn: Callable[..., Any], avals: tuple[Any, ...]) -> Callable[..., Any]:
-    """``fn`` with its rounding-error bound, vmapped and jitted; one per function and
-    shapes, so a function shared by several derivations is traced once."""
-    return jax.jit(jax.vmap(with_error_bound(fn, *avals)))
+# On a CPU, a function of many points is evaluated a block of points at a time
+# (``lax.map``), each block's intermediates about BLOCK_BYTES per array, so they
+# stay in the core's cache: a rounding-error bound is a long chain of elementwise
+# operations and small reductions, which XLA cannot fuse into one pass, and
+# vmapped over 10⁵ points each link of the chain goes to memory and back (3 to 6
+# times slower, measured on the softmax Jacobian and cross-entropy references).
+BLOCK_BYTES = 16 * 1024
+MAX_BLOCK_POINTS = 512
+
+
+def block_points(largest: int, devices: Sequence[Any] = ()) -> int | None:
+    """Points per block for a compiled function of many points whose largest
+    value per point has ``largest`` elements, on ``devices`` (the default device
+    if none); None (vmapped whole) off the CPU, where a map would serialize what
+    the device runs in parallel, and for points sharded over several devices."""
+    device = devices[0] if devices else (jax.config.jax_default_device or None)
+    platform = jax.default_backend() if device is None else device.platform
+    if platform != "cpu" or len(devices) > 1:
+        return None
+    return int(np.clip(BLOCK_BYTES // (8 * max(largest, 1)), 1, MAX_BLOCK_POINTS))
+
+
+def _largest(d: Derivation, dims: dict[str, int]) -> int:
+    """Elements in the largest of a point's inputs and derivative."""
+    inputs = [int(np.prod(dom.resolve(dims))) for dom in d.inputs.values()]
+    args = tuple(example_args(d, dims, jnp.float64))
+    out = on_host.traced(d.of, args).out_avals[0]
+    return max(int(np.prod(out.shape)) * inputs[d.wrt_index] ** d.order, *inputs)
+
+
+def over_points(fn: Callable[..., Any], block: int | None) -> Callable[..., Any]:
+    """``jax.vmap(fn)``, or with ``block``, the same evaluated ``block`` points at
+    a time (``lax.map``) when there are more."""
+    batched = jax.vmap(fn)
+    if block is None:
+        return batched
+
+    def mapped(*xs: Any) -> Any:
+        if xs[0].shape[0] <= block:
+            return batched(*xs)
+        return jax.lax.map(lambda x: fn(*x), xs, batch_size=block)
+
+    return mapped
 
 
 @functools.lru_cache(maxsize=512)
-def _reference(of, wrt_index: int, order: int, avals: tuple[Any, ...]):
-    """The reference at these shapes with its bound, vmapped and jitted."""
+def _bounded(
+    fn: Callable[..., Any], avals: tuple[Any, ...], block: int | None = None
+) -> Callable[..., Any]:
+    """``fn`` with its rounding-error bound, over points and jitted; one per
+    function and shapes, so a function shared by several derivations is traced
+    once."""
+    return jax.jit(over_points(with_error_bound(fn, *avals), block))
+
+
+@functools.lru_cache(maxsize=512)
+def _reference(
+    of, wrt_index: int, order: int, avals: tuple[Any, ...], block: int | None = None
+):
+    """The reference at these shapes with its bound, over points and jitted."""
     ref_fn = reference(of, wrt_index, order, avals)
-    return jax.jit(jax.vmap(with_error_bound(ref_fn, *avals)))
+    return jax.jit(over_points(with_error_bound(ref_fn, *avals), block))
 
 
 @functools.lru_cache(maxsize=512)
-def _reference_as_written(of, wrt_index: int, order: int, avals: tuple[Any, ...]):
-    """Autodiff evaluated in the arguments' own precision, vmapped and jitted."""
+def _reference_as_written(
+    of, wrt_index: int, order: int, avals: tuple[Any, ...], block: int | None = None
+):
+    """Autodiff evaluated in the arguments' own precision, over points and jitted."""
     ref_fn = reference(of, wrt_index, order, avals)
-    return jax.jit(jax.vmap(core.jaxpr_as_fun(trace_as_written(ref_fn, *avals))))
+    as_written = core.jaxpr_as_fun(trace_as_written(ref_fn, *avals))
+    return jax.jit(over_points(as_written, block))
 
 
 _PROGRAMS: dict[tuple[Any, ...], tuple[Derivation, Any]] = {}
@@ -302,9 +361,11 @@ def _build_program(
     ``i`` alone), with no communication but the concatenation of dtypes for the
     one reference call and the choice of the worst points."""
     args64 = tuple(example_args(d, dims, jnp.float64))
-    ref_bounded = _reference(d.of, d.wrt_index, d.order, args64)
+    block = block_points(_largest(d, dims), devices)
+    ref_bounded = _reference(d.of, d.wrt_index, d.order, args64, block)
     closed = {
-        dt: _bounded(d.closed_form, tuple(example_args(d, dims, dt))) for dt in dtypes
+        dt: _bounded(d.closed_form, tuple(example_args(d, dims, dt)), block)
+        for dt in dtypes
     }
     domains = list(d.inputs.values())
 
@@ -332,7 +393,9 @@ def _build_program(
             same = None
             if dt != "float64":
                 avals = tuple(example_args(d, dims, dt))
-                written = _reference_as_written(d.of, d.wrt_index, d.order, avals)
+                written = _reference_as_written(
+                    d.of, d.wrt_index, d.order, avals, block
+                )
                 (same,) = written(*xs)
             out[dt] = {"xs": xs, "strata": strata, "c": c, "ec": ec, "xs64": xs64}
             out[dt]["same_dtype"] = same

@@ -36,7 +36,13 @@ import numpy as np
 
 from checks import ahead, on_host, sampling
 from checks import case as case_module
-from checks.case import _compiler_options, _nested, example_args
+from checks.case import (
+    _compiler_options,
+    _nested,
+    block_points,
+    example_args,
+    over_points,
+)
 from checks.compare import SAFETY
 from checks.declare import (
     DeclarationError,
@@ -325,6 +331,11 @@ def _build_sides(c: Claim, dims: dict[str, int], n: int):
             for k in (0, 1)
         ]
     domains = list(c.inputs.values())
+    values = [jax.eval_shape(side, *args)[0] for side in sides]
+    sizes = [int(np.prod(v.shape)) for v in values] + [
+        int(np.prod(a.shape)) for a in args
+    ]
+    block = block_points(max(sizes))
 
     def program(key):
         xs, strata = [], []
@@ -337,7 +348,7 @@ def _build_sides(c: Claim, dims: dict[str, int], n: int):
             )
             xs.append(x)
             strata.append(s)
-        return xs, strata, [jax.vmap(side)(*xs) for side in sides]
+        return xs, strata, [over_points(side, block)(*xs) for side in sides]
 
     return jax.jit(program, compiler_options=_compiler_options())
 

@@ -1,0 +1,85 @@
+"""A compiled check on the CPU evaluates its points a block at a time
+(``checks.case.over_points``): the same values as ``jax.vmap`` up to the last bits
+of library functions, and the same verdicts, whatever the block size."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import checks
+from checks import case, domain
+from checks.declare import make_derivation
+from examples import (
+    bce_grad_beta,
+    bce_grad_beta_sign_flipped,
+    softmax,
+    softmax_jacobian,
+)
+
+
+def f(x, y):
+    return jnp.exp(x) * jnp.log(y) + jnp.sum(x * y)
+
+
+@pytest.mark.parametrize("block", [1, 7, 50, 64])
+def test_over_points_is_vmap_block_by_block(block):
+    x = jnp.linspace(-3.0, 3.0, 50 * 3).reshape(50, 3)
+    y = jnp.linspace(0.1, 5.0, 50 * 3).reshape(50, 3)
+    want = jax.jit(jax.vmap(f))(x, y)
+    got = jax.jit(case.over_points(f, block))(x, y)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=8 * np.finfo(np.float64).eps)
+
+
+def test_no_blocks_off_the_cpu_or_over_several_devices():
+    class Gpu:
+        platform = "gpu"
+
+    cpu = jax.devices("cpu")[0]
+    assert case.block_points(4, [Gpu()]) is None
+    assert case.block_points(4, [cpu, cpu]) is None
+    assert case.block_points(4, [cpu]) == case.MAX_BLOCK_POINTS
+    assert case.block_points(10**6, [cpu]) == 1
+    assert case.block_points(512, [cpu]) == case.BLOCK_BYTES // (8 * 512)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 5 points, so 1000 points take 200 blocks (none left over)
+    and 998 leave a remainder."""
+    monkeypatch.setattr(case, "MAX_BLOCK_POINTS", 5)
+    case._bounded.cache_clear()
+    case._reference.cache_clear()
+    case._reference_as_written.cache_clear()
+    case._PROGRAMS.clear()
+    yield
+    case._PROGRAMS.clear()
+
+
+@pytest.mark.parametrize("samples", [1000, 998])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_verdicts_in_blocks_both_ways(small_blocks, samples, dtype):
+    options = {"samples": samples, "dtypes": [dtype], "engine": "xla"}
+    assert checks.verify(bce_grad_beta, **options).status == "pass"
+    assert checks.verify(softmax_jacobian, **options).status == "pass"
+    assert checks.verify(bce_grad_beta_sign_flipped, **options).outcome == "fail"
+    scaled = make_derivation(  # off by a factor 1.001: wrong in every dtype
+        lambda a: softmax_jacobian(a) * (1 + 1e-3),
+        of=softmax,
+        wrt="a",
+        inputs={"a": domain.real(("k",))},
+        dims={"k": (3,)},
+        name="softmax_jacobian_scaled",
+    )
+    assert checks.verify(scaled, **options).outcome == "fail"
+
+
+def test_blocks_and_one_batch_find_the_same_worst_point(small_blocks, monkeypatch):
+    blocked = checks.verify(bce_grad_beta_sign_flipped, samples=600, engine="xla")
+    monkeypatch.setattr(case, "block_points", lambda *a, **k: None)
+    case._PROGRAMS.clear()
+    whole = checks.verify(bce_grad_beta_sign_flipped, samples=600, engine="xla")
+    for b, w in zip(blocked.cases, whole.cases):
+        assert b.counterexample.inputs == w.counterexample.inputs
+        assert b.ratio == pytest.approx(w.ratio, rel=1e-6)
