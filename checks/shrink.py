@@ -120,29 +120,49 @@ class _Evaluator:
         return ratio, cmp, c, r
 
 
+def _valid_each(dom: Domain, ys: np.ndarray) -> np.ndarray:
+    """``_valid`` of each of a batch of values ``ys`` (batch axis first)."""
+    axes = tuple(range(1, ys.ndim))
+    ok = np.all(np.isfinite(ys), axis=axes)
+    if dom.kind == "positive":
+        ok &= np.all(ys > 0, axis=axes)
+    if dom.kind == "unit_interval":
+        ok &= np.all((ys > 0) & (ys < 1), axis=axes)
+    if dom.kind == "simplex":
+        ok &= np.all(ys > 0, axis=axes)
+        ok &= np.all(np.abs(ys.sum(-1) - 1) < 1e-12, axis=tuple(range(1, ys.ndim - 1)))
+    return ok
+
+
 def _search(ev: _Evaluator, point: dict[str, np.ndarray], ratio: float, seed: int):
     d = ev.d
     rng = np.random.default_rng(seed)
     editable = [p for p in ev.params if _editable(d.inputs[p])]
     if not editable or not np.isfinite(ratio):
         return point, ratio
+    sizes = [point[p].size for p in editable]
     for step in range(SEARCH_ROUNDS):
         sigma = 0.3 * 0.6**step
-        candidates = []
-        for _ in range(BATCH):
-            cand = dict(point)
-            for p in editable:
-                x = point[p]
-                y = x * (1 + sigma * rng.standard_normal(x.shape))
-                y = y + sigma * 1e-3 * rng.standard_normal(x.shape)
-                if d.inputs[p].kind == "simplex":
-                    y = np.abs(y)
-                    y = y / y.sum(-1, keepdims=True)
-                if d.inputs[p].kind == "positive":
-                    y = np.abs(y)
-                if _valid(d.inputs[p], y):
-                    cand[p] = y
-            candidates.append(cand)
+        # Each candidate's draws in turn: for each input, a relative then an
+        # absolute perturbation (the order one draw per candidate would give).
+        noise = rng.standard_normal((BATCH, 2 * sum(sizes)))
+        candidates = [dict(point) for _ in range(BATCH)]
+        offset = 0
+        for p, size in zip(editable, sizes):
+            x = point[p]
+            relative = noise[:, offset : offset + size].reshape((BATCH, *x.shape))
+            absolute = noise[:, offset + size : offset + 2 * size]
+            offset += 2 * size
+            y = x * (1 + sigma * relative)
+            y = y + sigma * 1e-3 * absolute.reshape((BATCH, *x.shape))
+            if d.inputs[p].kind == "simplex":
+                y = np.abs(y)
+                y = y / y.sum(-1, keepdims=True)
+            if d.inputs[p].kind == "positive":
+                y = np.abs(y)
+            for cand, y_one, ok in zip(candidates, y, _valid_each(d.inputs[p], y)):
+                if ok:
+                    cand[p] = y_one
         ratios, *_ = ev(candidates)
         best = int(np.argmax(ratios))
         if ratios[best] > ratio:
