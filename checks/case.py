@@ -152,8 +152,11 @@ def _staged_options() -> dict[str, Any]:
 # operations and small reductions, which XLA cannot fuse into one pass, and
 # vmapped over 10⁵ points each link of the chain goes to memory and back (3 to 6
 # times slower, measured on the softmax Jacobian and cross-entropy references).
+# Fewer than MIN_BLOCKS blocks' worth of points are vmapped whole: they fit in the
+# cache anyway, and XLA compiles the loop more slowly than it runs it.
 BLOCK_BYTES = 16 * 1024
 MAX_BLOCK_POINTS = 512
+MIN_BLOCKS = 64
 
 
 def block_points(largest: int, devices: Sequence[Any] = ()) -> int | None:
@@ -178,13 +181,13 @@ def _largest(d: Derivation, dims: dict[str, int]) -> int:
 
 def over_points(fn: Callable[..., Any], block: int | None) -> Callable[..., Any]:
     """``jax.vmap(fn)``, or with ``block``, the same evaluated ``block`` points at
-    a time (``lax.map``) when there are more."""
+    a time (``lax.map``) when there are at least ``MIN_BLOCKS`` blocks of them."""
     batched = jax.vmap(fn)
     if block is None:
         return batched
 
     def mapped(*xs: Any) -> Any:
-        if xs[0].shape[0] <= block:
+        if xs[0].shape[0] < MIN_BLOCKS * block:
             return batched(*xs)
         return jax.lax.map(lambda x: fn(*x), xs, batch_size=block)
 

@@ -23,13 +23,26 @@ def f(x, y):
 
 
 @pytest.mark.parametrize("block", [1, 7, 50, 64])
-def test_over_points_is_vmap_block_by_block(block):
+def test_over_points_is_vmap_block_by_block(block, monkeypatch):
+    monkeypatch.setattr(case, "MIN_BLOCKS", 1)
     x = jnp.linspace(-3.0, 3.0, 50 * 3).reshape(50, 3)
     y = jnp.linspace(0.1, 5.0, 50 * 3).reshape(50, 3)
     want = jax.jit(jax.vmap(f))(x, y)
     got = jax.jit(case.over_points(f, block))(x, y)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=8 * np.finfo(np.float64).eps)
+
+
+def test_few_points_are_vmapped_whole(monkeypatch):
+    traced = jax.make_jaxpr(case.over_points(f, 4))(
+        jnp.ones((10, 3)), jnp.ones((10, 3))
+    )
+    assert "while" not in str(traced) and "scan" not in str(traced)
+    monkeypatch.setattr(case, "MIN_BLOCKS", 2)
+    traced = jax.make_jaxpr(case.over_points(f, 4))(
+        jnp.ones((10, 3)), jnp.ones((10, 3))
+    )
+    assert "scan" in str(traced) or "while" in str(traced)
 
 
 def test_no_blocks_off_the_cpu_or_over_several_devices():
@@ -49,6 +62,7 @@ def small_blocks(monkeypatch):
     """Blocks of 5 points, so 1000 points take 200 blocks (none left over)
     and 998 leave a remainder."""
     monkeypatch.setattr(case, "MAX_BLOCK_POINTS", 5)
+    monkeypatch.setattr(case, "MIN_BLOCKS", 2)
     case._bounded.cache_clear()
     case._reference.cache_clear()
     case._reference_as_written.cache_clear()
