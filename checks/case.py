@@ -162,11 +162,12 @@ MIN_BLOCKS = 64
 def block_points(largest: int, devices: Sequence[Any] = ()) -> int | None:
     """Points per block for a compiled function of many points whose largest
     value per point has ``largest`` elements, on ``devices`` (the default device
-    if none); None (vmapped whole) off the CPU, where a map would serialize what
-    the device runs in parallel, and for points sharded over several devices."""
+    if none; each device maps its own points, see ``on_shards``); None (vmapped
+    whole) off the CPU, where a map would serialize what the device runs in
+    parallel."""
     device = devices[0] if devices else (jax.config.jax_default_device or None)
     platform = jax.default_backend() if device is None else device.platform
-    if platform != "cpu" or len(devices) > 1:
+    if platform != "cpu":
         return None
     return int(np.clip(BLOCK_BYTES // (8 * max(largest, 1)), 1, MAX_BLOCK_POINTS))
 
@@ -177,6 +178,19 @@ def _largest(d: Derivation, dims: dict[str, int]) -> int:
     args = tuple(example_args(d, dims, jnp.float64))
     out = on_host.traced(d.of, args).out_avals[0]
     return max(int(np.prod(out.shape)) * inputs[d.wrt_index] ** d.order, *inputs)
+
+
+def on_shards(fn: Callable[..., Any], sharding: Any) -> Callable[..., Any]:
+    """``fn`` (a function of points, point by point) run by each device on its
+    own shard of the points (``jax.shard_map``), so a map over blocks of points
+    stays local to a device; ``fn`` itself without sharding."""
+    if sharding is None:
+        return fn
+    spec = jax.sharding.PartitionSpec("points")
+    # No collectives: every value is a point's own (constants need no marking).
+    return jax.shard_map(
+        fn, mesh=sharding.mesh, in_specs=spec, out_specs=spec, check_vma=False
+    )
 
 
 def over_points(fn: Callable[..., Any], block: int | None) -> Callable[..., Any]:
@@ -365,14 +379,19 @@ def _build_program(
     one reference call and the choice of the worst points."""
     args64 = tuple(example_args(d, dims, jnp.float64))
     block = block_points(_largest(d, dims), devices)
-    ref_bounded = _reference(d.of, d.wrt_index, d.order, args64, block)
+    sharding = points_sharding(devices) if len(devices) > 1 else None
+    # Blocks of points are mapped by each device over its own shard.
+    local = sharding if block is not None else None
+    ref_bounded = on_shards(
+        _reference(d.of, d.wrt_index, d.order, args64, block), local
+    )
     closed = {
-        dt: _bounded(d.closed_form, tuple(example_args(d, dims, dt)), block)
+        dt: on_shards(
+            _bounded(d.closed_form, tuple(example_args(d, dims, dt)), block), local
+        )
         for dt in dtypes
     }
     domains = list(d.inputs.values())
-
-    sharding = points_sharding(devices) if len(devices) > 1 else None
 
     def spread(x: jax.Array) -> jax.Array:
         if sharding is None:
@@ -399,7 +418,7 @@ def _build_program(
                 written = _reference_as_written(
                     d.of, d.wrt_index, d.order, avals, block
                 )
-                (same,) = written(*xs)
+                (same,) = on_shards(written, local)(*xs)
             out[dt] = {"xs": xs, "strata": strata, "c": c, "ec": ec, "xs64": xs64}
             out[dt]["same_dtype"] = same
         # One reference evaluation for every dtype's inputs.

@@ -234,7 +234,8 @@ def _is_custom_derivative(obj: Any) -> bool:
 
 
 def config_digest() -> str:
-    """JAX's configuration flags (dtype promotion, x64, matmul precision…)."""
+    """JAX's configuration flags (dtype promotion, x64, matmul precision…) and the
+    version of every library whose objects are digested by name."""
     import jax
 
     items = sorted(
@@ -242,7 +243,13 @@ def config_digest() -> str:
         for k, v in jax.config.values.items()
         if isinstance(v, _SCALARS) or v is None
     )
-    return hashlib.sha256(repr(items).encode()).hexdigest()
+    versions = [
+        (name, str(getattr(sys.modules[name], "__version__", "")))
+        for name in _LIBRARIES
+        if name in sys.modules
+    ]
+    text = repr((items, versions, sys.version))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def code_digest(fn: Any) -> str | None:

@@ -146,3 +146,11 @@ def test_a_library_function_is_digested_by_name_not_read():
     assert code_digest(jnp.exp) == code_digest(jnp.exp)
     assert code_digest(jnp.exp) != code_digest(jnp.log)
     assert code_digest(np.exp) != code_digest(np.log)
+
+
+def test_a_library_version_is_part_of_the_configuration(monkeypatch):
+    import ml_dtypes
+
+    before = config_digest()
+    monkeypatch.setattr(ml_dtypes, "__version__", "0.0.0-other", raising=False)
+    assert config_digest() != before

@@ -27,15 +27,22 @@ SCRIPT = textwrap.dedent(
     c = program(sampling.stream(0), 1000)["float64"]["cmp"].ratio
     out["shards"] = [s.data.shape[0] for s in c.addressable_shards]
     out["cases"] = {{}}
-    for fn in (bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian):
-        for shards in (1, 2, None):
-            for samples in (1000, 1001):
-                r = checks.verify(fn, samples=samples, shards=shards, engine="xla")
-                out["cases"][f"{{fn.__name__}} {{shards}} {{samples}}"] = [
-                    [c.status, c.checked, c.ratio,
-                     c.counterexample.inputs if c.counterexample else None]
-                    for c in r.cases
-                ]
+    for blocks in ("whole", "blocks"):
+        if blocks == "blocks":  # each device maps its points 5 at a time
+            case.MIN_BLOCKS, case.MAX_BLOCK_POINTS = 2, 5
+            for cached in (case._bounded, case._reference, case._reference_as_written):
+                cached.cache_clear()
+            case._PROGRAMS.clear()
+        for fn in (bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian):
+            for shards in (1, 2, None):
+                for samples in (1000, 1001):
+                    r = checks.verify(fn, samples=samples, shards=shards, engine="xla")
+                    key = f"{{fn.__name__}} {{shards}} {{samples}} {{blocks}}"
+                    out["cases"][key] = [
+                        [c.status, c.checked, c.ratio,
+                         c.counterexample.inputs if c.counterexample else None]
+                        for c in r.cases
+                    ]
     print(json.dumps(out))
     """
 )
@@ -55,16 +62,25 @@ def test_points_are_sharded_and_verdicts_do_not_depend_on_it():
     assert out["devices"] == 4
     assert out["shards"] == [250, 250, 250, 250]
     cases = out["cases"]
-    for name in ("bce_grad_beta", "bce_grad_beta_sign_flipped", "softmax_jacobian"):
+    names = ("bce_grad_beta", "bce_grad_beta_sign_flipped", "softmax_jacobian")
+    for name in names:
         for samples in (1000, 1001):
-            one = cases[f"{name} 1 {samples}"]
-            for shards in ("2", "None"):
-                many = cases[f"{name} {shards} {samples}"]
+            one = cases[f"{name} 1 {samples} whole"]
+            for shards, blocks in [
+                ("2", "whole"),
+                ("None", "whole"),
+                ("1", "blocks"),
+                ("2", "blocks"),
+                ("None", "blocks"),
+            ]:
+                many = cases[f"{name} {shards} {samples} {blocks}"]
                 assert [c[0] for c in many] == [c[0] for c in one]
                 assert [c[1] for c in many] == [c[1] for c in one] == [samples] * 2
                 # Same points drawn; rounding may differ by an ulp between programs.
                 assert [c[3] for c in many] == [c[3] for c in one]
                 for a, b in zip(one, many):
                     assert (a[2] <= 1.0) == (b[2] <= 1.0)
-    assert {c[0] for c in cases["bce_grad_beta_sign_flipped None 1001"]} == {"fail"}
-    assert {c[0] for c in cases["bce_grad_beta None 1001"]} == {"pass"}
+    for blocks in ("whole", "blocks"):
+        wrong = cases[f"bce_grad_beta_sign_flipped None 1001 {blocks}"]
+        assert {c[0] for c in wrong} == {"fail"}
+        assert {c[0] for c in cases[f"bce_grad_beta None 1001 {blocks}"]} == {"pass"}
