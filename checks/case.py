@@ -165,8 +165,11 @@ def block_points(largest: int, devices: Sequence[Any] = ()) -> int | None:
     if none; each device maps its own points, see ``on_shards``); None (vmapped
     whole) off the CPU, where a map would serialize what the device runs in
     parallel."""
-    device = devices[0] if devices else (jax.config.jax_default_device or None)
-    platform = jax.default_backend() if device is None else device.platform
+    device = devices[0] if devices else jax.config.jax_default_device
+    if device is None:
+        platform = jax.default_backend()
+    else:  # a device, or a platform's name (jax.default_device("cpu"))
+        platform = device if isinstance(device, str) else device.platform
     if platform != "cpu":
         return None
     return int(np.clip(BLOCK_BYTES // (8 * max(largest, 1)), 1, MAX_BLOCK_POINTS))

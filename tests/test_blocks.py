@@ -55,6 +55,9 @@ def test_blocks_on_the_cpu_only():
     assert case.block_points(4, [cpu]) == case.MAX_BLOCK_POINTS
     assert case.block_points(10**6, [cpu]) == 1
     assert case.block_points(512, [cpu]) == case.BLOCK_BYTES // (8 * 512)
+    for default in ("cpu", cpu):
+        with jax.default_device(default):
+            assert case.block_points(4) == case.MAX_BLOCK_POINTS
 
 
 @pytest.fixture
