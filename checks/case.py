@@ -175,12 +175,18 @@ def block_points(largest: int, devices: Sequence[Any] = ()) -> int | None:
     return int(np.clip(BLOCK_BYTES // (8 * max(largest, 1)), 1, MAX_BLOCK_POINTS))
 
 
-def _largest(d: Derivation, dims: dict[str, int]) -> int:
-    """Elements in the largest of a point's inputs and derivative."""
+def _point_sizes(d: Derivation, dims: dict[str, int]) -> tuple[list[int], int]:
+    """Elements of each of a point's inputs, and of its derivative."""
     inputs = [int(np.prod(dom.resolve(dims))) for dom in d.inputs.values()]
     args = tuple(example_args(d, dims, jnp.float64))
     out = on_host.traced(d.of, args).out_avals[0]
-    return max(int(np.prod(out.shape)) * inputs[d.wrt_index] ** d.order, *inputs)
+    return inputs, int(np.prod(out.shape)) * inputs[d.wrt_index] ** d.order
+
+
+def _largest(d: Derivation, dims: dict[str, int]) -> int:
+    """Elements in the largest of a point's inputs and derivative."""
+    inputs, derivative = _point_sizes(d, dims)
+    return max(derivative, *inputs)
 
 
 def on_shards(fn: Callable[..., Any], sharding: Any) -> Callable[..., Any]:
@@ -561,13 +567,9 @@ DEVICE_JUDGE_BYTES = 1 << 26
 
 def _point_bytes(d: Derivation, dims: dict[str, int], dtypes: Sequence[str]) -> int:
     """About how many bytes one point's inputs, values and bounds take."""
-    inputs = sum(int(np.prod(dom.resolve(dims))) for dom in d.inputs.values())
-    wrt = int(np.prod(list(d.inputs.values())[d.wrt_index].resolve(dims)))
-    args = tuple(example_args(d, dims, jnp.float64))
-    out = on_host.traced(d.of, args).out_avals[0]
-    derivative = int(np.prod(out.shape)) * wrt**d.order
+    inputs, derivative = _point_sizes(d, dims)
     # Inputs in every dtype and float64, then value and bound of both sides.
-    return 8 * (inputs * (len(dtypes) + 1) + 4 * derivative * len(dtypes))
+    return 8 * (sum(inputs) * (len(dtypes) + 1) + 4 * derivative * len(dtypes))
 
 
 def chunk_size(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int):

@@ -239,9 +239,7 @@ def config_digest() -> str:
     import jax
 
     items = sorted(
-        (k, v)
-        for k, v in jax.config.values.items()
-        if isinstance(v, _SCALARS) or v is None
+        (k, v) for k, v in jax.config.values.items() if isinstance(v, _SCALARS)
     )
     versions = [
         (name, str(getattr(sys.modules[name], "__version__", "")))

@@ -81,8 +81,7 @@ def substream(s: jax.Array, index: int) -> jax.Array:
 def substream_of(s: np.uint64, index: int) -> np.uint64:
     """``substream`` of a concrete stream, computed in NumPy."""
     with np.errstate(over="ignore"):
-        salt = _mix_constant(int(np.uint64(index + 1) * _GOLDEN))
-    return _mix_constant(int(np.uint64(s) ^ salt))
+        return substream(np.uint64(s), index)
 
 
 def _bits(s: Any, shape: tuple[int, ...], xp: Any) -> Any:
