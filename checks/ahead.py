@@ -25,6 +25,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from checks.lapack import serialized
+
 __all__ = ["BATCH", "Job", "compiled", "drain", "reset", "submit"]
 
 BATCH = 8
@@ -68,9 +70,9 @@ class _Batch:
             return [f(*a) for f, a in zip(functions, args)]
 
         with jax.default_device(self.device):
-            lowered = jax.jit(together, compiler_options=jobs[0].options).lower(
-                self.args
-            )
+            lowered = jax.jit(
+                serialized(together), compiler_options=jobs[0].options
+            ).lower(self.args)
         self.future = _pool().submit(lowered.compile)
         self.outputs: list[Any] | None = None
 
