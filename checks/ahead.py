@@ -24,8 +24,9 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax.extend import core
 
-from checks.lapack import serialized
+from checks.lapack import uses
 
 __all__ = ["BATCH", "Job", "compiled", "drain", "reset", "submit"]
 
@@ -58,21 +59,31 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-class _Batch:
-    """Several jobs' functions compiled and run as one program."""
+# Primitives that run user Python while a program runs, which may never return:
+# a program holding one is compiled on its own, so that it cannot hold up the
+# checks it would otherwise share a program with.
+CALLBACKS = frozenset({"pure_callback", "io_callback", "debug_callback", "callback"})
 
-    def __init__(self, jobs: Sequence[Job]) -> None:
-        functions = [job.jitted.__wrapped__ for job in jobs]
+
+class _Batch:
+    """Several jobs' functions compiled and run as one program (from the traces
+    their jitted functions already made)."""
+
+    def __init__(self, jobs: Sequence[Job], traced: Sequence[Any]) -> None:
         self.args = [job.args for job in jobs]
         self.device = jobs[0].device
+        parts = [(core.jaxpr_as_fun(t.jaxpr), t.out_tree) for t in traced]
 
         def together(args: list[tuple[Any, ...]]) -> list[Any]:
-            return [f(*a) for f, a in zip(functions, args)]
+            return [
+                jax.tree.unflatten(tree, f(*jax.tree.leaves(a)))
+                for (f, tree), a in zip(parts, args)
+            ]
 
         with jax.default_device(self.device):
-            lowered = jax.jit(
-                serialized(together), compiler_options=jobs[0].options
-            ).lower(self.args)
+            lowered = jax.jit(together, compiler_options=jobs[0].options).lower(
+                self.args
+            )
         self.future = _pool().submit(lowered.compile)
         self.outputs: list[Any] | None = None
 
@@ -93,7 +104,7 @@ def _same(a: Sequence[Any], b: Sequence[Any]) -> bool:
 def submit(jobs: Sequence[Job]) -> None:
     """Lower every job now, in order, and compile them in the background: jobs that
     run once, ``BATCH`` to a program; the others one by one."""
-    pending: list[Job] = []
+    pending: list[tuple[Job, Any]] = []
 
     def flush() -> None:
         if not pending:
@@ -101,14 +112,14 @@ def submit(jobs: Sequence[Job]) -> None:
         batch = None
         if len(pending) > 1:
             try:
-                batch = _Batch(pending)
+                batch = _Batch(*zip(*pending))
             except Exception:  # one of them does not lower: each on its own
                 batch = None
         if batch is not None:
-            for index, job in enumerate(pending):
+            for index, (job, _) in enumerate(pending):
                 _BATCHES[job.key] = (batch, index)
         else:
-            for job in pending:
+            for job, _ in pending:
                 _submit_one(job)
         pending.clear()
 
@@ -118,9 +129,17 @@ def submit(jobs: Sequence[Job]) -> None:
         if not job.once:
             _submit_one(job)
             continue
-        if pending and pending[0].device != job.device:
+        try:
+            with jax.default_device(job.device):
+                traced = job.jitted.trace(*job.args)
+        except Exception:  # left to the check, which reports why
+            continue
+        if uses(traced.jaxpr.jaxpr, CALLBACKS):
+            _submit_one(job)
+            continue
+        if pending and pending[0][0].device != job.device:
             flush()
-        pending.append(job)
+        pending.append((job, traced))
         if len(pending) >= BATCH:
             flush()
     flush()

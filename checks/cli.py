@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
         help="auto: evaluate small CPU checks with NumPy and compile the rest "
         "with XLA; xla: compile every check",
     )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="time limit for each entry (default 600; 0: no limit); an entry past "
+        "it is reported as an error",
+    )
     p.add_argument("--format", default="table", choices=("table", "json"))
     p.add_argument("--output", metavar="FILE", help="write the report to FILE")
     p.add_argument("--list", action="store_true", help="list the derivations and exit")
@@ -188,6 +196,8 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     args = _parser().parse_args(argv)
     dtypes = [t.strip() for t in args.dtype.split(",") if t.strip()]
     sizes = _parse_sizes(args.sizes)
+    if not (args.timeout >= 0 and args.timeout < float("inf")):
+        raise UsageError(f"--timeout takes a number of seconds ≥ 0, got {args.timeout}")
 
     from checks.load import load_targets
     from checks.report import render_json, render_list, render_table
@@ -217,6 +227,7 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         sizes=sizes,
         shards=args.shards,
         engine=args.engine,
+        timeout=args.timeout or None,
     )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")
@@ -262,8 +273,11 @@ def main(
     except (UsageError, LoadError, OptionError, DeclarationError) as exc:
         stderr.write(f"check-derivations: error: {exc}\n")
         return EXIT_USAGE
-    except SystemExit as exc:  # --help
-        return int(exc.code or 0)
+    except SystemExit as exc:  # --help, or user code at import
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        stderr.write(f"check-derivations: error: {exc.code}\n")
+        return EXIT_USAGE
     except KeyboardInterrupt:
         stderr.write("check-derivations: interrupted\n")
         return 130
@@ -283,10 +297,13 @@ def entry_point() -> None:
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     code = main()
-    compiling = sys.modules.get("checks.ahead")
-    if compiling is not None:
-        compiling.drain()
-    atexit._run_exitfuncs()  # JAX's own (effects awaited, jax.distributed shut)
+    watchdog = sys.modules.get("checks.watchdog")
+    if watchdog is None or not watchdog.stuck():
+        # Nothing waits for a computation that timed out and cannot end.
+        compiling = sys.modules.get("checks.ahead")
+        if compiling is not None:
+            compiling.drain()
+        atexit._run_exitfuncs()  # JAX's own (effects awaited, jax.distributed shut)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

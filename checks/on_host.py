@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import interpret, sampling
+from checks import interpret, sampling, watchdog
 from checks.declare import Derivation
 from checks.reference import reference
 from checks.rounding import trace_as_written
@@ -88,11 +88,17 @@ def runner(
     def run(stream: Any, *args: Any) -> Any:
         if host is not None:
             try:
+                watchdog.stage("evaluating the check with NumPy")
                 return host(np.asarray(stream))
             except Exception:  # compiled instead
                 pass
         if not made:
+            watchdog.stage("tracing and compiling the check with XLA")
             made.append(compile_program())
+        watchdog.stage(
+            "running the compiled check (sampling, closed form, reference and "
+            "comparison, in one program)"
+        )
         return fetch(made[0](stream, *args))
 
     return run

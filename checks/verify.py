@@ -15,7 +15,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from checks import ahead, on_host, store
+from checks import ahead, on_host, store, watchdog
 from checks.case import _nested, ahead_jobs, run_cases
 from checks.claims import ahead_jobs as claim_ahead_jobs
 from checks.claims import check_claim
@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_DTYPES",
     "DEFAULT_SAMPLES",
     "DEFAULT_SEED",
+    "DEFAULT_TIMEOUT",
     "assert_derivation",
     "check_all",
     "environment",
@@ -36,6 +37,8 @@ __all__ = [
     "resolve_devices",
     "verify",
 ]
+
+DEFAULT_TIMEOUT = watchdog.DEFAULT_TIMEOUT
 
 DEFAULT_SAMPLES = 1000
 DEFAULT_SEED = 0
@@ -111,6 +114,52 @@ def _ahead_jobs(
     return jobs
 
 
+def _check_timeout(timeout: float | None) -> None:
+    if timeout is None:
+        return
+    ok = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+    if not ok or not np.isfinite(timeout) or timeout <= 0:
+        raise OptionError(
+            f"timeout must be a positive number of seconds or None, got {timeout!r}"
+        )
+
+
+def _unfinished(d: Any, message: str) -> DerivationResult:
+    """An entry with no verdict: ``message`` says why (an error, a time limit)."""
+    return DerivationResult(
+        name=d.name, source=d.source, expect=d.expect, why=d.why, message=message
+    )
+
+
+def _bounded(
+    d: Any, check: Callable[[], DerivationResult], timeout: float | None
+) -> tuple[DerivationResult, bool]:
+    """``check()`` within ``timeout`` seconds (``checks.watchdog``): its result
+    and True, or an error result (a time limit, ``sys.exit`` or another
+    exception escaping the checker) and False."""
+    if watchdog.stuck():
+        return _unfinished(
+            d,
+            "not run: an earlier entry did not finish and the computation it "
+            f"was waiting for cannot be stopped ({watchdog.stuck()})",
+        ), False
+    outcome = watchdog.bounded(check, timeout)
+    if outcome.timed_out:
+        return _unfinished(
+            d, f"did not finish within {timeout:g} s (while {outcome.stage})"
+        ), False
+    if isinstance(outcome.error, SystemExit):
+        return _unfinished(
+            d, f"user code called sys.exit({outcome.error.code!r}) during the check"
+        ), False
+    if outcome.error is not None:
+        exc = outcome.error
+        return _unfinished(
+            d, f"checker error: {type(exc).__name__}: {exc}".rstrip()
+        ), False
+    return outcome.value, True
+
+
 def _check_engine(engine: str) -> None:
     if engine not in on_host.ENGINES:
         raise OptionError(
@@ -139,17 +188,18 @@ def _check_one(
     for device in devices:
         for dims in d.dims_cases():
             chunks = None
+            sizes = " ".join(f"{k}={v}" for k, v in dims.items())
             if progress:
-                sizes = " ".join(f"{k}={v}" for k, v in dims.items())
                 label = f"{d.name} {device.platform} {sizes}".rstrip()
                 progress(label)
                 chunks = _bar_printer(progress, label)
+            watchdog.stage(f"preparing the check on {device.platform} {sizes}".strip())
             try:
                 result.cases.extend(
                     run_cases(d, dims, dtypes, device, samples, seed, chunks, shards)
                 )
             except Exception as exc:  # one broken derivation never stops the rest
-                message = f"checker error: {type(exc).__name__}: {exc}".splitlines()[0]
+                message = f"checker error: {type(exc).__name__}: {exc}".rstrip()
                 result.cases.extend(
                     CaseResult(
                         dtype=dt,
@@ -198,6 +248,7 @@ def _check_claim(
     for device in devices:
         if progress:
             progress(f"{c.name} {device.platform}")
+        watchdog.stage(f"checking the claim on {device.platform}")
         one = check_claim(c, samples, seed, device)
         if result is None:
             result = one
@@ -223,6 +274,7 @@ def _simplify(d: Derivation, result: DerivationResult, seed: int) -> None:
         p: _array(v, np.float64 if d.inputs[p].floating else np.int32)
         for p, v in case.counterexample.inputs.items()
     }
+    watchdog.stage("searching and simplifying a counterexample")
     try:
         with jax.default_device(jax.devices(case.device)[0]):
             shrunk = shrink(d, case.dims, inputs, seed)
@@ -260,6 +312,7 @@ def verify(
     sizes: Mapping[str, int] | None = None,
     shards: int | None = None,
     engine: str = "auto",
+    timeout: float | None = DEFAULT_TIMEOUT,
     **declaration: Any,
 ) -> DerivationResult:
     """Check one derivation and return its result (what the JSON report renders).
@@ -279,6 +332,8 @@ def verify(
       engine: ``"auto"`` evaluates a check of one chunk on one CPU device with
         NumPy (``checks.on_host``) and compiles the others with XLA; ``"xla"``
         compiles every check.
+      timeout: seconds the check may take (None: no limit); past it the result
+        is an error saying so and at which stage (``checks.watchdog``).
     """
     _check_options(samples, dtypes)
     if declaration:
@@ -289,10 +344,17 @@ def verify(
     d = _with_sizes(d, sizes)
     _check_shards(shards)
     _check_engine(engine)
+    _check_timeout(timeout)
     devices = resolve_devices(device)
     on_host.clear()
     with on_host.engine(engine):
-        return _check_one(d, samples, seed, list(dtypes), devices, None, shards=shards)
+        return _bounded(
+            d,
+            lambda: _check_one(
+                d, samples, seed, list(dtypes), devices, None, shards=shards
+            ),
+            timeout,
+        )[0]
 
 
 def assert_derivation(
@@ -349,6 +411,7 @@ def check_all(
     sizes: Mapping[str, int] | None = None,
     shards: int | None = None,
     engine: str = "auto",
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Report:
     """Check every derivation; one that breaks is reported and the rest still run.
 
@@ -358,6 +421,9 @@ def check_all(
     stored result is not checked again: the stored result is returned, marked
     ``reused``; new results are stored. ``sizes`` replaces the declared sizes of
     every entry that uses the name. ``shards``, ``engine``: see ``verify``.
+    ``timeout``: seconds each entry may take (None: no limit); an entry past it
+    is an error, and when the computation it waited for cannot be stopped, the
+    entries after it are reported as not run (``checks.watchdog``).
     """
     _check_options(samples, dtypes)
     devices = resolve_devices(device)
@@ -365,6 +431,7 @@ def check_all(
     _check_sizes(sizes, items)
     _check_shards(shards)
     _check_engine(engine)
+    _check_timeout(timeout)
     on_host.clear()
     with on_host.engine(engine):
         return _check_all(
@@ -379,6 +446,7 @@ def check_all(
             reuse,
             sizes,
             shards,
+            timeout,
         )
 
 
@@ -394,14 +462,18 @@ def _check_all(
     reuse: bool,
     sizes: Mapping[str, int] | None,
     shards: int | None,
+    timeout: float | None,
 ) -> Report:
     items = [_with_sizes(d, sizes) for d in items]
+    # Stored results, or why an entry could not even be prepared (its fingerprint
+    # or its ahead-of-time trace ran user code that failed or did not finish).
     stored: list[DerivationResult | None] = []
     keys: list[str | None] = []
     traces: dict[Any, Any] = {}  # shared by the fingerprints of this run
     for d in items:
-        key = None
-        if reuse:
+
+        def find(d: Any = d) -> tuple[str | None, DerivationResult | None]:
+            watchdog.stage("computing the entry's fingerprint")
             key = store.fingerprint(
                 d,
                 samples=samples,
@@ -412,8 +484,14 @@ def _check_all(
                 shards=shards,
                 memo=traces,
             )
+            return key, store.load(key) if key else None
+
+        key, found = None, None
+        if reuse:
+            outcome, finished = _bounded(d, find, timeout)
+            key, found = outcome if finished else (None, outcome)
         keys.append(key)
-        stored.append(store.load(key) if key else None)
+        stored.append(found)
     todo = [d for d, s in zip(items, stored) if s is None]
     if len(todo) > 1:
         jobs = []
@@ -422,8 +500,20 @@ def _check_all(
                 continue
             if progress:
                 progress(index, len(items), f"{d.name}: tracing")
-            jobs += _ahead_jobs(d, samples, seed, list(dtypes), devices, shards)
-        ahead.submit(jobs)
+
+            def trace(d: Any = d) -> list[ahead.Job]:
+                watchdog.stage("tracing the check to compile it ahead")
+                return _ahead_jobs(d, samples, seed, list(dtypes), devices, shards)
+
+            traced, finished = _bounded(d, trace, timeout)
+            if finished:
+                jobs += traced
+            else:
+                stored[index] = traced
+        # Lowering the batches traces the programs again: bounded as a whole.
+        outcome = watchdog.bounded(lambda: ahead.submit(jobs), timeout)
+        if outcome.timed_out or outcome.error is not None:
+            ahead.reset()
     results = []
     for index, d in enumerate(items):
         step = None
@@ -434,16 +524,22 @@ def _check_all(
                 step(f"{d.name}: unchanged, result reused")
             results.append(stored[index])
             continue
-        result = _check_one(
-            d, samples, seed, list(dtypes), devices, step, shards=shards
-        )
-        if mutants and result.status == "pass" and d.kind == "derivation":
-            if step:
-                step(f"{d.name}: mutants")
-            result.mutants = mutation_score(
-                d, samples=samples, seed=seed, device=device
+
+        def check(d: Any = d, step: Any = step) -> DerivationResult:
+            result = _check_one(
+                d, samples, seed, list(dtypes), devices, step, shards=shards
             )
-        if keys[index]:
+            if mutants and result.status == "pass" and d.kind == "derivation":
+                if step:
+                    step(f"{d.name}: mutants")
+                watchdog.stage("checking mutants of the closed form")
+                result.mutants = mutation_score(
+                    d, samples=samples, seed=seed, device=device
+                )
+            return result
+
+        result, finished = _bounded(d, check, timeout)
+        if keys[index] and finished:
             store.save(keys[index], result)
         results.append(result)
     ahead.reset()
