@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import os
 import pkgutil
 import sys
 from pathlib import Path
@@ -28,6 +29,46 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+# Modules a target file imported from its own folder: folder -> module names.
+_NEIGHBOURS: dict[Path, set[str]] = {}
+
+
+def _evict_neighbours_of_other_folders(folder: Path) -> None:
+    """Forget the modules other targets imported from their folders, so that this
+    target's ``import helpers`` finds its own ``helpers.py``, not the one a target
+    in another folder imported first (``sys.modules`` would hand that back). The
+    targets already loaded keep theirs: their functions hold their own globals."""
+    for other, names in _NEIGHBOURS.items():
+        if other == folder:
+            continue
+        for name in names:
+            sys.modules.pop(name, None)
+
+
+def _inside(file: str | None, folder: Path) -> bool:
+    if not file:
+        return False
+    try:
+        return Path(file).resolve().is_relative_to(folder)
+    except (OSError, ValueError):
+        return False
+
+
+def _record_neighbours(folder: Path, before: set[str]) -> None:
+    """Remember the modules just imported from ``folder`` (outside any installed
+    package found there, such as this project when a target sits at its root)."""
+    names = _NEIGHBOURS.setdefault(folder, set())
+    for name in set(sys.modules) - before:
+        module = sys.modules.get(name)
+        if name.startswith("_derivations_") or name.split(".")[0] in _PROTECTED:
+            continue
+        if _inside(getattr(module, "__file__", None), folder):
+            names.add(name)
+
+
+_PROTECTED = {"checks", CATALOG_MODULE}
+
+
 def _import_file(path: Path) -> ModuleType:
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
     name = f"_derivations_{path.stem}_{digest}"
@@ -35,19 +76,26 @@ def _import_file(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise LoadError(f"{path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
+    folder = path.resolve().parent
+    _evict_neighbours_of_other_folders(folder)
+    before = set(sys.modules)
     sys.modules[name] = module
     # Let the file import its neighbours, as `python file.py` would.
-    sys.path.insert(0, str(path.resolve().parent))
+    sys.path.insert(0, str(folder))
     try:
         spec.loader.exec_module(module)
     except DeclarationError as exc:
         del sys.modules[name]
         raise LoadError(f"{path}: {exc}") from None
+    except KeyboardInterrupt:
+        del sys.modules[name]
+        raise
     except BaseException as exc:
         del sys.modules[name]
         raise LoadError(f"{path}: failed to import: {_describe(exc)}") from None
     finally:
         sys.path.pop(0)
+        _record_neighbours(folder, before)
     return module
 
 
@@ -60,6 +108,8 @@ def _import_module(name: str) -> ModuleType:
         raise LoadError(f"{name}: failed to import: {_describe(exc)}") from None
     except DeclarationError as exc:
         raise LoadError(f"{name}: {exc}") from None
+    except KeyboardInterrupt:
+        raise
     except BaseException as exc:
         raise LoadError(f"{name}: failed to import: {_describe(exc)}") from None
 
@@ -78,17 +128,45 @@ def _collect(module: ModuleType) -> list[Derivation]:
 
 
 def load_target(target: str) -> list[Derivation]:
-    """The derivations one target declares (a path to a .py file or a module)."""
+    """The derivations one target declares: a path to a .py file, a folder (its
+    .py files), or a module (``good`` also finds ``good.py`` in the current
+    folder)."""
     path = Path(target)
+    if path.is_dir() and (
+        os.sep in target or "/" in target or not (path / "__init__.py").is_file()
+    ):
+        return _load_folder(path)
     if target.endswith(".py") or path.is_file():
         if not path.is_file():
             raise LoadError(f"{target}: no such file")
         module = _import_file(path)
     else:
-        module = _import_module(target)
+        try:
+            module = _import_module(target)
+        except LoadError:
+            beside = Path(target.replace(".", "/") + ".py")
+            if not beside.is_file():
+                raise
+            module = _import_file(beside)
     found = _collect(module)
     if not found:
         raise LoadError(f"{target}: declares no derivations (use @checks.derivation)")
+    return found
+
+
+def _load_folder(folder: Path) -> list[Derivation]:
+    """The derivations of every .py file directly in ``folder``, by file name."""
+    files = sorted(p for p in folder.glob("*.py") if p.is_file())
+    if not files:
+        raise LoadError(f"{folder}: a folder with no .py files")
+    found: list[Derivation] = []
+    for file in files:
+        found.extend(_collect(_import_file(file)))
+    if not found:
+        raise LoadError(
+            f"{folder}: none of its .py files declares a derivation "
+            "(use @checks.derivation)"
+        )
     return found
 
 
