@@ -136,6 +136,8 @@ def render_result(r: DerivationResult, verbose: bool = False) -> str:
             "(an equivalent program, or a blind spot in the sampling):"
         )
         lines.extend(f"    {s}" for s in r.mutants.survivors)
+    if getattr(r, "repro_note", ""):
+        lines.append(f"  no reproduction script: {_plain(r.repro_note)}")
     if r.repro:
         lines.append("  reproduce with plain JAX:")
         lines.extend("    " + line if line else "" for line in r.repro.splitlines())

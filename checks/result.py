@@ -100,6 +100,7 @@ class DerivationResult:
     shrunk_dims: dict[str, int] = field(default_factory=dict)
     non_differentiable: str = ""  # why the shrunk point is a kink, if it is
     repro: str = ""  # plain-JAX code reproducing the failure
+    repro_note: str = ""  # why there is no such code, when there is none
     output: str = ""  # what its user code printed while it was checked
     mutants: Any = None  # a checks.mutate.MutationScore, with --mutants
     reused: bool = False  # read back from the result store (checks.store)
@@ -169,6 +170,7 @@ class DerivationResult:
             ),
             "non_differentiable": self.non_differentiable,
             "repro": self.repro,
+            "repro_note": self.repro_note,
             "output": self.output,
             "reused": self.reused,
             **({"mutants": self.mutants.to_dict()} if self.mutants else {}),

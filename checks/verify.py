@@ -25,7 +25,7 @@ from checks.claims import ahead_jobs as claim_ahead_jobs
 from checks.claims import check_claim
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
 from checks.mutate import MutationScore, score
-from checks.repro import repro_snippet
+from checks.repro import repro_script
 from checks.result import CaseResult, Counterexample, DerivationResult, Report
 from checks.shrink import shrink
 
@@ -347,7 +347,7 @@ def _simplify(d: Derivation, result: DerivationResult, seed: int) -> None:
     )
     result.shrunk_dims = dict(case.dims)
     result.non_differentiable = shrunk.non_differentiable
-    result.repro = repro_snippet(d, shrunk.inputs)
+    result.repro, result.repro_note = repro_script(d, shrunk.inputs)
 
 
 def _array(nested: Any, dtype: Any) -> np.ndarray:
