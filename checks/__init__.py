@@ -21,34 +21,31 @@ Importing ``checks`` turns on JAX's float64 support (``jax_enable_x64``): the
 reference is computed in float64, and that must be on before anything is traced.
 """
 
-import sys as _sys
+from checks import interrupt as _interrupt
 
-try:
-    import jax
+if _interrupt.is_the_command():  # Ctrl-C while JAX loads: one line, no traceback
+    _interrupt.exit_on_interrupt()
 
-    jax.config.update("jax_enable_x64", True)
+import jax
 
-    from checks import claims as claim
-    from checks import domain
-    from checks.declare import (
-        DeclarationError,
-        Derivation,
-        derivation,
-        derivations_in,
-    )
-    from checks.domain import Domain
-    from checks.result import (
-        CaseResult,
-        Counterexample,
-        DerivationResult,
-        Report,
-    )
-    from checks.verify import assert_derivation, check_all, verify
-except KeyboardInterrupt:  # Ctrl-C as the command starts: one line, no traceback
-    if _sys.argv and _sys.argv[0].endswith("check-derivations"):
-        _sys.stderr.write("check-derivations: interrupted\n")
-        raise SystemExit(130) from None
-    raise
+jax.config.update("jax_enable_x64", True)
+
+from checks import claims as claim  # noqa: E402
+from checks import domain  # noqa: E402
+from checks.declare import (  # noqa: E402
+    DeclarationError,
+    Derivation,
+    derivation,
+    derivations_in,
+)
+from checks.domain import Domain  # noqa: E402
+from checks.result import (  # noqa: E402
+    CaseResult,
+    Counterexample,
+    DerivationResult,
+    Report,
+)
+from checks.verify import assert_derivation, check_all, verify  # noqa: E402
 
 __all__ = [
     "CaseResult",

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from checks.interrupt import MESSAGE as INTERRUPTED_MESSAGE
+from checks.interrupt import exit_on_interrupt
 from checks.paths import cache_dir
 
 __all__ = ["main"]
@@ -364,11 +366,10 @@ def main(
     try:  # Ctrl-C while JAX is still being imported is an interruption too
         return _main(argv, stdout, stderr)
     except KeyboardInterrupt:
-        stderr.write(INTERRUPTED)
+        stderr.write(INTERRUPTED_MESSAGE)
         return EXIT_INTERRUPTED
 
 
-INTERRUPTED = "check-derivations: interrupted\n"
 EXIT_INTERRUPTED = 130
 
 
@@ -405,18 +406,14 @@ def entry_point() -> None:
     (results are already on disk): freeing every trace and XLA's client one
     object at a time takes about half a second and changes nothing.
     """
+    exit_on_interrupt()  # Ctrl-C at any point: one line, exit status 130
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     code = main()
-    try:
-        compiling = sys.modules.get("checks.ahead")
-        if compiling is not None:
-            compiling.drain()
-        atexit._run_exitfuncs()  # JAX's own (effects awaited, jax.distributed shut)
-    except KeyboardInterrupt:
-        if code != EXIT_INTERRUPTED:
-            sys.stderr.write(INTERRUPTED)
-        code = EXIT_INTERRUPTED
+    compiling = sys.modules.get("checks.ahead")
+    if compiling is not None:
+        compiling.drain()
+    atexit._run_exitfuncs()  # JAX's own (effects awaited, jax.distributed shut)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
