@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--samples",
-        type=_integer_argument,
+        type=int,
         default=1000,
         metavar="N",
         help="points per case (at most 10**12)",
@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--seed",
-        type=_integer_argument,
+        type=int,
         default=0,
         metavar="N",
         help="sampling seed, 0 ≤ N < 2**64",
@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", choices=("cpu", "gpu", "all"))
     p.add_argument(
         "--shards",
-        type=_integer_argument,
+        type=int,
         metavar="N",
         help="spread each case's points over N devices of the platform "
         "(default: all of them)",
@@ -207,14 +207,6 @@ def _parse_sizes(text: str | None) -> dict[str, int]:
 def _parse_dtypes(text: str) -> list[str]:
     """The dtypes of ``--dtype``, each once, in the order given."""
     return list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
-
-
-def _integer_argument(text: str) -> int:
-    """An integer (``1_000`` too); ``2**63`` and ``1e6`` are not."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -277,10 +277,11 @@ def derivation(
 def register_in_module(fn: Callable[..., Any], record: Any) -> None:
     """Add ``record`` to its module's ``__derivations__``.
 
-    A second declaration of the same name in a module is a ``DeclarationError``
-    naming both (it would silently replace the first), except when it is the same
-    definition run again (a notebook cell re-run, or a script's ``__main__``):
-    then it replaces the first.
+    A second module-level declaration of the same name in a module is a
+    ``DeclarationError`` naming both (it would silently replace the first), except
+    when it is the same definition run again (a notebook cell re-run, or a
+    script's ``__main__``): then it replaces the first, as does one declared inside
+    a function (a test, a factory) called again.
     """
     module = sys.modules.get(getattr(fn, "__module__", ""), None)
     if module is None:
@@ -289,7 +290,11 @@ def register_in_module(fn: Callable[..., Any], record: Any) -> None:
     for i, existing in enumerate(registry):
         if existing.name == record.name:
             before = _function_of(existing)
-            if module.__name__ == "__main__" or _where(before) == _where(fn):
+            if before is not fn and (
+                module.__name__ == "__main__"
+                or _where(before) == _where(fn)
+                or not (_module_level(before) and _module_level(fn))
+            ):
                 registry[i] = record
                 return
             raise DeclarationError(
@@ -303,6 +308,11 @@ def register_in_module(fn: Callable[..., Any], record: Any) -> None:
 def _function_of(record: Any) -> Any:
     """The decorated function of a derivation or claim record."""
     return getattr(record, "closed_form", None) or getattr(record, "fn", None)
+
+
+def _module_level(fn: Any) -> bool:
+    """Defined at the top level of its module (not inside a function)."""
+    return "<locals>" not in getattr(fn, "__qualname__", "<locals>")
 
 
 def _where(fn: Any) -> tuple[str, int] | None:

@@ -107,7 +107,8 @@ def test_a_name_given_twice_in_a_module_is_an_error():
         def second(x):
             return 2 * x
 
-        first.__module__ = second.__module__ = module.__name__
+        for fn in (first, second):
+            fn.__module__, fn.__qualname__ = module.__name__, fn.__name__
         declare = derivation(
             of=f, wrt="x", inputs={"x": domain.unit_interval()}, name="same"
         )
@@ -121,12 +122,23 @@ def test_a_name_given_twice_in_a_module_is_an_error():
         def value_two():
             return jnp.asarray(0.5)
 
-        value_one.__module__ = value_two.__module__ = module.__name__
+        for fn in (value_one, value_two):
+            fn.__module__, fn.__qualname__ = module.__name__, fn.__name__
         claim.value(stated="0.5", name="half")(value_one)
         with pytest.raises(DeclarationError, match="half: declared twice"):
             claim.value(stated="0.5", name="half")(value_two)
     finally:
         del sys.modules[module.__name__]
+
+
+def test_two_declarations_stacked_on_one_function_need_two_names(tmp_path):
+    text = square("s", "2 * x").replace(
+        "@derivation(",
+        '@derivation(of=square_s, wrt="x", inputs={"x": '
+        "domain.unit_interval()})\n@derivation(",
+    )
+    code, _, err = run(write(tmp_path, "stacked.py", text), "--list")
+    assert code == 2 and "square_s_grad: declared twice" in err
 
 
 # 3. --output -----------------------------------------------------------------
@@ -443,7 +455,7 @@ def test_a_misspelt_keyword_names_verify_and_its_keywords():
     "argv, match",
     [
         (("--samples", str(2**63)), "samples must be at most"),
-        (("--samples", "2**63"), "not an integer"),
+        (("--samples", "2**63"), "invalid int value"),
         (("--seed", str(2**64)), "seed must be between 0 and 2"),
         (("--seed", "-1"), "seed must be between 0 and 2"),
         (("--sizes", "k=3,k=4"), "--sizes gives k twice"),
