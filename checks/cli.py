@@ -295,8 +295,9 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     )
 
     samples, dtypes, seed = _check_options(args.samples, dtypes, args.seed)
-    devices = resolve_devices(args.device)
-    shards = _check_shards(args.shards, devices)
+    shards = None
+    if not args.list:
+        shards = _check_shards(args.shards, resolve_devices(args.device))
     # What user code prints while it is imported goes to stderr, not the report.
     with contextlib.redirect_stdout(stderr):
         items = _select(load_targets(args.targets), args.only)
