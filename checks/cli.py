@@ -161,7 +161,7 @@ def _progress_printer(stream: TextIO, mode: str):
     tty = stream.isatty()
 
     def show(index: int, total: int, text: str) -> None:
-        line = f"[{index + 1}/{total}] {text}"
+        line = f"[{index + 1}/{total}] {_one_line(text)}"
         if tty:
             width = os.get_terminal_size(stream.fileno()).columns - 1
             stream.write("\r\033[K" + line[:width])
