@@ -60,13 +60,22 @@ def _record_neighbours(folder: Path, before: set[str]) -> None:
     names = _NEIGHBOURS.setdefault(folder, set())
     for name in set(sys.modules) - before:
         module = sys.modules.get(name)
-        if name.startswith("_derivations_") or name.split(".")[0] in _PROTECTED:
-            continue
-        if _inside(getattr(module, "__file__", None), folder):
+        top = name.split(".")[0]
+        if name.startswith("_derivations_") or top in _PROTECTED or top in before:
+            continue  # a submodule of a package imported before: not a neighbour
+        file = getattr(module, "__file__", None)
+        if _inside(file, folder) and not _installed(file):
             names.add(name)
 
 
 _PROTECTED = {"checks", CATALOG_MODULE}
+
+
+def _installed(file: str) -> bool:
+    """A file of an installed package (a virtual environment may lie in the
+    target's folder)."""
+    parts = Path(file).parts
+    return "site-packages" in parts or "dist-packages" in parts
 
 
 def _import_file(path: Path) -> ModuleType:
