@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
 import os
 import pkgutil
 import sys
+import sysconfig
 from pathlib import Path
 from types import ModuleType
 
@@ -29,53 +31,55 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-# Modules a target file imported from its own folder: folder -> module names.
-_NEIGHBOURS: dict[Path, set[str]] = {}
-
-
-def _evict_neighbours_of_other_folders(folder: Path) -> None:
-    """Forget the modules other targets imported from their folders, so that this
-    target's ``import helpers`` finds its own ``helpers.py``, not the one a target
-    in another folder imported first (``sys.modules`` would hand that back). The
-    targets already loaded keep theirs: their functions hold their own globals."""
-    for other, names in _NEIGHBOURS.items():
-        if other == folder:
+def _evict_shadowed_modules(folder: Path) -> None:
+    """Forget the imported user modules that a module of ``folder`` shadows, so
+    that this target's ``import helpers`` finds its own ``helpers.py``, not the
+    one a target in another folder imported first (``sys.modules`` would hand
+    that back). The targets already loaded keep theirs: their functions hold
+    their own globals. Modules of Python and of installed packages stay."""
+    try:
+        local = {
+            p.stem if p.suffix == ".py" else p.name
+            for p in folder.iterdir()
+            if p.suffix == ".py" or (p / "__init__.py").is_file()
+        }
+    except OSError:
+        return
+    for name in list(sys.modules):
+        top = name.split(".")[0]
+        if top not in local or top in _PROTECTED:
             continue
-        for name in names:
-            sys.modules.pop(name, None)
+        file = getattr(sys.modules[name], "__file__", None)
+        if not file or _inside(file, folder) or _library(file):
+            continue
+        del sys.modules[name]
 
 
-def _inside(file: str | None, folder: Path) -> bool:
-    if not file:
-        return False
+def _inside(file: str, folder: Path) -> bool:
     try:
         return Path(file).resolve().is_relative_to(folder)
     except (OSError, ValueError):
         return False
 
 
-def _record_neighbours(folder: Path, before: set[str]) -> None:
-    """Remember the modules just imported from ``folder`` (outside any installed
-    package found there, such as this project when a target sits at its root)."""
-    names = _NEIGHBOURS.setdefault(folder, set())
-    for name in set(sys.modules) - before:
-        module = sys.modules.get(name)
-        top = name.split(".")[0]
-        if name.startswith("_derivations_") or top in _PROTECTED or top in before:
-            continue  # a submodule of a package imported before: not a neighbour
-        file = getattr(module, "__file__", None)
-        if _inside(file, folder) and not _installed(file):
-            names.add(name)
-
-
 _PROTECTED = {"checks", CATALOG_MODULE}
 
 
-def _installed(file: str) -> bool:
-    """A file of an installed package (a virtual environment may lie in the
-    target's folder)."""
+@functools.cache
+def _library_folders() -> tuple[Path, ...]:
+    paths = sysconfig.get_paths()
+    return tuple(
+        Path(paths[k]).resolve() for k in ("stdlib", "platstdlib") if k in paths
+    )
+
+
+def _library(file: str) -> bool:
+    """A file of Python or of an installed package (a virtual environment may lie
+    in the target's folder)."""
     parts = Path(file).parts
-    return "site-packages" in parts or "dist-packages" in parts
+    if "site-packages" in parts or "dist-packages" in parts:
+        return True
+    return any(_inside(file, root) for root in _library_folders())
 
 
 def _import_file(path: Path) -> ModuleType:
@@ -86,8 +90,7 @@ def _import_file(path: Path) -> ModuleType:
         raise LoadError(f"{path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
     folder = path.resolve().parent
-    _evict_neighbours_of_other_folders(folder)
-    before = set(sys.modules)
+    _evict_shadowed_modules(folder)
     sys.modules[name] = module
     # Let the file import its neighbours, as `python file.py` would.
     sys.path.insert(0, str(folder))
@@ -104,7 +107,6 @@ def _import_file(path: Path) -> ModuleType:
         raise LoadError(f"{path}: failed to import: {_describe(exc)}") from None
     finally:
         sys.path.pop(0)
-        _record_neighbours(folder, before)
     return module
 
 

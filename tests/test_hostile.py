@@ -82,6 +82,23 @@ def test_each_target_imports_its_own_neighbour_modules(tmp_path):
     assert status == {"square_a_grad": "pass", "square_b_grad": "fail"}
 
 
+def test_a_module_imported_before_from_elsewhere_does_not_stand_in(tmp_path):
+    """``hostile_stale`` is already imported (from another folder) when the
+    target that has its own ``hostile_stale.py`` is loaded."""
+    write(tmp_path / "other", "hostile_stale.py", "def factor():\n    return 2.0\n")
+    sys.path.insert(0, str(tmp_path / "other"))
+    try:
+        __import__("hostile_stale")
+    finally:
+        sys.path.pop(0)
+    write(tmp_path / "mine", "hostile_stale.py", "def factor():\n    return 3.0\n")
+    use = "from hostile_stale import factor"
+    target = write(tmp_path / "mine", "t.py", square("s2", "x * factor()", use))
+    code, out, _ = run(target, *FAST, "--format", "json", "--no-cache")
+    assert json.loads(out)["results"][0]["status"] == "fail"
+    assert code == 1
+
+
 # 2. A name declared twice ----------------------------------------------------
 
 
