@@ -315,6 +315,7 @@ REPRO_CASES = {
         "square_lambda",
         "3.0 * x",
     ),
+    "inline_lambda": ("", "", "lambda x: x * x", "3.0 * x"),
 }
 
 
