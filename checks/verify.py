@@ -13,6 +13,7 @@ import dataclasses
 import inspect
 import io
 import operator
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -199,6 +200,17 @@ def _captured(into: list[str]) -> Iterator[None]:
         into.append(buffer.getvalue())
 
 
+def _uncaptured(progress: Callable[[str], None]) -> Callable[[str], None]:
+    """``progress`` writing where it would outside ``_captured``."""
+    stdout, stderr = sys.stdout, sys.stderr
+
+    def show(text: str) -> None:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            progress(text)
+
+    return show
+
+
 def _kept_output(parts: Sequence[str]) -> str:
     """The printed text, cut to ``OUTPUT_LIMIT`` characters."""
     text = "".join(parts)
@@ -222,6 +234,8 @@ def _check_one(
     """``d`` checked; what its code printed (after ``printed``, what it printed
     before) is kept in the result's ``output``."""
     parts = list(printed)
+    if progress is not None:
+        progress = _uncaptured(progress)
     with _captured(parts):
         result = _check_one_as_run(
             d, samples, seed, dtypes, devices, progress, simplify, shards

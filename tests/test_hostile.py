@@ -252,6 +252,20 @@ def test_what_user_code_prints_is_shown_in_its_entry(tmp_path):
     assert not out.startswith("inside") and "loading" not in out
 
 
+def test_progress_of_the_api_is_not_taken_for_printed_output(capsys):
+    shown = []
+
+    def progress(index, total, text):
+        print(text)
+        shown.append(text)
+
+    report = checks.check_all(
+        [square_x_grad], samples=20, dtypes=["float64"], progress=progress
+    )
+    assert shown and report.results[0].output == ""
+    assert shown[-1] in capsys.readouterr().out
+
+
 def test_long_printed_output_is_cut():
     def f(x):
         return x * x
