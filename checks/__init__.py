@@ -21,6 +21,11 @@ Importing ``checks`` turns on JAX's float64 support (``jax_enable_x64``): the
 reference is computed in float64, and that must be on before anything is traced.
 """
 
+from checks import interrupt as _interrupt
+
+if _interrupt.is_the_command():  # Ctrl-C while JAX loads: one line, no traceback
+    _interrupt.exit_on_interrupt()
+
 import jax
 
 jax.config.update("jax_enable_x64", True)

@@ -70,12 +70,13 @@ def example_args(d: Derivation, dims: dict[str, int], dtype: Any) -> list[Any]:
 
 
 def _nested(x: Any) -> Any:
-    """A nested list with NaN and ±inf as None (JSON has neither)."""
+    """A nested list with NaN as None (JSON has no NaN; ±inf stay floats until
+    the JSON report writes them as null too)."""
     a = np.asarray(x)
     if a.dtype.kind == "f" or a.dtype.name == "bfloat16":
         a = a.astype(np.float64)
         obj = a.astype(object)
-        obj[~np.isfinite(a)] = None
+        obj[np.isnan(a)] = None
         return obj.tolist()
     return a.tolist()
 
@@ -92,13 +93,17 @@ def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | Non
         return "of= must return one real array"
     out = outs[0]
     try:
-        got = on_host.traced(d.closed_form, args).out_avals[0]
+        traced, tree = on_host._traced_with_tree(d.closed_form, args)
     except Exception as exc:
         where = _where(exc, d.closed_form)
         return f"closed form cannot be traced by jax.jit: {_one_line(exc)}{where}"
+    want = expected_shape(out.shape, args[d.wrt_index].shape, d.order)
+    wrong = _not_one_array(tree, traced.out_avals, want)
+    if wrong:
+        return wrong
+    got = traced.out_avals[0]
     if not hasattr(got, "shape"):
         return "closed form must return one array"
-    want = expected_shape(out.shape, args[d.wrt_index].shape, d.order)
     if tuple(got.shape) != want:
         layout = "of(...).shape + wrt.shape" + (" + wrt.shape" if d.order == 2 else "")
         shape = tuple(got.shape)
@@ -110,6 +115,22 @@ def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | Non
             "jnp.array ... dtype=x.dtype)"
         )
     return None
+
+
+def _not_one_array(tree: Any, avals: Sequence[Any], want: tuple[int, ...]) -> str:
+    """What is wrong with a closed form's result that is not one array, or ''."""
+    if tree.num_leaves == 1 and jax.tree_util.treedef_is_leaf(tree):
+        return ""
+    shaped = f"return one array shaped {want}"
+    if tree.num_leaves == 0:
+        return f"the closed form returned None (or nothing); {shaped}"
+    kind = type(jax.tree.unflatten(tree, [0] * tree.num_leaves)).__name__
+    shapes = ", ".join(str(tuple(a.shape)) for a in avals[:4])
+    more = ", ..." if len(avals) > 4 else ""
+    return (
+        f"the closed form returned a {kind} of {tree.num_leaves} arrays "
+        f"(shapes {shapes}{more}); {shaped}"
+    )
 
 
 def _compiler_options() -> dict[str, Any]:
@@ -962,6 +983,20 @@ def _summarize(
     skip_note = (
         f"; {samples - n_checked} points left out ({', '.join(notes)})" if notes else ""
     )
+    if (n_checked == 0 or kept is None) and stable_ce is not None:
+        # Not finite wherever autodiff in this dtype is: a failure, at that input.
+        if tally.unstable_nan == tally.considered:
+            return CaseResult(
+                status="fail",
+                ratio=float("inf"),
+                worst_error=float("inf"),
+                message=f"the closed form is not finite at any of the "
+                f"{tally.considered} points where autodiff in {dtype} is ("
+                + stable_message.split(";")[0]
+                + ")",
+                counterexample=stable_ce,
+                **base,
+            )
     if n_checked == 0 or kept is None:
         return CaseResult(
             status="error",

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
+from checks.interrupt import MESSAGE as INTERRUPTED_MESSAGE
+from checks.interrupt import exit_on_interrupt
 from checks.paths import cache_dir
 
 __all__ = ["main"]
@@ -52,14 +56,24 @@ def _parser() -> argparse.ArgumentParser:
         help="check only derivations whose name or source contains TEXT (repeatable)",
     )
     p.add_argument(
-        "--samples", type=int, default=1000, metavar="N", help="points per case"
+        "--samples",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="points per case (at most 10**12)",
     )
     p.add_argument(
         "--sizes",
         metavar="NAME=N,...",
         help="check at these sizes instead of the declared ones (e.g. k=4096,m=2)",
     )
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="sampling seed")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="sampling seed, 0 ≤ N < 2**64",
+    )
     p.add_argument(
         "--kind",
         choices=("derivation", "claim"),
@@ -155,7 +169,7 @@ def _progress_printer(stream: TextIO, mode: str):
     tty = stream.isatty()
 
     def show(index: int, total: int, text: str) -> None:
-        line = f"[{index + 1}/{total}] {text}"
+        line = f"[{index + 1}/{total}] {_one_line(text)}"
         if tty:
             width = os.get_terminal_size(stream.fileno()).columns - 1
             stream.write("\r\033[K" + line[:width])
@@ -178,57 +192,158 @@ def _select(items: list, only: Sequence[str]) -> list:
 
 
 def _parse_sizes(text: str | None) -> dict[str, int]:
-    sizes = {}
+    sizes: dict[str, int] = {}
     for item in (text or "").split(","):
         if not item.strip():
             continue
-        name, _, value = item.partition("=")
+        name, equals, value = item.partition("=")
+        name = name.strip()
         try:
-            sizes[name.strip()] = int(value)
+            size = int(value)
         except ValueError:
+            size = None
+        if not equals or not name or size is None:
             raise UsageError(
                 f"--sizes takes NAME=N pairs separated by commas, got {item!r}"
-            ) from None
+            )
+        if name in sizes:
+            raise UsageError(f"--sizes gives {name} twice ({text})")
+        sizes[name] = size
     return sizes
+
+
+def _parse_dtypes(text: str) -> list[str]:
+    """The dtypes of ``--dtype``, each once, in the order given."""
+    return list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (
+            a.exists() and b.exists() and os.path.samefile(a, b)
+        )
+    except OSError:
+        return False
+
+
+def _check_output(output: str, targets: Sequence[str]) -> Path:
+    """The report's path, refused before any work when it would overwrite a
+    target or cannot be written."""
+    path = Path(output)
+    for target in targets:
+        t = Path(target)
+        for candidate in (t, Path(target + ".py")):
+            if candidate.is_file() and _same_file(path, candidate):
+                raise UsageError(
+                    f"--output {output} is the target {target}: "
+                    "the report would overwrite it"
+                )
+        if t.is_dir() and _same_file(path.parent, t) and path.suffix == ".py":
+            raise UsageError(
+                f"--output {output} is a .py file of the target {target}: "
+                "the report would overwrite it"
+            )
+    if path.is_dir():
+        raise UsageError(f"--output {output} is a directory")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"--output {output}: no such directory {folder}")
+    existed = path.exists()
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    if not existed:
+        path.unlink()
+    return path
+
+
+def _check_output_is_not_code(path: Path, output: str) -> None:
+    """Refuse a report path that is one of the run's Python files (a target's
+    neighbour module, say), found once the targets are loaded."""
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if file and file.endswith(".py") and _same_file(path, Path(file)):
+            raise UsageError(
+                f"--output {output} is {file}, a Python file of this run: "
+                "the report would overwrite it"
+            )
+
+
+def _emit(text: str, output: Path | None, stdout: TextIO, summary: str) -> None:
+    """The report on stdout, or in the ``--output`` file with ``summary`` on
+    stdout."""
+    if output is None:
+        stdout.write(text + "\n")
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    stdout.write(f"wrote {output}{': ' + summary if summary else ''}\n")
 
 
 def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     args = _parser().parse_args(argv)
-    dtypes = [t.strip() for t in args.dtype.split(",") if t.strip()]
+    dtypes = _parse_dtypes(args.dtype)
     sizes = _parse_sizes(args.sizes)
     if not (args.timeout >= 0 and args.timeout < float("inf")):
         raise UsageError(f"--timeout takes a number of seconds ≥ 0, got {args.timeout}")
+    output = _check_output(args.output, args.targets) if args.output else None
 
     from checks.load import load_targets
-    from checks.report import render_json, render_list, render_table
-    from checks.verify import check_all
+    from checks.report import render_json, render_list, render_list_json, render_table
+    from checks.verify import (
+        _check_options,
+        _check_shards,
+        _check_sizes,
+        _with_sizes,
+        check_all,
+        resolve_devices,
+    )
 
-    items = _select(load_targets(args.targets), args.only)
+    samples, dtypes, seed = _check_options(args.samples, dtypes, args.seed)
+    shards = None
+    if not args.list:
+        shards = _check_shards(args.shards, resolve_devices(args.device))
+    # What user code prints while it is imported goes to stderr, not the report.
+    with contextlib.redirect_stdout(stderr):
+        items = _select(load_targets(args.targets), args.only)
+    if output is not None:
+        _check_output_is_not_code(output, args.output)
     if args.kind:
         items = [d for d in items if d.kind == args.kind]
     if not items:
         raise UsageError(f"no derivation matches --only {' '.join(args.only)}")
     if args.list:
-        stdout.write(render_list(items) + "\n")
+        _check_sizes(sizes, items)
+        items = [_with_sizes(d, sizes) for d in items]
+        text = render_list_json(items) if args.format == "json" else render_list(items)
+        _emit(text, output, stdout, f"{len(items)} entries")
         return EXIT_OK
 
     if not (args.no_cache or args.no_compile_cache):
         _enable_compile_cache()
     progress = _progress_printer(stderr, args.progress)
-    report = check_all(
-        items,
-        samples=args.samples,
-        seed=args.seed,
-        dtypes=dtypes,
-        device=args.device,
-        progress=progress,
-        mutants=args.mutants,
-        reuse=not args.no_cache,
-        sizes=sizes,
-        shards=args.shards,
-        engine=args.engine,
-        timeout=args.timeout or None,
-    )
+    # Anything user code prints that a check did not take into its entry goes to
+    # stderr: the report on stdout stays whole (and its JSON parses).
+    with contextlib.redirect_stdout(stderr):
+        report = check_all(
+            items,
+            samples=samples,
+            seed=seed,
+            dtypes=dtypes,
+            device=args.device,
+            progress=progress,
+            mutants=args.mutants,
+            reuse=not args.no_cache,
+            sizes=sizes,
+            shards=shards,
+            engine=args.engine,
+            timeout=args.timeout or None,
+        )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")
     text = (
@@ -236,20 +351,8 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         if args.format == "json"
         else render_table(report, args.verbose)
     )
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-        counts = report.to_dict()["summary"]
-        stdout.write(
-            f"wrote {args.output}: "
-            + ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-            + "\n"
-        )
-    else:
-        stdout.write(text + "\n")
+    counts = report.to_dict()["summary"]
+    _emit(text, output, stdout, ", ".join(f"{v} {k}" for k, v in counts.items() if v))
     unstable = any(r.stability == "unstable" for r in report.results)
     if not report.ok or (args.require_stable and unstable):
         return EXIT_FAILED
@@ -264,6 +367,17 @@ def main(
     """Run the command line; returns the exit status."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    try:  # Ctrl-C while JAX is still being imported is an interruption too
+        return _main(argv, stdout, stderr)
+    except KeyboardInterrupt:
+        stderr.write(INTERRUPTED_MESSAGE)
+        return EXIT_INTERRUPTED
+
+
+EXIT_INTERRUPTED = 130
+
+
+def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     from checks.declare import DeclarationError
     from checks.load import LoadError
     from checks.verify import OptionError
@@ -271,16 +385,21 @@ def main(
     try:
         return _run(argv, stdout, stderr)
     except (UsageError, LoadError, OptionError, DeclarationError) as exc:
-        stderr.write(f"check-derivations: error: {exc}\n")
+        stderr.write(f"check-derivations: error: {_one_line(str(exc))}\n")
         return EXIT_USAGE
     except SystemExit as exc:  # --help, or user code at import
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0
-        stderr.write(f"check-derivations: error: {exc.code}\n")
+        stderr.write(f"check-derivations: error: {_one_line(str(exc.code))}\n")
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        stderr.write("check-derivations: interrupted\n")
-        return 130
+
+
+def _one_line(text: str) -> str:
+    """A message on one line, control characters escaped."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
 
 
 def entry_point() -> None:
@@ -294,6 +413,7 @@ def entry_point() -> None:
     (results are already on disk): freeing every trace and XLA's client one
     object at a time takes about half a second and changes nothing.
     """
+    exit_on_interrupt()  # Ctrl-C at any point: one line, exit status 130
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     code = main()

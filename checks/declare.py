@@ -275,17 +275,55 @@ def derivation(
 
 
 def register_in_module(fn: Callable[..., Any], record: Any) -> None:
-    """Add ``record`` to its module's ``__derivations__``, replacing one of the same
-    name (a cell run twice in a notebook declares it again, not twice)."""
+    """Add ``record`` to its module's ``__derivations__``.
+
+    A second module-level declaration of the same name in a module is a
+    ``DeclarationError`` naming both (it would silently replace the first), except
+    when it is the same definition run again (a notebook cell re-run, or a
+    script's ``__main__``): then it replaces the first, as does one declared inside
+    a function (a test, a factory) called again.
+    """
     module = sys.modules.get(getattr(fn, "__module__", ""), None)
     if module is None:
         return
     registry = module.__dict__.setdefault("__derivations__", [])
     for i, existing in enumerate(registry):
         if existing.name == record.name:
-            registry[i] = record
-            return
+            before = _function_of(existing)
+            if before is not fn and (
+                module.__name__ == "__main__"
+                or _where(before) == _where(fn)
+                or not (_module_level(before) and _module_level(fn))
+            ):
+                registry[i] = record
+                return
+            raise DeclarationError(
+                f"{record.name}: declared twice in {module.__name__}: "
+                f"{_describe_definition(before)} and {_describe_definition(fn)} "
+                "(give one of them another name=)"
+            )
     registry.append(record)
+
+
+def _function_of(record: Any) -> Any:
+    """The decorated function of a derivation or claim record."""
+    return getattr(record, "closed_form", None) or getattr(record, "fn", None)
+
+
+def _module_level(fn: Any) -> bool:
+    """Defined at the top level of its module (not inside a function)."""
+    return "<locals>" not in getattr(fn, "__qualname__", "<locals>")
+
+
+def _where(fn: Any) -> tuple[str, int] | None:
+    code = getattr(fn, "__code__", None)
+    return (code.co_filename, code.co_firstlineno) if code is not None else None
+
+
+def _describe_definition(fn: Any) -> str:
+    where = _where(fn)
+    label = getattr(fn, "__name__", repr(fn))
+    return f"{label} (line {where[1]})" if where else label
 
 
 def derivations_in(module: ModuleType) -> list[Derivation]:

@@ -17,7 +17,13 @@ from checks.result import (
     summarize,
 )
 
-__all__ = ["render_json", "render_list", "render_result", "render_table"]
+__all__ = [
+    "render_json",
+    "render_list",
+    "render_list_json",
+    "render_result",
+    "render_table",
+]
 
 _MARK = {
     "pass": "PASS",
@@ -53,23 +59,39 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _counterexample_lines(
-    ce: Counterexample, labels: tuple[str, str] = ("closed form", "autodiff reference")
+    ce: Counterexample,
+    labels: tuple[str, str] = ("closed form", "autodiff reference"),
+    header: bool = True,
 ) -> list[str]:
-    lines = ["    worst input found:"]
+    lines = ["    worst input found:"] if ce.inputs and header else []
     for name, value in ce.inputs.items():
         region = ce.region.get(name, "")
         note = f"   # {region}" if region and region != "bulk" else ""
-        lines.append(f"      {name} = {value!r}{note}")
+        lines.append(f"      {name} = {_value_text(value)}{note}")
     at = f"[{', '.join(map(str, ce.element))}]" if ce.element else ""
     lines.append(f"    {labels[0]}{at and ' (worst element ' + at + ')'}:")
-    lines.append(f"      {ce.closed_form!r}")
+    lines.append(f"      {_value_text(ce.closed_form)}")
     lines.append(f"    {labels[1]}:")
-    lines.append(f"      {ce.reference!r}")
+    lines.append(f"      {_value_text(ce.reference)}")
     return lines
 
 
+def _value_text(value: Any) -> str:
+    """A nested list of numbers as Python writes it, with NaN written ``nan``
+    (a report's nested lists hold NaN and ±inf as None, JSON having neither)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_value_text(v) for v in value) + "]"
+    if value is None:
+        return "nan"
+    if isinstance(value, float) and value != value:
+        return "nan"
+    if isinstance(value, str):
+        return repr(_plain(value))
+    return repr(value)
+
+
 def _case_detail(c: CaseResult, kind: str = "derivation") -> list[str]:
-    lines = [f"  case {_case_label(c)}: {c.status}: {c.message}"]
+    lines = [f"  case {_case_label(c)}: {c.status}: {_plain(c.message)}"]
     if c.counterexample is not None:
         labels = ("left side", "right side") if kind == "claim" else None
         if labels and not c.counterexample.inputs:
@@ -86,14 +108,17 @@ def _case_detail(c: CaseResult, kind: str = "derivation") -> list[str]:
 
 def render_result(r: DerivationResult, verbose: bool = False) -> str:
     """One derivation: its verdict, and the failing or erroring cases in full."""
-    head = f"{_MARK[r.status]} {r.name}"
+    head = f"{_MARK[r.status]} {_plain(r.name)}"
     if r.source:
-        head += f"  [{r.source}]"
+        head += f"  [{_plain(r.source)}]"
     lines = [head]
     if r.expect == "fail":
-        lines.append(f"  expected to fail: {r.why}")
+        lines.append(f"  expected to fail: {_plain(r.why)}")
     if r.message:
-        lines.append(f"  {r.message}")
+        lines.append(f"  {_plain(r.message)}")
+    if getattr(r, "output", ""):
+        lines.append("  printed while checked:")
+        lines.extend(f"    | {_plain(line)}" for line in r.output.splitlines())
     for c in r.cases:
         if verbose or c.status != "pass" or c.stability == "unstable":
             lines.extend(_case_detail(c, r.kind))
@@ -102,7 +127,7 @@ def render_result(r: DerivationResult, verbose: bool = False) -> str:
         lines.append(
             f"  simplest failing input (float64{' ' + sizes if sizes else ''}):"
         )
-        lines.extend(_counterexample_lines(r.shrunk)[1:])
+        lines.extend(_counterexample_lines(r.shrunk, header=False))
     if r.non_differentiable:
         lines.append(f"  note: {r.non_differentiable}")
     if r.mutants is not None and r.mutants.survivors:
@@ -111,6 +136,8 @@ def render_result(r: DerivationResult, verbose: bool = False) -> str:
             "(an equivalent program, or a blind spot in the sampling):"
         )
         lines.extend(f"    {s}" for s in r.mutants.survivors)
+    if getattr(r, "repro_note", ""):
+        lines.append(f"  no reproduction script: {_plain(r.repro_note)}")
     if r.repro:
         lines.append("  reproduce with plain JAX:")
         lines.extend("    " + line if line else "" for line in r.repro.splitlines())
@@ -129,13 +156,13 @@ def render_table(report: Report, verbose: bool = False) -> str:
         passed = sum(c.status == "pass" for c in r.cases)
         rows.append(
             [
-                r.name,
+                _plain(r.name),
                 _MARK[r.status],
                 _worst_text(r),
                 f"{passed}/{len(r.cases)}",
                 r.stability if r.stability != "not-checked" else "-",
                 *([_mutant_text(r)] if with_mutants else []),
-                r.source,
+                _plain(r.source),
             ]
         )
     headers = ["entry", "verdict", "worst error / tolerance", "cases ok"]
@@ -182,5 +209,33 @@ def render_list(items: Sequence[Any]) -> str:
         what = (
             f"claim: {d.form}" if d.kind == "claim" else f"order {d.order} wrt {d.wrt}"
         )
-        rows.append([d.name, d.expect, what, dims, d.source])
+        rows.append([_plain(d.name), d.expect, _plain(what), dims, _plain(d.source)])
     return "\n".join(_table(["entry", "expect", "checks", "sizes", "source"], rows))
+
+
+def render_list_json(items: Sequence[Any]) -> str:
+    """``--list --format json``: each entry's name, kind, expectation and sizes."""
+    entries = []
+    for d in items:
+        entry = {
+            "name": d.name,
+            "kind": d.kind,
+            "expect": d.expect,
+            "source": d.source,
+            "dims": {k: list(v) for k, v in d.dims.items()},
+        }
+        if d.kind == "claim":
+            entry["form"] = d.form
+        else:
+            entry.update(order=d.order, wrt=d.wrt)
+        entries.append(entry)
+    return json.dumps({"entries": entries}, indent=2)
+
+
+def _plain(text: str) -> str:
+    """``text`` on one line with control characters (newlines, a terminal's
+    escape codes) written as escapes: a name cannot rewrite the table."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+        for c in str(text)
+    )

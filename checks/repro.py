@@ -3,25 +3,31 @@
 The snippet holds the source of ``of`` and of the closed form (decorators
 removed), of the module-level functions and constants they use from their own
 module, the input as literals, and the comparison with ``jax.jacobian`` (or
-``jax.hessian``). It imports nothing from this project.
+``jax.hessian``). It imports nothing from this project. When those sources are
+not enough (a helper from a module beside the user's file, an array constant, a
+lambda), the script imports the user's module from its file instead.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
+import dis
 import functools
 import importlib.util
 import inspect
+import math
 import sys
 import textwrap
 import types
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from checks.declare import Derivation
 
-__all__ = ["repro_snippet", "undecorated_tree"]
+__all__ = ["repro_script", "repro_snippet", "undecorated_tree"]
 
 _HEADER = """\
 import jax
@@ -97,48 +103,133 @@ def _installed(module: str) -> bool:
 _OURS = {"checks", "derivations"}
 
 
-def _dependencies(fns: list[Any]) -> list[str]:
-    """Sources of module-level functions and simple constants the functions use."""
+def _dependencies(fns: list[Any], bound: set[str]) -> tuple[list[str], list[str]]:
+    """Sources of the module-level functions and simple constants the functions
+    use, and the names they use that neither those nor ``bound`` (the names the
+    copied imports bind) nor the builtins provide."""
     seen: set[str] = {getattr(f, "__name__", "") for f in fns}
     out: list[str] = []
+    missing: list[str] = []
     queue = list(fns)
     while queue:
         fn = queue.pop()
         code = getattr(fn, "__code__", None)
         if code is None:
             continue
-        names = set(code.co_names)
-        for const in code.co_consts:
-            if isinstance(const, types.CodeType):
-                names |= set(const.co_names)
+        names = _global_names(code)
         for name in sorted(names - seen):
-            value = fn.__globals__.get(name)
+            if name not in fn.__globals__:
+                if name not in bound and not hasattr(builtins, name):
+                    missing.append(name)
+                continue
+            value = fn.__globals__[name]
+            if name in bound or name.startswith("__"):
+                continue
             if (
                 isinstance(value, types.FunctionType)
                 and value.__module__ == fn.__module__
+                and value.__name__ == name
             ):
                 source = _source(value)
                 if source:
                     seen.add(name)
                     out.insert(0, source)
                     queue.append(value)
-            elif isinstance(value, (int, float, str, tuple)) and not name.startswith(
-                "__"
-            ):
+                    continue
+            literal = _constant(value)
+            if literal is not None:
                 seen.add(name)
-                out.insert(0, f"{name} = {value!r}")
-    return out
+                out.insert(0, f"{name} = {literal}")
+                continue
+            missing.append(name)
+    return out, missing
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """The global names a function's code and its nested code read."""
+    names = {
+        i.argval
+        for i in dis.get_instructions(code)
+        if i.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(i.argval, str)
+    }
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _constant(value: Any) -> str | None:
+    """Python source for a simple constant (``inf`` and ``nan`` too), else None."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, float):
+        value = float(value)
+        return repr(value) if math.isfinite(value) else f'float("{value!r}")'
+    if isinstance(value, (int, str)) and type(value) in (int, str):
+        return repr(value)
+    if isinstance(value, tuple) and type(value) is tuple:
+        parts = [_constant(v) for v in value]
+        if any(p is None for p in parts):
+            return None
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    return None
+
+
+def _bound_names(imports: list[str]) -> set[str]:
+    """The names a list of import statements binds."""
+    bound: set[str] = set()
+    for line in imports:
+        for node in ast.parse(line).body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    bound.add(alias.asname or alias.name.split(".")[0])
+    return bound
 
 
 def _literal(x: np.ndarray) -> str:
     a = np.asarray(x)
     if a.dtype.kind in "iu":
         return f"jnp.asarray({a.tolist()!r}, dtype=jnp.int32)"
-    return f"jnp.asarray({a.astype(np.float64).tolist()!r}, dtype=jnp.float64)"
+    values = a.astype(np.float64)
+    text = repr(values.tolist())
+    if not np.all(np.isfinite(values)):
+        text = text.replace("nan", 'float("nan")').replace("inf", 'float("inf")')
+    return f"jnp.asarray({text}, dtype=jnp.float64)"
 
 
 def repro_snippet(d: Derivation, inputs: dict[str, np.ndarray]) -> str:
-    """Plain-JAX code that prints both sides at ``inputs`` and their difference."""
+    """Plain-JAX code that prints both sides at ``inputs`` and their difference
+    ('' when no script can be written: see ``repro_script``)."""
+    return repro_script(d, inputs)[0]
+
+
+def repro_script(d: Derivation, inputs: dict[str, np.ndarray]) -> tuple[str, str]:
+    """``(script, why not)``: code that prints both sides at ``inputs`` and their
+    difference, run on its own with ``python``.
+
+    The script holds the sources of ``of`` and the closed form when they and what
+    they use can be copied (functions and simple constants of their module, its
+    imports of installed packages). Otherwise (a helper from a module beside
+    the user's file, an array constant, a lambda) it imports the user's module
+    from its path. When neither can be done, the script is '' and the second
+    item says why.
+    """
+    copied = _copied_script(d, inputs)
+    if copied:
+        return copied, ""
+    return _importing_script(d, inputs)
+
+
+def _is_name(fn: Any) -> bool:
+    name = getattr(fn, "__name__", "")
+    return name.isidentifier() and name != "<lambda>"
+
+
+def _copied_script(d: Derivation, inputs: dict[str, np.ndarray]) -> str:
+    if not (_is_name(d.of) and _is_name(d.closed_form)):
+        return ""
+    if d.of.__name__ == d.closed_form.__name__:
+        return ""
     of_src, closed_src = _source(d.of), _source(d.closed_form)
     if of_src is None or closed_src is None:
         return ""
@@ -146,21 +237,92 @@ def repro_snippet(d: Derivation, inputs: dict[str, np.ndarray]) -> str:
     imports = sorted(
         set(_module_imports(module)) | set(_module_imports(inspect.getmodule(d.of)))
     )
+    bound = _bound_names(imports) | {"jax", "jnp"}
+    dependencies, missing = _dependencies([d.of, d.closed_form], bound)
+    if missing:
+        return ""
     parts = [_HEADER.rstrip()]
     extra = [line for line in imports if line not in _HEADER]
     if extra:
         parts.append("\n".join(extra))
-    parts += _dependencies([d.of, d.closed_form])
+    parts += dependencies
     parts += [of_src, closed_src]
+    parts.append(_comparison(d, inputs, d.closed_form.__name__, d.of.__name__))
+    return "\n\n".join(parts) + "\n"
+
+
+def _comparison(
+    d: Derivation, inputs: dict[str, np.ndarray], closed: str, of: str
+) -> str:
     args = ", ".join(d.inputs)
     derivative = "jax.hessian" if d.order == 2 else "jax.jacobian"
     body = [f"{p} = {_literal(inputs[p])}" for p in d.inputs]
     body += [
-        f"closed_form = {d.closed_form.__name__}({args})",
-        f"autodiff = {derivative}({d.of.__name__}, argnums={d.wrt_index})({args})",
+        f"closed_form = {closed}({args})",
+        f"autodiff = {derivative}({of}, argnums={d.wrt_index})({args})",
         'print("closed form:", closed_form)',
         'print("autodiff:   ", autodiff)',
         'print("max |difference|:", jnp.max(jnp.abs(closed_form - autodiff)))',
     ]
-    parts.append("\n".join(body))
-    return "\n\n".join(parts) + "\n"
+    return "\n".join(body)
+
+
+def _name_in(module: types.ModuleType, value: Any, preferred: str) -> str | None:
+    """A module-level name bound to ``value`` (``preferred`` first), or None."""
+    if getattr(module, preferred, None) is value and preferred.isidentifier():
+        return preferred
+    for name, bound in vars(module).items():
+        if bound is value and name.isidentifier():
+            return name
+    return None
+
+
+def _importing_script(d: Derivation, inputs: dict[str, np.ndarray]) -> tuple[str, str]:
+    """A script importing the user's module from its file, or ('', why not)."""
+    module = inspect.getmodule(d.closed_form)
+    file = getattr(module, "__file__", None)
+    if module is None or not file or module.__name__ == "__main__":
+        return "", (
+            "the closed form uses names its module's source cannot give "
+            "(a neighbour module, an array constant or a lambda) and it was not "
+            "defined in a file the script could import"
+        )
+    closed = _name_in(module, d.closed_form, getattr(d.closed_form, "__name__", ""))
+    if closed is None:
+        return "", "the closed form is not a module-level name of its module"
+    of = _name_in(module, d.of, getattr(d.of, "__name__", ""))
+    record = getattr(d.closed_form, "__derivation__", None)
+    if of is not None:
+        of_expr = f"module.{of}"
+    elif getattr(record, "of", None) is d.of:
+        of_expr = f"module.{closed}.__derivation__.of"
+    else:
+        return "", "of= is not a module-level name of the closed form's module"
+    path = Path(file).resolve()
+    name = module.__name__
+    if name.startswith("_derivations_") or not module.__spec__:
+        load = [
+            f"sys.path.insert(0, {str(path.parent)!r})",
+            "spec = importlib.util.spec_from_file_location("
+            f'"derivations_to_check", {str(path)!r})',
+            "module = importlib.util.module_from_spec(spec)",
+            "sys.modules[spec.name] = module",
+            "spec.loader.exec_module(module)",
+        ]
+    else:
+        root = path.parents[name.count(".")]
+        if path.name == "__init__.py":
+            root = root.parent
+        load = [
+            f"sys.path.insert(0, {str(root)!r})",
+            f"module = importlib.import_module({name!r})",
+        ]
+    parts = [
+        "import importlib\nimport importlib.util\nimport sys",
+        _HEADER.rstrip(),
+        "# the user's module, imported from its file (it needs its own imports)\n"
+        + "\n".join(load),
+        f"closed_form_function = module.{closed}\nof = {of_expr}",
+        _comparison(d, inputs, "closed_form_function", "of"),
+    ]
+    return "\n\n".join(parts) + "\n", ""

@@ -23,9 +23,9 @@ class Counterexample:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "inputs": self.inputs,
-            "closed_form": self.closed_form,
-            "reference": self.reference,
+            "inputs": {p: _json_nested(v) for p, v in self.inputs.items()},
+            "closed_form": _json_nested(self.closed_form),
+            "reference": _json_nested(self.reference),
             "element": self.element,
             "region": self.region,
         }
@@ -100,6 +100,8 @@ class DerivationResult:
     shrunk_dims: dict[str, int] = field(default_factory=dict)
     non_differentiable: str = ""  # why the shrunk point is a kink, if it is
     repro: str = ""  # plain-JAX code reproducing the failure
+    repro_note: str = ""  # why there is no such code, when there is none
+    output: str = ""  # what its user code printed while it was checked
     mutants: Any = None  # a checks.mutate.MutationScore, with --mutants
     reused: bool = False  # read back from the result store (checks.store)
 
@@ -168,6 +170,8 @@ class DerivationResult:
             ),
             "non_differentiable": self.non_differentiable,
             "repro": self.repro,
+            "repro_note": self.repro_note,
+            "output": self.output,
             "reused": self.reused,
             **({"mutants": self.mutants.to_dict()} if self.mutants else {}),
         }
@@ -197,6 +201,15 @@ class Report:
             "summary": summarize(self.results),
             "environment": self.environment,
         }
+
+
+def _json_nested(value: Any) -> Any:
+    """A nested list with NaN and ±inf as null (JSON has neither)."""
+    if isinstance(value, list):
+        return [_json_nested(v) for v in value]
+    if isinstance(value, float):
+        return _json_float(value)
+    return value
 
 
 def _json_float(x: float) -> float | None:

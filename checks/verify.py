@@ -8,8 +8,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import inspect
+import io
+import operator
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -21,7 +26,7 @@ from checks.claims import ahead_jobs as claim_ahead_jobs
 from checks.claims import check_claim
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
 from checks.mutate import MutationScore, score
-from checks.repro import repro_snippet
+from checks.repro import repro_script
 from checks.result import CaseResult, Counterexample, DerivationResult, Report
 from checks.shrink import shrink
 
@@ -66,18 +71,59 @@ def resolve_devices(device: str) -> list[Any]:
     return found
 
 
-def _require_positive_int(value: Any, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+MAX_SAMPLES = 10**12
+SEEDS = 2**64  # a seed is 0 ≤ seed < 2⁶⁴: the sampler's stream is a uint64
+
+
+def _integer(value: Any, what: str) -> int:
+    """``value`` as an int, if it is integral (``np.int64`` too, not ``True``)."""
+    if isinstance(value, bool):
+        raise OptionError(f"{what} must be an integer, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise OptionError(f"{what} must be an integer, got {value!r}") from None
+
+
+def _require_positive_int(value: Any, what: str) -> int:
+    number = _integer(value, what)
+    if number < 1:
         raise OptionError(f"{what} must be a positive integer, got {value!r}")
+    return number
 
 
-def _check_options(samples: int, dtypes: Sequence[str]) -> None:
-    _require_positive_int(samples, "samples")
-    if not dtypes:
+def _check_seed(seed: Any) -> int:
+    number = _integer(seed, "seed")
+    if not 0 <= number < SEEDS:
+        raise OptionError(f"seed must be between 0 and 2**64 - 1, got {seed!r}")
+    return number
+
+
+def _check_dtypes(dtypes: Any) -> list[str]:
+    """The dtypes to check, in order, each once (a string may name one, or several
+    separated by commas)."""
+    if isinstance(dtypes, str):
+        dtypes = [t.strip() for t in dtypes.split(",") if t.strip()]
+    try:
+        names = list(dtypes)
+    except TypeError:
+        raise OptionError(
+            f"dtypes must be a list of dtype names, got {dtypes!r}"
+        ) from None
+    if not names:
         raise OptionError("give at least one dtype")
-    for dt in dtypes:
+    for dt in names:
         if dt not in DTYPES:
             raise OptionError(f"unknown dtype {dt!r} (choose from {', '.join(DTYPES)})")
+    return list(dict.fromkeys(names))
+
+
+def _check_options(samples: Any, dtypes: Any, seed: Any = 0) -> tuple[int, list, int]:
+    """``(samples, dtypes, seed)`` checked and normalized, or an ``OptionError``."""
+    samples = _require_positive_int(samples, "samples")
+    if samples > MAX_SAMPLES:
+        raise OptionError(f"samples must be at most {MAX_SAMPLES:,}, got {samples:,}")
+    return samples, _check_dtypes(dtypes), _check_seed(seed)
 
 
 def _with_sizes(d: Any, sizes: Mapping[str, int] | None) -> Any:
@@ -86,14 +132,21 @@ def _with_sizes(d: Any, sizes: Mapping[str, int] | None) -> Any:
     return dataclasses.replace(d, dims={**d.dims, **used}) if used else d
 
 
-def _check_sizes(sizes: Mapping[str, int] | None, items: Sequence[Any]) -> None:
-    for name, size in (sizes or {}).items():
-        _require_positive_int(size, f"size {name}")
+def _check_sizes(sizes: Any, items: Sequence[Any]) -> dict[str, int]:
+    if sizes is None:
+        return {}
+    if not isinstance(sizes, Mapping):
+        raise OptionError(f"sizes must map size names to sizes, got {sizes!r}")
+    checked = {}
+    for name, size in sizes.items():
+        checked[name] = _require_positive_int(size, f"size {name}")
         if not any(name in d.dims for d in items):
             known = sorted({k for d in items for k in d.dims})
             raise OptionError(
-                f"no entry has a size named {name!r} (sizes: {', '.join(known)})"
+                f"no entry has a size named {name!r} "
+                f"(sizes: {', '.join(known) or 'none'})"
             )
+    return checked
 
 
 def _ahead_jobs(
@@ -167,12 +220,80 @@ def _check_engine(engine: str) -> None:
         )
 
 
-def _check_shards(shards: int | None) -> None:
-    if shards is not None:
-        _require_positive_int(shards, "shards")
+def _check_shards(shards: Any, devices: Sequence[Any] = ()) -> int | None:
+    if shards is None:
+        return None
+    shards = _require_positive_int(shards, "shards")
+    for device in devices:
+        count = len(jax.devices(device.platform))
+        if shards > count:
+            raise OptionError(
+                f"shards={shards} but JAX sees {count} {device.platform.upper()} "
+                f"device{'s' if count != 1 else ''} (at most {count})"
+            )
+    return shards
+
+
+OUTPUT_LIMIT = 2000  # characters of what user code prints kept in its entry
+
+
+@contextlib.contextmanager
+def _captured(into: list[str]) -> Iterator[None]:
+    """What user code prints (stdout and stderr) while the block runs, appended to
+    ``into``: shown in its entry, never mixed into a report on stdout."""
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            yield
+    finally:
+        into.append(buffer.getvalue())
+
+
+def _uncaptured(progress: Callable[[str], None]) -> Callable[[str], None]:
+    """``progress`` writing where it would outside ``_captured``."""
+    stdout, stderr = sys.stdout, sys.stderr
+
+    def show(text: str) -> None:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            progress(text)
+
+    return show
+
+
+def _kept_output(parts: Sequence[str]) -> str:
+    """The printed text, cut to ``OUTPUT_LIMIT`` characters."""
+    text = "".join(parts)
+    if len(text) <= OUTPUT_LIMIT:
+        return text
+    cut = text[:OUTPUT_LIMIT].rstrip("\n")
+    return f"{cut}\n… ({len(text) - OUTPUT_LIMIT:,} more characters not shown)"
 
 
 def _check_one(
+    d: Derivation,
+    samples: int,
+    seed: int,
+    dtypes: Sequence[str],
+    devices: Sequence[Any],
+    progress: Callable[[str], None] | None,
+    simplify: bool = True,
+    shards: int | None = None,
+    printed: Sequence[str] = (),
+) -> DerivationResult:
+    """``d`` checked; what its code printed (after ``printed``, what it printed
+    before) is kept in the result's ``output``."""
+    parts = list(printed)
+    if progress is not None:
+        progress = _uncaptured(progress)
+    with _captured(parts):
+        result = _check_one_as_run(
+            d, samples, seed, dtypes, devices, progress, simplify, shards
+        )
+    result.output = _kept_output(parts)
+    return result
+
+
+def _check_one_as_run(
     d: Derivation,
     samples: int,
     seed: int,
@@ -292,7 +413,7 @@ def _simplify(d: Derivation, result: DerivationResult, seed: int) -> None:
     )
     result.shrunk_dims = dict(case.dims)
     result.non_differentiable = shrunk.non_differentiable
-    result.repro = repro_snippet(d, shrunk.inputs)
+    result.repro, result.repro_note = repro_script(d, shrunk.inputs)
 
 
 def _array(nested: Any, dtype: Any) -> np.ndarray:
@@ -335,26 +456,54 @@ def verify(
       timeout: seconds the check may take (None: no limit); past it the result
         is an error saying so and at which stage (``checks.watchdog``).
     """
-    _check_options(samples, dtypes)
+    _check_keywords("verify", declaration)
+    samples, dtypes, seed = _check_options(samples, dtypes, seed)
     if declaration:
         d = make_derivation(closed_form_or_derivation, **declaration)
     else:
         d = as_derivation(closed_form_or_derivation)
-    _check_sizes(sizes, [d])
+    sizes = _check_sizes(sizes, [d])
     d = _with_sizes(d, sizes)
-    _check_shards(shards)
     _check_engine(engine)
     _check_timeout(timeout)
     devices = resolve_devices(device)
+    shards = _check_shards(shards, devices)
     on_host.clear()
     with on_host.engine(engine):
         return _bounded(
             d,
-            lambda: _check_one(
-                d, samples, seed, list(dtypes), devices, None, shards=shards
-            ),
+            lambda: _check_one(d, samples, seed, dtypes, devices, None, shards=shards),
             timeout,
         )[0]
+
+
+_OPTIONS = (
+    "samples",
+    "seed",
+    "dtypes",
+    "device",
+    "sizes",
+    "shards",
+    "engine",
+    "timeout",
+)
+_DECLARATION = tuple(
+    p.name
+    for p in inspect.signature(make_derivation).parameters.values()
+    if p.kind is p.KEYWORD_ONLY
+)
+
+
+def _check_keywords(function: str, declaration: Mapping[str, Any]) -> None:
+    """A ``TypeError`` naming ``function`` and its keywords for one it does not
+    take (a misspelt option would otherwise reach the declaration)."""
+    unknown = [k for k in declaration if k not in _DECLARATION]
+    if unknown:
+        raise TypeError(
+            f"{function}() got an unexpected keyword argument {unknown[0]!r} "
+            f"(options: {', '.join(_OPTIONS)}; declaration of a plain closed form: "
+            f"{', '.join(_DECLARATION)})"
+        )
 
 
 def assert_derivation(
@@ -425,11 +574,11 @@ def check_all(
     is an error, and when the computation it waited for cannot be stopped, the
     entries after it are reported as not run (``checks.watchdog``).
     """
-    _check_options(samples, dtypes)
+    samples, dtypes, seed = _check_options(samples, dtypes, seed)
     devices = resolve_devices(device)
     items = [as_derivation(d) for d in derivations]
-    _check_sizes(sizes, items)
-    _check_shards(shards)
+    sizes = _check_sizes(sizes, items)
+    shards = _check_shards(shards, devices)
     _check_engine(engine)
     _check_timeout(timeout)
     on_host.clear()
@@ -493,6 +642,7 @@ def _check_all(
         keys.append(key)
         stored.append(found)
     todo = [d for d, s in zip(items, stored) if s is None]
+    printed: dict[int, list[str]] = {}  # by entry, what its code printed ahead
     if len(todo) > 1:
         jobs = []
         for index, d in enumerate(items):
@@ -501,9 +651,10 @@ def _check_all(
             if progress:
                 progress(index, len(items), f"{d.name}: tracing")
 
-            def trace(d: Any = d) -> list[ahead.Job]:
+            def trace(d: Any = d, index: int = index) -> list[ahead.Job]:
                 watchdog.stage("tracing the check to compile it ahead")
-                return _ahead_jobs(d, samples, seed, list(dtypes), devices, shards)
+                with _captured(printed.setdefault(index, [])):
+                    return _ahead_jobs(d, samples, seed, list(dtypes), devices, shards)
 
             traced, finished = _bounded(d, trace, timeout)
             if finished:
@@ -525,9 +676,16 @@ def _check_all(
             results.append(stored[index])
             continue
 
-        def check(d: Any = d, step: Any = step) -> DerivationResult:
+        def check(d: Any = d, step: Any = step, index: int = index) -> DerivationResult:
             result = _check_one(
-                d, samples, seed, list(dtypes), devices, step, shards=shards
+                d,
+                samples,
+                seed,
+                list(dtypes),
+                devices,
+                step,
+                shards=shards,
+                printed=printed.get(index, ()),
             )
             if mutants and result.status == "pass" and d.kind == "derivation":
                 if step:
