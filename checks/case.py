@@ -17,6 +17,7 @@ Checks run in a fixed order, each with its own message:
 from __future__ import annotations
 
 import functools
+import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -594,6 +595,63 @@ def _point_bytes(d: Derivation, dims: dict[str, int], dtypes: Sequence[str]) -> 
     return 8 * (sum(inputs) * (len(dtypes) + 1) + 4 * derivative * len(dtypes))
 
 
+# What one point needs, at the least, beyond its values and bounds (autodiff's
+# intermediates, the comparison's): a Hessian by jacfwd of jacrev holds about
+# as many arrays of its size again.
+_WORKING_COPIES = 2
+
+
+def available_memory(device: Any) -> int | None:
+    """Bytes a check on ``device`` may use: free memory on a GPU, available
+    memory (``MemAvailable``) on the host; None when it cannot be told."""
+    if device.platform != "cpu":
+        stats = device.memory_stats() or {}
+        if "bytes_limit" in stats:
+            return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0))
+        return None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_problem(d: Derivation, dims: dict[str, int], device: Any) -> str | None:
+    """Why a case cannot run at these sizes for want of memory, or None.
+
+    The least a case needs is one point in one dtype (a large point is checked
+    in stages, a dtype at a time): its inputs, the closed form's and the float64
+    reference's values and bounds, and autodiff's working copies of the
+    derivative. Above the memory available, the case is an error naming the
+    estimate, before anything is compiled or allocated.
+    """
+    free = available_memory(device)
+    if free is None:
+        return None
+    inputs, derivative = _point_sizes(d, dims)
+    need = 8 * (2 * sum(inputs) + (4 + _WORKING_COPIES) * derivative)
+    if need <= free:
+        return None
+    sizes = ", ".join(f"{k}={v}" for k, v in dims.items()) or "the declared shapes"
+    return (
+        f"too large for memory: one point at {sizes} needs at least about "
+        f"{_in_units(need)} (a derivative of {derivative:,} elements), "
+        f"and {_in_units(free)} is available on {device.platform}"
+    )
+
+
+def _in_units(size: int) -> str:
+    if size >= 2**30:
+        return f"{size / 2**30:,.1f} GiB"
+    return f"{size / 2**20:,.1f} MiB"
+
+
 def chunk_size(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: int):
     """Points per compiled call at these sizes: all ``n`` when they fit in
     ``CHUNK_BYTES``, else fewer (at least one), never more than ``MAX_CHUNK``."""
@@ -814,8 +872,9 @@ def run_cases(
     tallies: dict[str, _Tally] = {}
     with jax.default_device(device):
         runnable = []
+        too_large = memory_problem(d, dims, device)
         for dt in dtypes:
-            problem = _static_checks(d, dims, dt)
+            problem = too_large or _static_checks(d, dims, dt)
             base = {"dtype": dt, "device": device.platform, "dims": dict(dims)}
             if problem:
                 results[dt] = CaseResult(
