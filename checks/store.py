@@ -37,8 +37,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import json
 import os
-import pickle
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -49,10 +50,10 @@ import jax
 import numpy as np
 from jax.extend import core
 
-from checks import on_host, sampling
+from checks import on_host, sampling, stored
 from checks.case import example_args, shard_devices
 from checks.digest import code_digest, config_digest
-from checks.paths import cache_dir
+from checks.paths import trusted_cache_dir
 from checks.result import DerivationResult
 
 __all__ = ["fingerprint", "load", "save"]
@@ -233,32 +234,84 @@ def fingerprint(
     return h.hexdigest()
 
 
-def _path(key: str) -> Path:
-    return cache_dir() / "results" / key[:2] / f"{key}.pickle"
+_FORMAT = "derivation-checker result 2"
+_MAX_BYTES = 1 << 24  # a stored result is a few KiB; a larger file is not one
+_FIELDS = {"format", "key", "sha256", "result"}
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode()
+
+
+def _checksum(key: str, data: Any) -> str:
+    return hashlib.sha256(key.encode() + b"\x00" + _canonical(data)).hexdigest()
+
+
+def _path(key: str) -> Path | None:
+    if not _KEY.fullmatch(key):
+        return None
+    folder = trusted_cache_dir("results", key[:2])
+    return None if folder is None else folder / f"{key}.json"
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes, not following a symbolic link, at most ``_MAX_BYTES``."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(_MAX_BYTES + 1)
+    if len(data) > _MAX_BYTES:
+        raise ValueError("too large")
+    return data
 
 
 def load(key: str) -> DerivationResult | None:
-    """The stored result under ``key``, or None."""
-    try:
-        with open(_path(key), "rb") as f:
-            result = pickle.load(f)
-    except Exception:  # missing, unreadable or from another layout: recompute
+    """The stored result under ``key``, or None: when there is none, or the file
+    is anything but one written by ``save`` under this key (its format, schema
+    and checksum are all checked; nothing in it is executed)."""
+    path = _path(key)
+    if path is None:
         return None
-    if not isinstance(result, DerivationResult):
+    try:
+        data = json.loads(_read(path))
+        if not isinstance(data, dict) or set(data) != _FIELDS:
+            return None
+        if data["format"] != _FORMAT or data["key"] != key:
+            return None
+        if data["sha256"] != _checksum(key, data["result"]):
+            return None
+        result = stored.from_plain(data["result"])
+    except (OSError, ValueError, RecursionError):  # absent, corrupt or edited
         return None
     result.reused = True
     return result
 
 
 def save(key: str, result: DerivationResult) -> None:
-    """Store ``result`` under ``key`` unless it holds an error (best effort)."""
+    """Store ``result`` under ``key`` unless it holds an error (best effort; an
+    invalid file there is replaced)."""
     if result.outcome == "error":
         return
     path = _path(key)
+    if path is None:
+        return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        plain = stored.to_plain(result)
+        data = {
+            "format": _FORMAT,
+            "key": key,
+            "sha256": _checksum(key, plain),
+            "result": plain,
+        }
+        text = _canonical(data)
+    except (TypeError, ValueError):  # a value JSON cannot hold: not stored
+        return
+    try:
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as f:
-            pickle.dump(dataclasses.replace(result, reused=False), f)
+            f.write(text)
         os.replace(f.name, path)
     except OSError:
         pass
