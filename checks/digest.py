@@ -41,6 +41,21 @@ __all__ = ["code_digest", "config_digest"]
 # digest (or they are part of Python itself).
 _LIBRARIES = ("jax", "jaxlib", "numpy", "ml_dtypes", "scipy", "opt_einsum")
 
+# Names through which code reads something other than its arguments and its own
+# code while it is traced: the environment, files, the clock, random state, or a
+# callback into Python. A function naming one has no digest (its trace, which
+# holds what was read, is the key; a callback's cannot be, and is never reused).
+_READS_OUTSIDE = frozenset(
+    {
+        "environ", "environb", "getenv", "getenvb", "putenv",
+        "open", "input", "eval", "exec", "__import__", "import_module",
+        "load", "loads", "loadtxt", "genfromtxt", "fromfile", "fromregex", "memmap",
+        "Path", "PurePath", "read_text", "read_bytes", "urlopen", "stdin",
+        "pure_callback", "io_callback", "callback", "debug_callback",
+        "random", "time", "perf_counter", "monotonic", "urandom",
+    }
+)  # fmt: skip
+
 _SCALARS = (type(None), bool, int, float, complex, str, bytes, type(Ellipsis))
 
 
@@ -129,6 +144,8 @@ class _Digest:
             self.visit(obj.func)
             self.visit(obj.args)
             self.visit(dict(obj.keywords))
+        elif type(obj) is object:  # a sentinel (a default no caller passes)
+            self.token("object")
         elif isinstance(obj, np.ufunc):
             self.token("ufunc", obj.__name__)
         elif isinstance(obj, type):
@@ -167,18 +184,26 @@ class _Digest:
         self._mapping((k, v) for k, v in vars(module).items() if not k.startswith("__"))
 
     def _function(self, fn: types.FunctionType) -> None:
-        if _is_library_file(fn.__code__.co_filename):
-            self.token("library", fn.__module__, fn.__qualname__)
+        code = fn.__code__
+        if _is_library_file(code.co_filename):
+            # By name; but a wrapper a library made at run time (jax.vmap(f),
+            # jax.grad(f), jax.checkpoint(f)…) computes what its closure holds.
+            if fn.__name__ in _READS_OUTSIDE:
+                raise _Opaque(fn)
+            where = getattr(code, "co_qualname", code.co_name)
+            self.token("library", fn.__module__, fn.__qualname__, where)
+            self._closure(fn)
+            wrapped = getattr(fn, "__wrapped__", None)
+            if wrapped is not None:
+                self.visit(wrapped)
             return
+        if _global_names(code) & _READS_OUTSIDE:
+            raise _Opaque(fn)  # its result may change with no change to its code
         self.token("function", fn.__qualname__)
         self._code(fn.__code__)
         self.visit(fn.__defaults__)
         self.visit(fn.__kwdefaults__)
-        cells = fn.__closure__ or ()
-        try:
-            self.visit([c.cell_contents for c in cells])
-        except ValueError:  # an empty cell: a name bound after the function
-            raise _Opaque(fn) from None
+        self._closure(fn)
         names = sorted(_global_names(fn.__code__) & fn.__globals__.keys())
         self.token("globals", names)
         for name in names:
@@ -186,6 +211,15 @@ class _Digest:
         wrapped = getattr(fn, "__wrapped__", None)
         if wrapped is not None:
             self.visit(wrapped)
+
+    def _closure(self, fn: types.FunctionType) -> None:
+        cells = fn.__closure__ or ()
+        try:
+            contents = [c.cell_contents for c in cells]
+        except ValueError:  # an empty cell: a name bound after the function
+            raise _Opaque(fn) from None
+        if contents:
+            self.visit(contents)
 
     def _code(self, code: types.CodeType) -> None:
         self.token(
@@ -233,9 +267,44 @@ def _is_custom_derivative(obj: Any) -> bool:
     return jax is not None and isinstance(obj, (jax.custom_jvp, jax.custom_vjp))
 
 
+# Environment variables that change what a compiled program computes: XLA's flags
+# (--xla_cpu_enable_fast_math…), JAX's own (JAX_ENABLE_X64, JAX_PLATFORMS,
+# JAX_DEFAULT_MATMUL_PRECISION…), and which devices and math libraries run it.
+_ENVIRONMENT_PREFIXES = ("XLA_", "JAX_", "TPU_", "LIBTPU_", "NVIDIA_", "CUDA_")
+_ENVIRONMENT_NAMES = ("OMP_NUM_THREADS", "MKL_CBWR", "TF_CPP_MIN_LOG_LEVEL")
+# Ones that only say where to log or cache: not part of the key.
+_ENVIRONMENT_IGNORED = (
+    "JAX_COMPILATION_CACHE_DIR",
+    "JAX_LOGGING_LEVEL",
+    "JAX_TRACEBACK_FILTERING",
+    "JAX_TRACEBACK_IN_LOCATIONS_LIMIT",
+)
+
+
+def _environment() -> list[tuple[str, str]]:
+    return sorted(
+        (k, v)
+        for k, v in os.environ.items()
+        if (k.startswith(_ENVIRONMENT_PREFIXES) or k in _ENVIRONMENT_NAMES)
+        and k not in _ENVIRONMENT_IGNORED
+    )
+
+
+@functools.cache
+def _checker_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("derivation-checker")
+    except Exception:  # not installed: its source is in the checker's digest
+        return ""
+
+
 def config_digest() -> str:
-    """JAX's configuration flags (dtype promotion, x64, matmul precision…) and the
-    version of every library whose objects are digested by name."""
+    """What a check computes besides its functions: JAX's configuration flags
+    (dtype promotion, x64, matmul precision, platforms…), the environment
+    variables that change numerics (``XLA_FLAGS``, ``JAX_*``…), the version of
+    every library whose objects are digested by name, and the checker's own."""
     import jax
 
     items = sorted(
@@ -246,7 +315,7 @@ def config_digest() -> str:
         for name in _LIBRARIES
         if name in sys.modules
     ]
-    text = repr((items, versions, sys.version))
+    text = repr((items, versions, sys.version, _environment(), _checker_version()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -58,7 +58,12 @@ from checks.result import DerivationResult
 
 __all__ = ["fingerprint", "load", "save"]
 
-_OPAQUE = (" at 0x", "custom_jvp_call", "custom_vjp_call")
+_OPAQUE = (
+    " at 0x",
+    "custom_jvp_call",
+    "custom_vjp_call",
+    "callback",  # pure_callback, io_callback, debug_callback: Python at run time
+)
 
 
 @functools.cache
