@@ -42,28 +42,21 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
-from jax.extend import core
 
 from checks import on_host, sampling, stored
 from checks.case import example_args, shard_devices
 from checks.digest import code_digest, config_digest
+from checks.identity import jaxpr_digest
 from checks.paths import trusted_cache_dir
 from checks.result import DerivationResult
 
 __all__ = ["fingerprint", "load", "save"]
-
-_OPAQUE = (
-    " at 0x",
-    "custom_jvp_call",
-    "custom_vjp_call",
-    "callback",  # pure_callback, io_callback, debug_callback: Python at run time
-)
 
 
 @functools.cache
@@ -93,40 +86,6 @@ def _source_digest(fn: Any) -> str | None:
     return _file_digest(filename) if filename else None
 
 
-def _update_with_values(h: Any, values: Iterable[Any]) -> None:
-    for value in values:
-        a = np.asarray(value)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(np.ascontiguousarray(a).tobytes())
-
-
-def _sub_jaxprs(params: dict[str, Any]) -> Iterable[Any]:
-    for v in params.values():
-        for item in v if isinstance(v, (tuple, list)) else (v,):
-            if isinstance(item, (core.ClosedJaxpr, core.Jaxpr)):
-                yield item
-
-
-def _jaxpr_digest(closed: Any) -> str | None:
-    """SHA-256 of a closed jaxpr's text and of every constant and literal in it;
-    None when its text does not say everything it computes."""
-    text = str(closed)
-    if any(marker in text for marker in _OPAQUE):
-        return None
-    h = hashlib.sha256(text.encode())
-    stack = [closed]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, core.ClosedJaxpr):
-            _update_with_values(h, item.consts)
-            item = item.jaxpr
-        for eqn in item.eqns:
-            literals = [v.val for v in eqn.invars if isinstance(v, core.Literal)]
-            _update_with_values(h, literals)
-            stack.extend(_sub_jaxprs(eqn.params))
-    return h.hexdigest()
-
-
 def _aval_key(args: Sequence[Any]) -> tuple[Any, ...]:
     return tuple((tuple(a.shape), str(a.dtype)) for a in args)
 
@@ -134,7 +93,7 @@ def _aval_key(args: Sequence[Any]) -> tuple[Any, ...]:
 def _traced_digest(fn: Any, avals: tuple[Any, ...]) -> str | None:
     args = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in avals]
     try:
-        return _jaxpr_digest(on_host.traced(fn, tuple(args)))
+        return jaxpr_digest(on_host.traced(fn, tuple(args)))
     except Exception:  # the check itself reports why it cannot be traced
         return None
 
@@ -153,7 +112,7 @@ def _domain_digest(dom: Any, n: int, dims: dict[str, int], dtype: Any) -> str | 
         )
     except Exception:
         return None
-    digest = _jaxpr_digest(closed)
+    digest = jaxpr_digest(closed)
     return None if digest is None else text + digest
 
 
