@@ -342,12 +342,34 @@ def edit_status_and_checksum(data):
     data["sha256"] = "0" * 64
 
 
+def resealed(edit):
+    """``edit``, with the checksum made to match: only the schema can tell."""
+
+    def tamper(data):
+        edit(data)
+        data["sha256"] = store._checksum(data["key"], data["result"])
+
+    return tamper
+
+
+@resealed
 def wrong_type(data):
     data["result"]["cases"][0]["samples"] = "64"
 
 
+@resealed
 def extra_field(data):
     data["result"]["cases"][0]["__class__"] = "os.system"
+
+
+@resealed
+def missing_field(data):
+    del data["result"]["cases"][0]["ratio"]
+
+
+@resealed
+def unknown_status(data):
+    data["result"]["cases"][0]["status"] = "passed"
 
 
 TAMPERINGS = {
@@ -355,6 +377,8 @@ TAMPERINGS = {
     "status and checksum edited": edit_status_and_checksum,
     "wrong type": wrong_type,
     "extra field": extra_field,
+    "missing field": missing_field,
+    "unknown status": unknown_status,
 }
 
 
