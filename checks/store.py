@@ -17,19 +17,26 @@ The fingerprint is a SHA-256 over:
   shape, strata and arguments;
 - the source file of each of the entry's functions (the report quotes it in a
   reproduction, and mutants are made from it);
-- what the functions compute, and JAX's configuration flags: each function's
+- what the functions compute, and what else changes numerics: each function's
   code and everything it refers to, read by ``checks.digest`` (helpers in other
-  modules, constants by their bytes, a ``custom_jvp`` rule; libraries by name and
-  version), and the shapes and dtypes it is called with; and the same for every
-  custom or fixed domain's sampler;
+  modules, through the wrappers JAX makes, constants by their bytes, a
+  ``custom_jvp`` rule; libraries by name and version), and the shapes and
+  dtypes it is called with; the same for every custom or fixed domain's
+  sampler; JAX's flags, ``XLA_FLAGS`` and the ``JAX_*`` environment variables
+  (``checks.digest.config_digest``);
 - where ``checks.digest`` cannot read a function (it refers to an object of a
-  user's class, say), its jaxpr as the check traces it at every size and dtype
-  checked, with the bytes of every constant and literal in it.
+  user's class, say, or reads the environment or a file while traced), its jaxpr
+  as the check traces it at every size and dtype checked, with the bytes of
+  every constant and literal in it.
 
 A jaxpr that cannot say everything it computes makes the entry not reusable
-(computed every time): one that refers to a Python object by address, or that
-holds a ``custom_jvp``/``custom_vjp`` call (its derivative rule is Python code the
-jaxpr does not show). Results with an error are never stored.
+(computed every time): one that refers to a Python object by address, holds a
+``custom_jvp``/``custom_vjp`` call (its derivative rule is Python code the jaxpr
+does not show) or a callback. Results with an error are never stored.
+
+A result is stored as JSON (``checks.stored``) with its key and a SHA-256 of both,
+in a directory only the user can write to (``checks.paths``); a file that is
+anything else is treated as absent, and overwritten. Nothing read is executed.
 """
 
 from __future__ import annotations
