@@ -28,7 +28,7 @@ from jax.extend import core
 from checks import on_host
 from checks.digest import code_digest
 
-__all__ = ["computes", "jaxpr_digest"]
+__all__ = ["clear", "computes", "jaxpr_digest"]
 
 # Marks of a jaxpr whose text does not say everything it computes: a Python
 # object named by address, a derivative rule kept as Python code, a callback.
@@ -36,6 +36,16 @@ OPAQUE = (" at 0x", "custom_jvp_call", "custom_vjp_call", "callback")
 
 # The last key of each function at each shapes: a change clears JAX's caches.
 _LAST: weakref.WeakKeyDictionary[Any, dict[Any, str]] = weakref.WeakKeyDictionary()
+
+
+# Within one run (``clear`` at its start) a function computes what it did when
+# first asked: each is read once per run, however many programs it is part of.
+_RUN: dict[tuple[int, Any], tuple[Any, Any]] = {}
+
+
+def clear() -> None:
+    """Forget what each function was found to compute: the start of a run."""
+    _RUN.clear()
 
 
 def _update_with_values(h: Any, values: Iterable[Any]) -> None:
@@ -94,10 +104,14 @@ def computes(fn: Any, avals: tuple[Any, ...] | None) -> Any:
     at the shapes and dtypes ``avals`` (``jax.ShapeDtypeStruct`` or arrays);
     ``avals`` None: ``fn`` is not traced, and has a key only if it has a code
     digest."""
+    shapes = None if avals is None else tuple((a.shape, str(a.dtype)) for a in avals)
+    memo = _RUN.get((id(fn), shapes))
+    if memo is not None and memo[0] is fn:
+        return memo[1]
     key = _key(fn, avals)
+    _RUN[id(fn), shapes] = (fn, key)
     if not isinstance(key, str):
         return key
-    shapes = avals and tuple((tuple(a.shape), str(a.dtype)) for a in avals)
     try:
         seen = _LAST.setdefault(fn, {})
     except TypeError:  # not weakly referable: cannot tell that it changed

@@ -100,8 +100,11 @@ def runner(
 
 def clear() -> None:
     """Forget every trace: the start of a run."""
+    from checks import identity
+
     _TRACES.clear()
     _SIDES.clear()
+    identity.clear()
 
 
 def _memo(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
