@@ -424,15 +424,28 @@ def test_a_stored_result_reads_back_the_same(tmp_path, monkeypatch):
     assert one == other
 
 
+def test_a_mutation_score_reads_back_the_same(tmp_path, monkeypatch):
+    from examples import bce_grad_beta
+
+    cache_in(tmp_path, monkeypatch)
+    options = {"samples": SAMPLES, "dtypes": ("float64",), "mutants": True}
+    first = checks.check_all([bce_grad_beta], reuse=True, **options).results[0]
+    again = checks.check_all([bce_grad_beta], reuse=True, **options).results[0]
+    assert again.reused and first.mutants is not None
+    assert again.mutants.to_dict() == first.mutants.to_dict()
+
+
 def test_the_schema_names_every_field_of_a_result():
     import dataclasses
 
     from checks import result, stored
+    from checks.mutate import MutationScore
 
     for schema, cls in [
         (stored.RESULT, result.DerivationResult),
         (stored.CASE, result.CaseResult),
         (stored.COUNTEREXAMPLE, result.Counterexample),
+        (stored.MUTANTS, MutationScore),
     ]:
         names = {f.name for f in dataclasses.fields(cls)} - {"reused"}
         assert set(schema) == names
