@@ -24,7 +24,9 @@ import JAX.
 """
 
 from __future__ import annotations
+import __future__
 
+import dis
 import functools
 import hashlib
 import os
@@ -41,20 +43,89 @@ __all__ = ["code_digest", "config_digest"]
 # digest (or they are part of Python itself).
 _LIBRARIES = ("jax", "jaxlib", "numpy", "ml_dtypes", "scipy", "opt_einsum")
 
-# Names through which code reads something other than its arguments and its own
-# code while it is traced: the environment, files, the clock, random state, or a
-# callback into Python. A function naming one has no digest (its trace, which
-# holds what was read, is the key; a callback's cannot be, and is never reused).
-_READS_OUTSIDE = frozenset(
-    {
-        "environ", "environb", "getenv", "getenvb", "putenv",
-        "open", "input", "eval", "exec", "__import__", "import_module",
-        "load", "loads", "loadtxt", "genfromtxt", "fromfile", "fromregex", "memmap",
-        "Path", "PurePath", "read_text", "read_bytes", "urlopen", "stdin",
-        "pure_callback", "io_callback", "callback", "debug_callback",
-        "random", "time", "perf_counter", "monotonic", "urandom",
-    }
-)  # fmt: skip
+# What code can read besides its arguments and its own code while it is traced:
+# the environment, files, the clock, unseeded random state, a callback into
+# Python. A function that names one (directly, or as an attribute of a module it
+# names: ``os.environ``, ``np.random``) has no digest: its trace, which holds
+# what was read, is the key; a callback's cannot be, and it is never reused.
+_READERS = {
+    "builtins": ("open", "input", "eval", "exec", "__import__"),
+    "os": ("environ", "environb", "getenv", "getenvb", "putenv", "read", "urandom"),
+    "io": ("open", "open_code", "FileIO"),
+    "sys": ("stdin",),
+    "importlib": ("import_module",),
+    "pathlib": ("Path", "PosixPath", "WindowsPath"),
+    "numpy": ("load", "loadtxt", "genfromtxt", "fromfile", "fromregex", "memmap"),
+    "jax": ("pure_callback",),
+    "jax.debug": ("callback",),
+    "jax.experimental": ("io_callback",),
+}
+_READER_MODULES = ("pathlib", "random", "time", "numpy.random", "urllib.request")
+
+
+_READER_NAMES = frozenset(
+    [a for attributes in _READERS.values() for a in attributes]
+    + [name.rsplit(".", 1)[-1] for name in _READER_MODULES]
+)
+
+
+def _readers() -> frozenset[int]:
+    """The ids of ``_READERS`` and ``_READER_MODULES`` in the modules imported so
+    far (code cannot name a reader of a module not imported)."""
+    names = [*_READERS, *_READER_MODULES]
+    return _readers_in(tuple(name in sys.modules for name in names))
+
+
+@functools.lru_cache(maxsize=64)
+def _readers_in(imported: tuple[bool, ...]) -> frozenset[int]:
+    found: list[Any] = []
+    for (name, attributes), present in zip(_READERS.items(), imported):
+        if present:
+            module = sys.modules[name]
+            found += [getattr(module, a) for a in attributes if hasattr(module, a)]
+    for name, present in zip(_READER_MODULES, imported[len(_READERS) :]):
+        if present:
+            found.append(sys.modules[name])
+    return frozenset(id(obj) for obj in found)  # each kept alive by its module
+
+
+@functools.lru_cache(maxsize=4096)
+def _attributes_of_globals(code: types.CodeType) -> frozenset[tuple[str, str]]:
+    """Every ``name.attribute`` the code (and code defined in it) reads, where
+    ``name`` is a global or builtin."""
+    pairs = set()
+    previous = None
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and previous is not None:
+            pairs.add((previous, ins.argval))
+        previous = ins.argval if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") else None
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            pairs |= _attributes_of_globals(const)
+    return frozenset(pairs)
+
+
+def _reads_outside(fn: types.FunctionType, names: set[str]) -> bool:
+    """Whether ``fn``'s code names a reader, or a module's attribute that is one."""
+    readers = _readers()
+    scope = fn.__globals__
+    builtins = scope.get("__builtins__", {})
+    builtins = vars(builtins) if isinstance(builtins, types.ModuleType) else builtins
+
+    def lookup(name: str) -> Any:
+        return scope[name] if name in scope else builtins.get(name)
+
+    if any(id(lookup(name)) in readers for name in names):
+        return True
+    if not names & _READER_NAMES:  # no attribute of a module can be one
+        return False
+    for name, attribute in _attributes_of_globals(fn.__code__):
+        module = lookup(name)
+        if isinstance(module, types.ModuleType):
+            if id(getattr(module, attribute, None)) in readers:
+                return True
+    return False
+
 
 _SCALARS = (type(None), bool, int, float, complex, str, bytes, type(Ellipsis))
 
@@ -144,6 +215,8 @@ class _Digest:
             self.visit(obj.func)
             self.visit(obj.args)
             self.visit(dict(obj.keywords))
+        elif isinstance(obj, __future__._Feature):  # from __future__ import …
+            self.token("future", obj.getMandatoryRelease(), obj.compiler_flag)
         elif type(obj) is object:  # a sentinel (a default no caller passes)
             self.token("object")
         elif isinstance(obj, np.ufunc):
@@ -188,7 +261,7 @@ class _Digest:
         if _is_library_file(code.co_filename):
             # By name; but a wrapper a library made at run time (jax.vmap(f),
             # jax.grad(f), jax.checkpoint(f)…) computes what its closure holds.
-            if fn.__name__ in _READS_OUTSIDE:
+            if id(fn) in _readers():
                 raise _Opaque(fn)
             where = getattr(code, "co_qualname", code.co_name)
             self.token("library", fn.__module__, fn.__qualname__, where)
@@ -197,7 +270,7 @@ class _Digest:
             if wrapped is not None:
                 self.visit(wrapped)
             return
-        if _global_names(code) & _READS_OUTSIDE:
+        if _reads_outside(fn, _global_names(code)):
             raise _Opaque(fn)  # its result may change with no change to its code
         self.token("function", fn.__qualname__)
         self._code(fn.__code__)

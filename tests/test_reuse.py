@@ -179,6 +179,35 @@ def test_a_value_read_while_traced_is_not_reused_stale(read, tmp_path, monkeypat
     assert (changed.status, changed.reused) == ("fail", False)
 
 
+READS = {  # what the module imports, and what f(x) multiplies x by
+    "os.environ": ("import os", "float(os.environ['S'])"),
+    "getenv as g": ("from os import getenv as g", "float(g('S'))"),
+    "open": ("", "float(open('s.txt').read())"),
+    "np.load": ("import numpy as np", "np.load('s.npy')"),
+    "np.random": ("import numpy as np", "np.random.rand()"),
+    "pathlib": ("import pathlib", "float(pathlib.Path('s').read_text())"),
+    "Path": ("from pathlib import Path", "float(Path('s').read_text())"),
+    "nested": ("import os", "(lambda: float(os.getenv('S')))()"),
+    "pure_callback": ("import jax", "jax.pure_callback(abs, x, x)"),
+}
+
+
+@pytest.mark.parametrize("imports, factor", READS.values(), ids=READS.keys())
+def test_code_that_reads_outside_its_arguments_has_no_digest(imports, factor, tmp_path):
+    source = f"{imports}\ndef f(x):\n    return x * {factor}\n"
+    module = fresh_module("reads_outside", source, tmp_path)
+    assert code_digest(module.f) is None
+
+
+def test_keyed_randomness_and_a_local_named_like_a_reader_have_a_digest(tmp_path):
+    source = (
+        "import jax\nimport numpy as np\n"
+        "def f(key, x, load=1.0):\n"
+        "    return x * jax.random.uniform(key) * np.float64(load)\n"
+    )
+    assert code_digest(fresh_module("keyed", source, tmp_path).f) is not None
+
+
 def test_a_callback_is_never_reused(tmp_path, monkeypatch):
     cache_in(tmp_path, monkeypatch)
 
