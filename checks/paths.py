@@ -29,14 +29,19 @@ def cache_dir() -> Path:
     return Path(base) / "derivation-checker"
 
 
-def _why_untrusted(path: Path, shared_ok: bool = False) -> str | None:
-    """Why ``path`` may be written by someone other than the user; ``shared_ok``:
-    a folder anyone may write into but no one may rename another's entry in (the
-    sticky bit, as on /tmp) is fine."""
+def _why_untrusted(folder: str, shared_ok: bool = False) -> str | None:
+    """Why ``folder`` may be written by someone other than the user (created,
+    for the user alone, if missing); ``shared_ok``: a folder anyone may write
+    into but no one may rename another's entry in (the sticky bit, as on /tmp)
+    is fine."""
     try:
-        st = os.stat(path)
+        try:
+            st = os.stat(folder)
+        except FileNotFoundError:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            st = os.stat(folder)
     except OSError as exc:
-        return f"it cannot be read ({exc.strerror})"
+        return f"it cannot be used ({exc.strerror})"
     if not stat.S_ISDIR(st.st_mode):
         return "it is not a directory"
     if shared_ok and st.st_mode & stat.S_ISVTX:
@@ -54,18 +59,14 @@ def trusted_cache_dir(*parts: str) -> Path | None:
     a folder above it up to the XDG base may be written by another user (said once
     on stderr per directory)."""
     top = cache_dir()
-    path = top.joinpath(*parts)
-    folders = [top.joinpath(*parts[:i]) for i in range(len(parts) + 1)]
-    try:
-        for folder in [top.parent, *folders]:  # missing ones: the user's alone
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
-        return None
-    for folder in [top.parent, *folders]:
-        why = _why_untrusted(folder, shared_ok=folder == top.parent)
+    folders = [str(top.parent), str(top)]
+    for part in parts:
+        folders.append(os.path.join(folders[-1], part))
+    for folder in folders:
+        why = _why_untrusted(folder, shared_ok=folder == folders[0])
         if why is not None:
-            if str(folder) not in _WARNED:
-                _WARNED.add(str(folder))
+            if folder not in _WARNED:
+                _WARNED.add(folder)
                 print(
                     f"derivation-checker: not using the cache directory {folder}: "
                     f"{why}; results are neither stored nor reused, and programs "
@@ -73,4 +74,4 @@ def trusted_cache_dir(*parts: str) -> Path | None:
                     file=sys.stderr,
                 )
             return None
-    return path
+    return Path(folders[-1])

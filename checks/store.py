@@ -165,7 +165,9 @@ def fingerprint(
         if f.name == "inputs" or callable(value):
             continue
         h.update(f"{f.name}={value!r};".encode())
-    h.update(config_digest().encode())
+    if "config" not in memo:  # the same for every entry of a run
+        memo["config"] = config_digest()
+    h.update(memo["config"].encode())
     functions = _functions(entry)
     for fn in functions:
         h.update(repr(_source_digest(fn)).encode())
