@@ -9,6 +9,7 @@ import io
 import json
 import os
 import pickle
+import subprocess
 import sys
 
 import jax
@@ -132,6 +133,27 @@ def test_an_edit_behind_vmap_is_checked_again_by_the_cli(tmp_path, monkeypatch):
     (tmp_path / "helper_cli.py").write_text(HELPER.replace("2.0 * x", "3.0 * x"))
     sys.modules.pop("helper_cli", None)
     code, result, _ = run_cli(str(mine))
+    assert code == 1 and result["status"] == "fail" and result["reused"] is False
+
+
+def test_an_edit_behind_grad_is_checked_again_in_a_new_process(tmp_path):
+    """As a user runs it: each run a new process, the helper edited between."""
+    (tmp_path / "helper_proc.py").write_text(HELPER)
+    mine = tmp_path / "mine_proc.py"
+    mine.write_text(USER.format(helper="helper_proc", wrapper="gsingle"))
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def check():
+        argv = [sys.executable, "-m", "checks.cli", str(mine), "--format", "json"]
+        argv += ["--samples", str(SAMPLES), "--dtype", "float64"]
+        done = subprocess.run(argv, capture_output=True, text=True, env=env)
+        return done.returncode, json.loads(done.stdout)["results"][0]
+
+    assert check()[0] == 0
+    code, result = check()
+    assert code == 0 and result["reused"] is True
+    (tmp_path / "helper_proc.py").write_text(HELPER.replace("2.0 * x", "3.0 * x"))
+    code, result = check()
     assert code == 1 and result["status"] == "fail" and result["reused"] is False
 
 
