@@ -280,6 +280,14 @@ def computes(d: Any, dims: dict[str, int], dtypes: Sequence[str]) -> tuple[Any, 
 _PROGRAMS: dict[tuple[Any, ...], tuple[Derivation, Any]] = {}
 
 
+def forget_programs() -> None:
+    """Forget every compiled check and jitted function kept in this process (after
+    a change that their keys do not hold, such as the block sizes)."""
+    for kept in (_bounded_kept, _reference_kept, _reference_as_written_kept):
+        kept.cache_clear()
+    _PROGRAMS.clear()
+
+
 def _program(
     d: Derivation,
     dims: dict[str, int],

@@ -11,12 +11,16 @@ on, given its arguments:
   used, since the library's version is part of the checker's own digest, and
   JAX's configuration flags, which change what a traced function computes.
 
-A ``jax.jit`` wrapper is read through to the function it wraps, and a
+A ``jax.jit`` wrapper is read through to the function it wraps, a wrapper a
+library makes at run time (``jax.vmap(f)``, ``jax.grad(f)``,
+``jax.checkpoint(f)``) through its closure to ``f``, and a
 ``jax.custom_jvp``/``custom_vjp`` function with its derivative rule. Anything
 else it refers to (an object of a user's class, a bound method…) has no digest
-here and ``code_digest`` returns None: the caller then traces the function
-instead. Tracing is the reference; this is its fast
-path, taken only when every object reached is one of the kinds above.
+here, nor has code that can read something besides its arguments while traced
+(the environment, a file, the clock, unseeded random state, a callback): for
+those ``code_digest`` returns None, and the caller traces the function
+instead. Tracing is the reference; this is its fast path, taken only when every
+object reached is one of the kinds above.
 
 Reading a digest costs microseconds where tracing a function costs milliseconds,
 so a run whose results are all stored starts in about the time it takes to
