@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
-from checks import ahead, on_host, sampling
+from checks import ahead, identity, on_host, sampling
 from checks.compare import Comparison, compare
 from checks.declare import Derivation
 from checks.lapack import serialized
@@ -240,36 +240,75 @@ def over_points(fn: Callable[..., Any], block: int | None) -> Callable[..., Any]
     return mapped
 
 
-@functools.lru_cache(maxsize=512)
 def _bounded(
     fn: Callable[..., Any], avals: tuple[Any, ...], block: int | None = None
 ) -> Callable[..., Any]:
     """``fn`` with its rounding-error bound, over points and jitted; one per
-    function and shapes, so a function shared by several derivations is traced
-    once."""
-    return jax.jit(over_points(with_error_bound(fn, *avals), block))
+    function, what it computes now (``checks.identity``) and shapes, so a function
+    shared by several derivations is traced once, and again once it changes."""
+    return _bounded_kept(fn, identity.computes(fn, avals), avals, block)
 
 
 @functools.lru_cache(maxsize=512)
+def _bounded_kept(
+    fn: Callable[..., Any], computes: Any, avals: tuple[Any, ...], block: int | None
+) -> Callable[..., Any]:
+    return jax.jit(over_points(with_error_bound(fn, *avals), block))
+
+
 def _reference(
     of, wrt_index: int, order: int, avals: tuple[Any, ...], block: int | None = None
 ):
     """The reference at these shapes with its bound, over points and jitted."""
+    what = identity.computes(of, avals)
+    return _reference_kept(of, what, wrt_index, order, avals, block)
+
+
+@functools.lru_cache(maxsize=512)
+def _reference_kept(of, computes, wrt_index, order, avals, block):
     ref_fn = reference(of, wrt_index, order, avals)
     return jax.jit(over_points(with_error_bound(ref_fn, *avals), block))
 
 
-@functools.lru_cache(maxsize=512)
 def _reference_as_written(
     of, wrt_index: int, order: int, avals: tuple[Any, ...], block: int | None = None
 ):
     """Autodiff evaluated in the arguments' own precision, over points and jitted."""
+    what = identity.computes(of, avals)
+    return _reference_as_written_kept(of, what, wrt_index, order, avals, block)
+
+
+@functools.lru_cache(maxsize=512)
+def _reference_as_written_kept(of, computes, wrt_index, order, avals, block):
     ref_fn = reference(of, wrt_index, order, avals)
     as_written = core.jaxpr_as_fun(trace_as_written(ref_fn, *avals))
     return jax.jit(over_points(as_written, block))
 
 
+def computes(d: Any, dims: dict[str, int], dtypes: Sequence[str]) -> tuple[Any, ...]:
+    """What every function of ``d`` (a derivation or a claim) computes now at
+    these sizes and dtypes, and its domains' samplers (``checks.identity``): a
+    program kept under this key is built again after an edit."""
+    functions = [d.fn] if d.kind == "claim" else [d.closed_form, d.of]
+    parts: list[Any] = []
+    for dt in dtypes:
+        args = tuple(example_args(d, dims, dt))
+        parts += [identity.computes(fn, args) for fn in functions]
+    for dom in d.inputs.values():
+        if dom.kind in ("custom", "fixed"):
+            parts.append(identity.computes(dom.draw, None))
+    return tuple(parts)
+
+
 _PROGRAMS: dict[tuple[Any, ...], tuple[Derivation, Any]] = {}
+
+
+def forget_programs() -> None:
+    """Forget every compiled check and jitted function kept in this process (after
+    a change that their keys do not hold, such as the block sizes)."""
+    for kept in (_bounded_kept, _reference_kept, _reference_as_written_kept):
+        kept.cache_clear()
+    _PROGRAMS.clear()
 
 
 def _program(
@@ -286,7 +325,7 @@ def _program(
     than one of ``devices``, the ``n`` points are sharded over them. ``staged``:
     the same check as a sequence of programs (``_build_staged``)."""
     key = (id(d), tuple(sorted(dims.items())), tuple(dtypes), n, devices, on_device)
-    key = (*key, staged)
+    key = (*key, staged, computes(d, dims, dtypes))
     cached = _PROGRAMS.get(key)
     if cached is not None and cached[0] is d:
         return cached[1]
@@ -312,6 +351,7 @@ def point_evaluator(d: Derivation, dims: dict[str, int]):
         if host is not None:
             return host
     key = ("points", id(d), tuple(sorted(dims.items())))
+    key = (*key, computes(d, dims, ("float64",)))
     cached = _PROGRAMS.get(key)
     if cached is not None and cached[0] is d:
         return cached[1]
@@ -784,7 +824,7 @@ def _plan(
     )
     dtypes = tuple(runnable)
     key = ("case", id(d), tuple(sorted(dims.items())), dtypes, chunk, devices)
-    key = (*key, on_device, staged, device)
+    key = (*key, on_device, staged, device, computes(d, dims, dtypes))
     return _Plan(key, dtypes, chunk, devices, on_device, staged)
 
 

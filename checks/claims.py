@@ -304,7 +304,12 @@ _PROGRAMS: dict[tuple[Any, ...], tuple[Claim, Any]] = {}
 def _sides(c: Claim, dims: dict[str, int], n: int):
     """Compiled: sample the inputs and evaluate both sides with error bounds; kept,
     so another seed compiles nothing."""
-    key = (id(c), tuple(sorted(dims.items())), n)
+    key = (
+        id(c),
+        tuple(sorted(dims.items())),
+        n,
+        case_module.computes(c, dims, ["float64"]),
+    )
     cached = _PROGRAMS.get(key)
     if cached is not None and cached[0] is c:
         return cached[1]
@@ -361,6 +366,7 @@ def _ahead_key(c: Claim, dims: dict[str, int], n: int) -> tuple[Any, ...]:
         tuple(sorted(dims.items())),
         n,
         jax.config.jax_default_device,
+        case_module.computes(c, dims, ["float64"]),
     )
 
 

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from checks.interrupt import MESSAGE as INTERRUPTED_MESSAGE
 from checks.interrupt import exit_on_interrupt
-from checks.paths import cache_dir
+from checks.paths import cache_dir, trusted_cache_dir
 
 __all__ = ["main"]
 
@@ -149,16 +149,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _cache_dir() -> str:
-    """Where compiled programs are kept between runs."""
-    return str(cache_dir() / "jax")
-
-
 def _enable_compile_cache() -> None:
-    """JAX's persistent compilation cache: a second run skips XLA compilation."""
+    """JAX's persistent compilation cache: a second run skips XLA compilation.
+    Not used in a cache directory others can write to (``checks.paths``)."""
     import jax
 
-    jax.config.update("jax_compilation_cache_dir", _cache_dir())
+    folder = trusted_cache_dir("jax")
+    if folder is None:
+        return
+    jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 

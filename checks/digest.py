@@ -11,12 +11,16 @@ on, given its arguments:
   used, since the library's version is part of the checker's own digest, and
   JAX's configuration flags, which change what a traced function computes.
 
-A ``jax.jit`` wrapper is read through to the function it wraps, and a
+A ``jax.jit`` wrapper is read through to the function it wraps, a wrapper a
+library makes at run time (``jax.vmap(f)``, ``jax.grad(f)``,
+``jax.checkpoint(f)``) through its closure to ``f``, and a
 ``jax.custom_jvp``/``custom_vjp`` function with its derivative rule. Anything
 else it refers to (an object of a user's class, a bound method…) has no digest
-here and ``code_digest`` returns None: the caller then traces the function
-instead. Tracing is the reference; this is its fast
-path, taken only when every object reached is one of the kinds above.
+here, nor has code that can read something besides its arguments while traced
+(the environment, a file, the clock, unseeded random state, a callback): for
+those ``code_digest`` returns None, and the caller traces the function
+instead. Tracing is the reference; this is its fast path, taken only when every
+object reached is one of the kinds above.
 
 Reading a digest costs microseconds where tracing a function costs milliseconds,
 so a run whose results are all stored starts in about the time it takes to
@@ -24,7 +28,9 @@ import JAX.
 """
 
 from __future__ import annotations
+import __future__
 
+import dis
 import functools
 import hashlib
 import os
@@ -40,6 +46,90 @@ __all__ = ["code_digest", "config_digest"]
 # Packages whose objects are digested by name: their versions are in the checker's
 # digest (or they are part of Python itself).
 _LIBRARIES = ("jax", "jaxlib", "numpy", "ml_dtypes", "scipy", "opt_einsum")
+
+# What code can read besides its arguments and its own code while it is traced:
+# the environment, files, the clock, unseeded random state, a callback into
+# Python. A function that names one (directly, or as an attribute of a module it
+# names: ``os.environ``, ``np.random``) has no digest: its trace, which holds
+# what was read, is the key; a callback's cannot be, and it is never reused.
+_READERS = {
+    "builtins": ("open", "input", "eval", "exec", "__import__"),
+    "os": ("environ", "environb", "getenv", "getenvb", "putenv", "read", "urandom"),
+    "io": ("open", "open_code", "FileIO"),
+    "sys": ("stdin",),
+    "importlib": ("import_module",),
+    "pathlib": ("Path", "PosixPath", "WindowsPath"),
+    "numpy": ("load", "loadtxt", "genfromtxt", "fromfile", "fromregex", "memmap"),
+    "jax": ("pure_callback",),
+    "jax.debug": ("callback",),
+    "jax.experimental": ("io_callback",),
+}
+_READER_MODULES = ("pathlib", "random", "time", "numpy.random", "urllib.request")
+
+
+_READER_NAMES = frozenset(
+    [a for attributes in _READERS.values() for a in attributes]
+    + [name.rsplit(".", 1)[-1] for name in _READER_MODULES]
+)
+
+
+def _readers() -> frozenset[int]:
+    """The ids of ``_READERS`` and ``_READER_MODULES`` in the modules imported so
+    far (code cannot name a reader of a module not imported)."""
+    names = [*_READERS, *_READER_MODULES]
+    return _readers_in(tuple(name in sys.modules for name in names))
+
+
+@functools.lru_cache(maxsize=64)
+def _readers_in(imported: tuple[bool, ...]) -> frozenset[int]:
+    found: list[Any] = []
+    for (name, attributes), present in zip(_READERS.items(), imported):
+        if present:
+            module = sys.modules[name]
+            found += [getattr(module, a) for a in attributes if hasattr(module, a)]
+    for name, present in zip(_READER_MODULES, imported[len(_READERS) :]):
+        if present:
+            found.append(sys.modules[name])
+    return frozenset(id(obj) for obj in found)  # each kept alive by its module
+
+
+@functools.lru_cache(maxsize=4096)
+def _attributes_of_globals(code: types.CodeType) -> frozenset[tuple[str, str]]:
+    """Every ``name.attribute`` the code (and code defined in it) reads, where
+    ``name`` is a global or builtin."""
+    pairs = set()
+    previous = None
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and previous is not None:
+            pairs.add((previous, ins.argval))
+        previous = ins.argval if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") else None
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            pairs |= _attributes_of_globals(const)
+    return frozenset(pairs)
+
+
+def _reads_outside(fn: types.FunctionType, names: set[str]) -> bool:
+    """Whether ``fn``'s code names a reader, or a module's attribute that is one."""
+    readers = _readers()
+    scope = fn.__globals__
+    builtins = scope.get("__builtins__", {})
+    builtins = vars(builtins) if isinstance(builtins, types.ModuleType) else builtins
+
+    def lookup(name: str) -> Any:
+        return scope[name] if name in scope else builtins.get(name)
+
+    if any(id(lookup(name)) in readers for name in names):
+        return True
+    if not names & _READER_NAMES:  # no attribute of a module can be one
+        return False
+    for name, attribute in _attributes_of_globals(fn.__code__):
+        module = lookup(name)
+        if isinstance(module, types.ModuleType):
+            if id(getattr(module, attribute, None)) in readers:
+                return True
+    return False
+
 
 _SCALARS = (type(None), bool, int, float, complex, str, bytes, type(Ellipsis))
 
@@ -129,6 +219,10 @@ class _Digest:
             self.visit(obj.func)
             self.visit(obj.args)
             self.visit(dict(obj.keywords))
+        elif isinstance(obj, __future__._Feature):  # from __future__ import …
+            self.token("future", obj.getMandatoryRelease(), obj.compiler_flag)
+        elif type(obj) is object:  # a sentinel (a default no caller passes)
+            self.token("object")
         elif isinstance(obj, np.ufunc):
             self.token("ufunc", obj.__name__)
         elif isinstance(obj, type):
@@ -167,18 +261,26 @@ class _Digest:
         self._mapping((k, v) for k, v in vars(module).items() if not k.startswith("__"))
 
     def _function(self, fn: types.FunctionType) -> None:
-        if _is_library_file(fn.__code__.co_filename):
-            self.token("library", fn.__module__, fn.__qualname__)
+        code = fn.__code__
+        if _is_library_file(code.co_filename):
+            # By name; but a wrapper a library made at run time (jax.vmap(f),
+            # jax.grad(f), jax.checkpoint(f)…) computes what its closure holds.
+            if id(fn) in _readers():
+                raise _Opaque(fn)
+            where = getattr(code, "co_qualname", code.co_name)
+            self.token("library", fn.__module__, fn.__qualname__, where)
+            self._closure(fn)
+            wrapped = getattr(fn, "__wrapped__", None)
+            if wrapped is not None:
+                self.visit(wrapped)
             return
+        if _reads_outside(fn, _global_names(code)):
+            raise _Opaque(fn)  # its result may change with no change to its code
         self.token("function", fn.__qualname__)
         self._code(fn.__code__)
         self.visit(fn.__defaults__)
         self.visit(fn.__kwdefaults__)
-        cells = fn.__closure__ or ()
-        try:
-            self.visit([c.cell_contents for c in cells])
-        except ValueError:  # an empty cell: a name bound after the function
-            raise _Opaque(fn) from None
+        self._closure(fn)
         names = sorted(_global_names(fn.__code__) & fn.__globals__.keys())
         self.token("globals", names)
         for name in names:
@@ -186,6 +288,15 @@ class _Digest:
         wrapped = getattr(fn, "__wrapped__", None)
         if wrapped is not None:
             self.visit(wrapped)
+
+    def _closure(self, fn: types.FunctionType) -> None:
+        cells = fn.__closure__ or ()
+        try:
+            contents = [c.cell_contents for c in cells]
+        except ValueError:  # an empty cell: a name bound after the function
+            raise _Opaque(fn) from None
+        if contents:
+            self.visit(contents)
 
     def _code(self, code: types.CodeType) -> None:
         self.token(
@@ -233,9 +344,44 @@ def _is_custom_derivative(obj: Any) -> bool:
     return jax is not None and isinstance(obj, (jax.custom_jvp, jax.custom_vjp))
 
 
+# Environment variables that change what a compiled program computes: XLA's flags
+# (--xla_cpu_enable_fast_math…), JAX's own (JAX_ENABLE_X64, JAX_PLATFORMS,
+# JAX_DEFAULT_MATMUL_PRECISION…), and which devices and math libraries run it.
+_ENVIRONMENT_PREFIXES = ("XLA_", "JAX_", "TPU_", "LIBTPU_", "NVIDIA_", "CUDA_")
+_ENVIRONMENT_NAMES = ("OMP_NUM_THREADS", "MKL_CBWR", "TF_CPP_MIN_LOG_LEVEL")
+# Ones that only say where to log or cache: not part of the key.
+_ENVIRONMENT_IGNORED = (
+    "JAX_COMPILATION_CACHE_DIR",
+    "JAX_LOGGING_LEVEL",
+    "JAX_TRACEBACK_FILTERING",
+    "JAX_TRACEBACK_IN_LOCATIONS_LIMIT",
+)
+
+
+def _environment() -> list[tuple[str, str]]:
+    return sorted(
+        (k, v)
+        for k, v in os.environ.items()
+        if (k.startswith(_ENVIRONMENT_PREFIXES) or k in _ENVIRONMENT_NAMES)
+        and k not in _ENVIRONMENT_IGNORED
+    )
+
+
+@functools.cache
+def _checker_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("derivation-checker")
+    except Exception:  # not installed: its source is in the checker's digest
+        return ""
+
+
 def config_digest() -> str:
-    """JAX's configuration flags (dtype promotion, x64, matmul precision…) and the
-    version of every library whose objects are digested by name."""
+    """What a check computes besides its functions: JAX's configuration flags
+    (dtype promotion, x64, matmul precision, platforms…), the environment
+    variables that change numerics (``XLA_FLAGS``, ``JAX_*``…), the version of
+    every library whose objects are digested by name, and the checker's own."""
     import jax
 
     items = sorted(
@@ -246,7 +392,7 @@ def config_digest() -> str:
         for name in _LIBRARIES
         if name in sys.modules
     ]
-    text = repr((items, versions, sys.version))
+    text = repr((items, versions, sys.version, _environment(), _checker_version()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -106,8 +106,11 @@ def runner(
 
 def clear() -> None:
     """Forget every trace: the start of a run."""
+    from checks import identity
+
     _TRACES.clear()
     _SIDES.clear()
+    identity.clear()
 
 
 def _memo(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
@@ -125,6 +128,9 @@ def _traced_with_tree(fn: Callable[..., Any], avals: tuple[Any, ...]) -> Any:
     key = ("fn", fn, tuple((a.shape, str(a.dtype)) for a in avals))
 
     def make() -> tuple[Any, Any]:
+        from checks import identity
+
+        identity.computes(fn, None)  # changed since last seen: JAX's caches cleared
         trees = []
 
         def recording(*xs: Any) -> Any:

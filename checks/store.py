@@ -17,19 +17,26 @@ The fingerprint is a SHA-256 over:
   shape, strata and arguments;
 - the source file of each of the entry's functions (the report quotes it in a
   reproduction, and mutants are made from it);
-- what the functions compute, and JAX's configuration flags: each function's
+- what the functions compute, and what else changes numerics: each function's
   code and everything it refers to, read by ``checks.digest`` (helpers in other
-  modules, constants by their bytes, a ``custom_jvp`` rule; libraries by name and
-  version), and the shapes and dtypes it is called with; and the same for every
-  custom or fixed domain's sampler;
+  modules, through the wrappers JAX makes, constants by their bytes, a
+  ``custom_jvp`` rule; libraries by name and version), and the shapes and
+  dtypes it is called with; the same for every custom or fixed domain's
+  sampler; JAX's flags, ``XLA_FLAGS`` and the ``JAX_*`` environment variables
+  (``checks.digest.config_digest``);
 - where ``checks.digest`` cannot read a function (it refers to an object of a
-  user's class, say), its jaxpr as the check traces it at every size and dtype
-  checked, with the bytes of every constant and literal in it.
+  user's class, say, or reads the environment or a file while traced), its jaxpr
+  as the check traces it at every size and dtype checked, with the bytes of
+  every constant and literal in it.
 
 A jaxpr that cannot say everything it computes makes the entry not reusable
-(computed every time): one that refers to a Python object by address, or that
-holds a ``custom_jvp``/``custom_vjp`` call (its derivative rule is Python code the
-jaxpr does not show). Results with an error are never stored.
+(computed every time): one that refers to a Python object by address, holds a
+``custom_jvp``/``custom_vjp`` call (its derivative rule is Python code the jaxpr
+does not show) or a callback. Results with an error are never stored.
+
+A result is stored as JSON (``checks.stored``) with its key and a SHA-256 of both,
+in a directory only the user can write to (``checks.paths``); a file that is
+anything else is treated as absent, and overwritten. Nothing read is executed.
 """
 
 from __future__ import annotations
@@ -37,27 +44,26 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import json
 import os
-import pickle
+import re
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
-from jax.extend import core
 
-from checks import on_host, sampling
+from checks import on_host, sampling, stored
 from checks.case import example_args, shard_devices
 from checks.digest import code_digest, config_digest
-from checks.paths import cache_dir
+from checks.identity import jaxpr_digest
+from checks.paths import trusted_cache_dir
 from checks.result import DerivationResult
 
 __all__ = ["fingerprint", "load", "save"]
-
-_OPAQUE = (" at 0x", "custom_jvp_call", "custom_vjp_call")
 
 
 @functools.cache
@@ -87,40 +93,6 @@ def _source_digest(fn: Any) -> str | None:
     return _file_digest(filename) if filename else None
 
 
-def _update_with_values(h: Any, values: Iterable[Any]) -> None:
-    for value in values:
-        a = np.asarray(value)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(np.ascontiguousarray(a).tobytes())
-
-
-def _sub_jaxprs(params: dict[str, Any]) -> Iterable[Any]:
-    for v in params.values():
-        for item in v if isinstance(v, (tuple, list)) else (v,):
-            if isinstance(item, (core.ClosedJaxpr, core.Jaxpr)):
-                yield item
-
-
-def _jaxpr_digest(closed: Any) -> str | None:
-    """SHA-256 of a closed jaxpr's text and of every constant and literal in it;
-    None when its text does not say everything it computes."""
-    text = str(closed)
-    if any(marker in text for marker in _OPAQUE):
-        return None
-    h = hashlib.sha256(text.encode())
-    stack = [closed]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, core.ClosedJaxpr):
-            _update_with_values(h, item.consts)
-            item = item.jaxpr
-        for eqn in item.eqns:
-            literals = [v.val for v in eqn.invars if isinstance(v, core.Literal)]
-            _update_with_values(h, literals)
-            stack.extend(_sub_jaxprs(eqn.params))
-    return h.hexdigest()
-
-
 def _aval_key(args: Sequence[Any]) -> tuple[Any, ...]:
     return tuple((tuple(a.shape), str(a.dtype)) for a in args)
 
@@ -128,7 +100,7 @@ def _aval_key(args: Sequence[Any]) -> tuple[Any, ...]:
 def _traced_digest(fn: Any, avals: tuple[Any, ...]) -> str | None:
     args = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in avals]
     try:
-        return _jaxpr_digest(on_host.traced(fn, tuple(args)))
+        return jaxpr_digest(on_host.traced(fn, tuple(args)))
     except Exception:  # the check itself reports why it cannot be traced
         return None
 
@@ -147,7 +119,7 @@ def _domain_digest(dom: Any, n: int, dims: dict[str, int], dtype: Any) -> str | 
         )
     except Exception:
         return None
-    digest = _jaxpr_digest(closed)
+    digest = jaxpr_digest(closed)
     return None if digest is None else text + digest
 
 
@@ -193,7 +165,9 @@ def fingerprint(
         if f.name == "inputs" or callable(value):
             continue
         h.update(f"{f.name}={value!r};".encode())
-    h.update(config_digest().encode())
+    if "config" not in memo:  # the same for every entry of a run
+        memo["config"] = config_digest()
+    h.update(memo["config"].encode())
     functions = _functions(entry)
     for fn in functions:
         h.update(repr(_source_digest(fn)).encode())
@@ -233,32 +207,84 @@ def fingerprint(
     return h.hexdigest()
 
 
-def _path(key: str) -> Path:
-    return cache_dir() / "results" / key[:2] / f"{key}.pickle"
+_FORMAT = "derivation-checker result 2"
+_MAX_BYTES = 1 << 24  # a stored result is a few KiB; a larger file is not one
+_FIELDS = {"format", "key", "sha256", "result"}
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode()
+
+
+def _checksum(key: str, data: Any) -> str:
+    return hashlib.sha256(key.encode() + b"\x00" + _canonical(data)).hexdigest()
+
+
+def _path(key: str) -> Path | None:
+    if not _KEY.fullmatch(key):
+        return None
+    folder = trusted_cache_dir("results", key[:2])
+    return None if folder is None else folder / f"{key}.json"
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes, not following a symbolic link, at most ``_MAX_BYTES``."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(_MAX_BYTES + 1)
+    if len(data) > _MAX_BYTES:
+        raise ValueError("too large")
+    return data
 
 
 def load(key: str) -> DerivationResult | None:
-    """The stored result under ``key``, or None."""
-    try:
-        with open(_path(key), "rb") as f:
-            result = pickle.load(f)
-    except Exception:  # missing, unreadable or from another layout: recompute
+    """The stored result under ``key``, or None: when there is none, or the file
+    is anything but one written by ``save`` under this key (its format, schema
+    and checksum are all checked; nothing in it is executed)."""
+    path = _path(key)
+    if path is None:
         return None
-    if not isinstance(result, DerivationResult):
+    try:
+        data = json.loads(_read(path))
+        if not isinstance(data, dict) or set(data) != _FIELDS:
+            return None
+        if data["format"] != _FORMAT or data["key"] != key:
+            return None
+        if data["sha256"] != _checksum(key, data["result"]):
+            return None
+        result = stored.from_plain(data["result"])
+    except (OSError, ValueError, RecursionError):  # absent, corrupt or edited
         return None
     result.reused = True
     return result
 
 
 def save(key: str, result: DerivationResult) -> None:
-    """Store ``result`` under ``key`` unless it holds an error (best effort)."""
+    """Store ``result`` under ``key`` unless it holds an error (best effort; an
+    invalid file there is replaced)."""
     if result.outcome == "error":
         return
     path = _path(key)
+    if path is None:
+        return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        plain = stored.to_plain(result)
+        data = {
+            "format": _FORMAT,
+            "key": key,
+            "sha256": _checksum(key, plain),
+            "result": plain,
+        }
+        text = _canonical(data)
+    except (TypeError, ValueError):  # a value JSON cannot hold: not stored
+        return
+    try:
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as f:
-            pickle.dump(dataclasses.replace(result, reused=False), f)
+            f.write(text)
         os.replace(f.name, path)
     except OSError:
         pass

@@ -20,7 +20,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from checks import ahead, on_host, store, watchdog
+from checks import ahead, identity, on_host, store, watchdog
 from checks.case import _nested, ahead_jobs, run_cases
 from checks.claims import ahead_jobs as claim_ahead_jobs
 from checks.claims import check_claim
@@ -423,6 +423,18 @@ def _array(nested: Any, dtype: Any) -> np.ndarray:
     return np.asarray(np.nan if nested is None else nested, dtype)
 
 
+def _start_run(items: Sequence[Any]) -> None:
+    """Forget the last run's traces, and read what every function computes now,
+    so that JAX's caches are cleared for an edited one before anything is compiled
+    (``checks.identity``)."""
+    on_host.clear()
+    for d in items:
+        functions = [d.fn] if d.kind == "claim" else [d.closed_form, d.of]
+        functions += [dom.draw for dom in d.inputs.values() if dom.kind == "custom"]
+        for fn in functions:
+            identity.computes(fn, None)
+
+
 def verify(
     closed_form_or_derivation: Any,
     *,
@@ -468,7 +480,7 @@ def verify(
     _check_timeout(timeout)
     devices = resolve_devices(device)
     shards = _check_shards(shards, devices)
-    on_host.clear()
+    _start_run([d])
     with on_host.engine(engine):
         return _bounded(
             d,
@@ -581,7 +593,7 @@ def check_all(
     shards = _check_shards(shards, devices)
     _check_engine(engine)
     _check_timeout(timeout)
-    on_host.clear()
+    _start_run(items)
     with on_host.engine(engine):
         return _check_all(
             items,

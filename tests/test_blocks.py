@@ -66,10 +66,7 @@ def small_blocks(monkeypatch):
     and 998 leave a remainder."""
     monkeypatch.setattr(case, "MAX_BLOCK_POINTS", 5)
     monkeypatch.setattr(case, "MIN_BLOCKS", 2)
-    case._bounded.cache_clear()
-    case._reference.cache_clear()
-    case._reference_as_written.cache_clear()
-    case._PROGRAMS.clear()
+    case.forget_programs()
     yield
     case._PROGRAMS.clear()
 
