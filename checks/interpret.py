@@ -38,6 +38,7 @@ from checks.rounding import (
     _IDENTITY,
     _LIBRARY_ULPS,
     _STRUCTURAL,
+    OWN_ROUNDING,
     arithmetic_rules,
     own_ulps,
 )
@@ -620,7 +621,7 @@ def _flat_rule(params, xs, es, outs):
     return [] if all(e is None for e in es) else [_zero(outs[0])]
 
 
-_BOUNDS: dict[str, Rule] = arithmetic_rules(np)
+_BOUNDS: dict[str, Rule] = arithmetic_rules(np, lead=1)
 _BOUNDS.update(select_n=_select_rule, pow=_pow_rule, reduce_prod=_reduce_prod_rule)
 for _name in _FLAT:
     _BOUNDS[_name] = _flat_rule
@@ -697,7 +698,7 @@ def _bounds(name, params, xs, es, outs):
         raise Unsupported(f"no rounding-error rule for {name}")
     if not bounds:
         bounds = [_zero(o) for o in outs]
-    if name not in _DATA_MOVEMENT:
+    if name not in _DATA_MOVEMENT and name not in OWN_ROUNDING:
         ulps = own_ulps(name, params, xs[0].shape[1:])
         bounds = [
             None if b is None else b + _rounding(o, ulps) for o, b in zip(outs, bounds)
