@@ -388,7 +388,42 @@ def arithmetic_rules(xp: Any, lead: int = 0) -> dict[str, Callable[..., list[Any
 
     rules = {name: sum_rule for name in ("add", "add_any", "sub", "neg")}
     rules.update(mul=mul_rule, div=div_rule, max=max_min_rule, min=max_min_rule)
+    def pow_rule(params, xs, es, outs):
+        """JAX's JVP of ``pow``: ∂/∂x = y·x^(y−1) (0 where y = 0), ∂/∂y =
+        log(x)·x^y (0 where x = 0)."""
+        x, y = (x64(v) for v in xs)
+        ex, ey = es
+        parts = []
+        if ex is not None:
+            dx = xp.where(y == 0, 0.0, y * xp.power(x, y - 1))
+            parts.append(xp.abs(dx * ex))
+        if ey is not None:
+            dy = xp.log(xp.where(x == 0, 1.0, x)) * xp.power(x, y)
+            parts.append(xp.abs(dy * ey))
+        return [total(parts, outs[0])]
+
+    def reduce_prod_rule(params, xs, es, outs):
+        """Σᵢ |Πⱼ≠ᵢ xⱼ|·eᵢ over the K multiplied terms (JAX's JVP of
+        ``reduce_prod``, in absolute value), with the exclusive products taken
+        from both ends so a zero term is exact."""
+        (x,), (e,) = xs, es
+        if e is None:
+            return [total([], outs[0])]
+        axes = tuple(int(a) + lead for a in params["axes"])
+        keep = [a for a in range(len(x.shape)) if a not in axes]
+        order = keep + list(axes)
+        lead_shape = [x.shape[a] for a in keep]
+        y = xp.reshape(xp.transpose(x64(x), order), (*lead_shape, -1))
+        ey = xp.reshape(xp.transpose(e, order), (*lead_shape, -1))
+        ones = xp.ones((*lead_shape, 1), xp.float64)
+        left = xp.concatenate([ones, xp.cumprod(y[..., :-1], axis=-1)], axis=-1)
+        right = xp.flip(xp.cumprod(xp.flip(y[..., 1:], -1), axis=-1), -1)
+        right = xp.concatenate([right, ones], axis=-1)
+        return [xp.sum(xp.abs(left * right) * ey, axis=-1)]
+
     rules["integer_pow"] = integer_pow_rule
+    rules["pow"] = pow_rule
+    rules["reduce_prod"] = reduce_prod_rule
     rules["cumsum"] = cumsum_rule
     rules.update({name: unary(f) for name, f in DERIVATIVES.items()})
     return rules
