@@ -75,13 +75,25 @@ def test_what_numpy_cannot_evaluate_is_compiled():
 
 
 def test_a_failure_inside_numpy_falls_back_to_the_compiled_check(monkeypatch):
-    def broken(params, x):
+    def broken(params, *xs):
         raise RuntimeError("no")
 
-    monkeypatch.setitem(interpret._VALUES, "exp", broken)
+    monkeypatch.setitem(interpret._VALUES, "div", broken)
     result = checks.verify(bce_grad_beta_sign_flipped, samples=100)
-    assert result.outcome == "fail"
+    assert result.outcome == "fail", [c.message for c in result.cases]
     assert all(c.checked == 100 for c in result.cases)
+    for c in result.cases:  # not silently: the result says what ran, and why
+        assert c.engine == "xla"
+        assert c.engine_fallback == "RuntimeError: no"
+        assert c.to_dict()["engine_fallback"] == "RuntimeError: no"
+
+
+def test_each_case_names_the_engine_that_ran_it():
+    host = checks.verify(bce_grad_beta, samples=50, dtypes=DTYPES)
+    compiled = checks.verify(bce_grad_beta, samples=50, dtypes=DTYPES, engine="xla")
+    assert [c.to_dict()["engine"] for c in host.cases] == ["numpy", "numpy"]
+    assert [c.engine for c in compiled.cases] == ["xla", "xla"]
+    assert all(c.engine_fallback == "" for c in host.cases + compiled.cases)
 
 
 def test_an_unknown_engine_is_an_option_error():
