@@ -46,6 +46,7 @@ __all__ = ["ESTIMATED", "NoErrorBound", "rounding_unit", "with_error_bound"]
 class NoErrorBound(NotImplementedError):
     """A primitive whose rounding error this module cannot bound."""
 
+
 # Linear data movement: the same operation applied to the errors propagates them.
 _STRUCTURAL = {
     "broadcast_in_dim",
@@ -194,17 +195,23 @@ def _jacobian_bound(
                 shape_out = jnp.shape(j)[: jnp.ndim(j) - jnp.ndim(xs[k])]
                 j = jnp.reshape(_abs64(j), (-1, size_in))
                 parts.append(jnp.reshape(j @ flat_e, shape_out))
-            total = parts if total is None else [
-                a if b is None else b if a is None else a + b
-                for a, b in zip(total, parts)
-            ]
+            total = (
+                parts
+                if total is None
+                else [
+                    a if b is None else b if a is None else a + b
+                    for a, b in zip(total, parts)
+                ]
+            )
         return total or []
 
     if not _has_jaxpr_param(params):
         try:
             return bound_at(
-                [jnp.asarray(x).astype(jnp.float64) if _is_float(x) else x
-                 for x in primals]
+                [
+                    jnp.asarray(x).astype(jnp.float64) if _is_float(x) else x
+                    for x in primals
+                ]
             )
         except Exception:  # a primitive whose parameters pin its dtype
             pass
@@ -226,17 +233,17 @@ def _difference_from_float64(prim: Any, params: dict[str, Any], primals, outs):
         return None
     try:
         wide = prim.bind(
-            *[jnp.asarray(x).astype(jnp.float64) if _is_float(x) else x
-              for x in primals],
+            *[
+                jnp.asarray(x).astype(jnp.float64) if _is_float(x) else x
+                for x in primals
+            ],
             **params,
         )
     except Exception:  # a primitive whose parameters pin its dtype
         return None
     wide = list(wide) if prim.multiple_results else [wide]
     return [
-        jnp.abs(w.astype(jnp.float64) - o.astype(jnp.float64))
-        if _is_float(o)
-        else None
+        jnp.abs(w.astype(jnp.float64) - o.astype(jnp.float64)) if _is_float(o) else None
         for w, o in zip(wide, outs)
     ]
 
@@ -388,6 +395,7 @@ def arithmetic_rules(xp: Any, lead: int = 0) -> dict[str, Callable[..., list[Any
 
     rules = {name: sum_rule for name in ("add", "add_any", "sub", "neg")}
     rules.update(mul=mul_rule, div=div_rule, max=max_min_rule, min=max_min_rule)
+
     def pow_rule(params, xs, es, outs):
         """JAX's JVP of ``pow``: ∂/∂x = y·x^(y−1) (0 where y = 0), ∂/∂y =
         log(x)·x^y (0 where x = 0)."""
@@ -688,7 +696,9 @@ def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any
                 if name not in _DATA_MOVEMENT:
                     ulps = own_ulps(name, params, jnp.shape(primals[0]))
                     bounds = [
-                        None if b is None or not _is_float(o) else b + _rounding(o, ulps)
+                        None
+                        if b is None or not _is_float(o)
+                        else b + _rounding(o, ulps)
                         for o, b in zip(outs, bounds)
                     ]
                     if generic:

@@ -33,7 +33,7 @@ from typing import Any
 import jax.numpy as jnp
 from jax import lax
 
-__all__ = ["LINALG_RULES", "ESTIMATED"]
+__all__ = ["ESTIMATED", "LINALG_RULES"]
 
 # Rules whose backward error is taken from LAPACK-style normwise constants.
 ESTIMATED = frozenset({"qr", "eigh", "svd"})
@@ -80,7 +80,7 @@ def _inverse_of_triangle(t: Any, lower: bool) -> Any:
 def triangular_solve_rule(params, xs, es, outs):
     """``op(T)·x = b`` (or ``x·op(T) = b``): ``|x̂ − x| ≤ |T⁻¹|·(e_b + (e_T +
     γ_n|T|)·|x̂|)`` (Higham Thm 8.5 and its first-order forward error)."""
-    (a, b), (ea, eb), (x,) = xs, es, outs
+    (a, _b), (ea, eb), (x,) = xs, es, outs
     lower, unit = bool(params["lower"]), bool(params["unit_diagonal"])
     n = a.shape[-1]
     t = _triangular(_f64(a), lower, unit)
@@ -112,7 +112,7 @@ def lu_rule(params, xs, es, outs):
     ``F = |L⁻¹|·|ΔA|·|U⁻¹|`` and ``|ΔA| ≤ γ_n|L||U| + P·e_A`` (Higham Thm 9.3,
     first-order perturbation of the factors, §9.13). The pivots are exact."""
     (a,), (ea,) = xs, es
-    packed, pivots, perm = outs
+    packed, _pivots, perm = outs
     if a.shape[-1] != a.shape[-2]:
         raise NotImplementedError("rounding-error bound of lu of a non-square matrix")
     n = a.shape[-1]
@@ -191,11 +191,13 @@ def svd_rule(params, xs, es, outs):
             gap = jnp.minimum(gap, s64)
         k = s.shape[-1]
         rel = norm / gap
-        ru = jnp.full(uu.shape[:-1] + (uu.shape[-1],), jnp.inf)
-        ru = ru.at[..., :k].set(jnp.broadcast_to(rel[..., None, :], uu.shape[:-1] + (k,)))
+        ru = jnp.full((*uu.shape[:-1], uu.shape[-1]), jnp.inf)
+        ru = ru.at[..., :k].set(
+            jnp.broadcast_to(rel[..., None, :], (*uu.shape[:-1], k))
+        )
         rv = jnp.full(vt.shape, jnp.inf)
         rv = rv.at[..., :k, :].set(
-            jnp.broadcast_to(rel[..., :, None], vt.shape[:-2] + (k, vt.shape[-1]))
+            jnp.broadcast_to(rel[..., :, None], (*vt.shape[:-2], k, vt.shape[-1]))
         )
         bounds += [ru + _u(uu), rv + _u(vt)]
     return bounds

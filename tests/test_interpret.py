@@ -199,8 +199,9 @@ def test_low_precision_floats_carry_a_rounding_bound():
     ],
 )
 def test_subnormals_are_flushed_to_zero_as_by_xla(fn, xs):
-    got, want = _both(fn, *[x[:, None] if x.ndim == 1 and x.size > 1 else x[None]
-                            for x in xs])
+    got, want = _both(
+        fn, *[x[:, None] if x.ndim == 1 and x.size > 1 else x[None] for x in xs]
+    )
     np.testing.assert_array_equal(got, want)
 
 
