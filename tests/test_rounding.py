@@ -232,7 +232,7 @@ def test_cumsum_counts_the_terms_summed_into_each_element():
     value, bound = with_error_bound(jnp.cumsum, x)(x)
     assert float(value[2]) == 0.0  # exact: 1
     assert float(bound[2]) >= 1.0
-    value, bound = with_error_bound(lambda v: jnp.cumsum(v, reverse=True), x)(x)
+    value, bound = with_error_bound(lambda v: lax.cumsum(v, reverse=True), x)(x)
     assert float(bound[0]) >= abs(float(value[0]) - 1.0)
 
 
@@ -265,9 +265,9 @@ def test_a_primitive_without_a_bound_is_named_in_the_error():
     a = jnp.float64(2.0)
 
     def f(s):
-        return lax.igamma(s * 0.1, s)  # no derivative in its first argument
+        return lax.nextafter(s * 0.1, s)  # no derivative
 
-    with pytest.raises(NoErrorBound, match="'igamma'"):
+    with pytest.raises(NoErrorBound, match="'nextafter'"):
         with_error_bound(f, a)(a)
 
 
