@@ -140,3 +140,15 @@ def test_every_catalog_derivation_gets_the_same_verdicts_from_both_engines():
         assert h.outcome == c.outcome, h.name
         got = [(x.dims, x.dtype, x.status, x.stability) for x in h.cases]
         assert got == [(x.dims, x.dtype, x.status, x.stability) for x in c.cases]
+
+
+@pytest.mark.parametrize("fn", [bce_grad_beta, bce_grad_beta_sign_flipped])
+def test_bfloat16_gets_the_same_verdicts_from_both_engines(fn):
+    """bfloat16 is a float to the NumPy engine too: it carries a rounding bound
+    (without one, a right derivation failed in bfloat16 by NumPy alone)."""
+    host = checks.verify(fn, samples=200, dtypes=["bfloat16"])
+    compiled = checks.verify(fn, samples=200, dtypes=["bfloat16"], engine="xla")
+    assert [c.engine for c in host.cases] == ["numpy"]
+    for h, c in zip(host.cases, compiled.cases, strict=True):
+        assert (h.status, h.checked, h.stability) == (c.status, c.checked, c.stability)
+    assert checks.verify(bce_grad_beta, samples=200, dtypes=["bfloat16"]).ok
