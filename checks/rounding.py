@@ -157,6 +157,22 @@ def _has_jaxpr_param(params: dict[str, Any]) -> bool:
     )
 
 
+# Elementwise primitives without a rule of their own: their Jacobian is
+# diagonal, so one JVP with unit tangents gives its absolute values.
+_ELEMENTWISE = {
+    "erf", "erfc", "erf_inv", "lgamma", "digamma", "igamma", "igammac",
+    "polygamma", "bessel_i0e", "bessel_i1e", "atan2", "atan", "asin", "acos",
+    "sinh", "cosh", "tan", "asinh", "acosh", "atanh", "cbrt", "nextafter",
+    "round", "floor", "ceil", "sign", "logaddexp",
+}  # fmt: skip
+
+
+def _sum_parts(total: list[Any] | None, parts: list[Any]) -> list[Any]:
+    if total is None:
+        return parts
+    return [a if b is None else b if a is None else a + b for a, b in zip(total, parts)]
+
+
 def _jacobian_bound(
     prim: Any,
     params: dict[str, Any],
@@ -184,6 +200,18 @@ def _jacobian_bound(
                 out = list(out) if multiple else [out]
                 return [o if _is_float(o) else jnp.zeros(()) for o in out]
 
+            if prim.name in _ELEMENTWISE and all(
+                tuple(o.shape) == jnp.shape(xs[k]) or not jnp.shape(xs[k])
+                for o in outs_like
+            ):  # a diagonal Jacobian: one JVP, each output from one entry
+                ones = jnp.ones(jnp.shape(xs[k]), jnp.result_type(xs[k]))
+                _, ts = jax.jvp(f, (xs[k],), (ones,))
+                parts = [
+                    _abs64(t) * e if _is_float(o) else None
+                    for t, o in zip(ts, outs_like)
+                ]
+                total = _sum_parts(total, parts)
+                continue
             jacs = jax.jacfwd(f)(xs[k])
             size_in = int(np.prod(jnp.shape(xs[k])))
             flat_e = jnp.reshape(e, (size_in,)).astype(jnp.float64)
@@ -195,14 +223,7 @@ def _jacobian_bound(
                 shape_out = jnp.shape(j)[: jnp.ndim(j) - jnp.ndim(xs[k])]
                 j = jnp.reshape(_abs64(j), (-1, size_in))
                 parts.append(jnp.reshape(j @ flat_e, shape_out))
-            total = (
-                parts
-                if total is None
-                else [
-                    a if b is None else b if a is None else a + b
-                    for a, b in zip(total, parts)
-                ]
-            )
+            total = _sum_parts(total, parts)
         return total or []
 
     if not _has_jaxpr_param(params):
