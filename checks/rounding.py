@@ -152,7 +152,7 @@ def _has_jaxpr_param(params: dict[str, Any]) -> bool:
     return any(
         isinstance(v, (core.Jaxpr, core.ClosedJaxpr))
         or (isinstance(v, tuple) and any(hasattr(w, "jaxpr") for w in v))
-        or hasattr(v, "_fields")
+        or (hasattr(v, "_fields") and any(hasattr(w, "jaxpr") for w in v))
         for v in params.values()
     )
 
