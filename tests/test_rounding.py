@@ -131,6 +131,8 @@ PROGRAMS = {
         ),
         [(3,)],
     ),
+    "lu factors": (lambda X: jax.scipy.linalg.lu_factor(X)[0], ["spd"]),
+    "log-determinant": (lambda X: jnp.linalg.slogdet(X)[1], ["spd"]),
     "cholesky": (lambda X: jnp.linalg.cholesky(X), ["spd"]),
     "triangular solve": (
         lambda X, b: jax.scipy.linalg.solve_triangular(X, b, lower=True),
