@@ -358,10 +358,13 @@ def arithmetic_rules(xp: Any, lead: int = 0) -> dict[str, Callable[..., list[Any
         return [total(es, outs[0])]
 
     def mul_rule(params, xs, es, outs):
+        """|y|·e_x + |x|·e_y + e_x·e_y: exact (a product of two inexact zeros
+        is not exact)."""
         (x, y), (ex, ey) = xs, es
         parts = [
             None if ex is None else abs64(y) * ex,
             None if ey is None else abs64(x) * ey,
+            None if ex is None or ey is None else ex * ey,
         ]
         return [total(parts, outs[0])]
 
@@ -450,11 +453,17 @@ def arithmetic_rules(xp: Any, lead: int = 0) -> dict[str, Callable[..., list[Any
         right = xp.concatenate([right, ones], axis=-1)
         return [xp.sum(xp.abs(left * right) * ey, axis=-1)]
 
+    def square_rule(params, xs, es, outs):
+        """(|x| + e)² − x² = 2|x|·e + e²: exact, not only to first order."""
+        e = err(es[0], xs[0])
+        return [(2.0 * abs64(xs[0]) + e) * e]
+
     rules["integer_pow"] = integer_pow_rule
     rules["pow"] = pow_rule
     rules["reduce_prod"] = reduce_prod_rule
     rules["cumsum"] = cumsum_rule
     rules.update({name: unary(f) for name, f in DERIVATIVES.items()})
+    rules["square"] = square_rule
     return rules
 
 
