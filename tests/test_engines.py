@@ -87,6 +87,7 @@ def test_a_failure_inside_numpy_falls_back_to_the_compiled_check(monkeypatch):
         assert c.engine == "xla"
         assert c.engine_fallback == "RuntimeError: no"
         assert c.to_dict()["engine_fallback"] == "RuntimeError: no"
+    assert "NumPy's evaluation failed (RuntimeError: no)" in str(result)
 
 
 def test_each_case_names_the_engine_that_ran_it():
