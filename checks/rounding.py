@@ -40,7 +40,13 @@ from jax.extend import core
 
 from checks import rounding_linalg
 
-__all__ = ["ESTIMATED", "NoErrorBound", "rounding_unit", "with_error_bound"]
+__all__ = [
+    "ESTIMATED",
+    "NoErrorBound",
+    "is_estimated",
+    "rounding_unit",
+    "with_error_bound",
+]
 
 
 class NoErrorBound(NotImplementedError):
@@ -529,10 +535,24 @@ _RULES["scatter_add"] = _scatter_add_rule
 OWN_ROUNDING = frozenset({"cumsum", "scatter-add", "scatter_add"}) | frozenset(
     rounding_linalg.LINALG_RULES
 )
-# Primitives bounded by the generic rule: ``Σ|∂z/∂x|·e`` from the Jacobian, plus
-# |z − z₆₄| and a few ulps for their own rounding. The README lists them as
-# estimated, with the linear-algebra rules built on normwise constants.
-ESTIMATED = rounding_linalg.ESTIMATED | {"the generic rule"}
+# Rules resting on a constant no theorem fixes for every implementation: the few
+# ulps of a library function, LAPACK-style normwise backward errors.
+ESTIMATED = (
+    rounding_linalg.ESTIMATED
+    | frozenset(DERIVATIVES) - {"abs", "sqrt", "rsqrt", "square"}
+    | {"pow"}
+)
+
+
+def is_estimated(name: str) -> bool:
+    """Whether the bound of primitive ``name`` is an estimate (see the README's
+    error-model table) rather than an upper bound from a rounding-error result:
+    a rule in ``ESTIMATED``, or the generic rule (``Σ|∂z/∂x|·e`` from the
+    Jacobian, plus |z − z₆₄| below float64 and a few ulps)."""
+    if name in ESTIMATED:
+        return True
+    known = set(_RULES) | _STRUCTURAL | _DATA_MOVEMENT | _IDENTITY | set(_CONTROL)
+    return name not in known | {"dot_general", "reduce_sum", "convert_element_type"}
 
 
 def _propagate(prim: Any, params: dict[str, Any], xs, es, outs, outvars) -> list[Any]:

@@ -309,3 +309,8 @@ def test_a_zeroed_rule_is_caught(monkeypatch):
     xs, value, bound = _batched(fn, np.float32, shapes, range(8))
     exact = np.asarray(jax.vmap(fn)(*[x.astype(np.float64) for x in xs]))
     assert np.any(np.abs(value - exact) > bound)
+
+
+def test_which_rules_are_estimates():
+    assert not any(map(rounding.is_estimated, ["add", "cumsum", "lu", "scatter-add"]))
+    assert all(map(rounding.is_estimated, ["exp", "eigh", "cumlogsumexp", "erf"]))
