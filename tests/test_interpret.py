@@ -236,3 +236,11 @@ def test_nan_propagates_through_min_and_max_as_in_xla():
 
     got, want = _both(fn, x, y)
     np.testing.assert_array_equal(got, want)
+
+
+def test_cumsum_bounds_count_the_terms_on_the_host_too():
+    """[1e17, 1, −1e17]: the last partial sum is 0 where the exact one is 1."""
+    x = np.array([[1e17, 1.0, -1e17]])
+    for fn, k in ((jnp.cumsum, 2), (lambda a: lax.cumsum(a, reverse=True), 0)):
+        ((value, bound),) = _host(fn, [x], bounds=True)
+        assert value[0, k] == 0.0 and bound[0, k] >= 1.0
