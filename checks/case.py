@@ -349,7 +349,26 @@ def point_evaluator(d: Derivation, dims: dict[str, int]):
     if on_host.enabled(device):
         host = on_host.point_evaluator(d, dims)
         if host is not None:
-            return host
+            return _with_fallback(host, lambda: _compiled_point_evaluator(d, dims))
+    return _compiled_point_evaluator(d, dims)
+
+
+def _with_fallback(host: Callable[..., Any], compiled: Callable[[], Any]):
+    """``host``, until it raises; then (and from then on) ``compiled()``'s."""
+    made: list[Callable[..., Any]] = []
+
+    def evaluate(*xs: Any) -> Any:
+        if not made:
+            try:
+                return host(*xs)
+            except Exception:  # NumPy failed: the compiled evaluator decides
+                made.append(compiled())
+        return made[0](*xs)
+
+    return evaluate
+
+
+def _compiled_point_evaluator(d: Derivation, dims: dict[str, int]):
     key = ("points", id(d), tuple(sorted(dims.items())))
     key = (*key, computes(d, dims, ("float64",)))
     cached = _PROGRAMS.get(key)
@@ -910,6 +929,7 @@ def run_cases(
     start = time.perf_counter()
     results: dict[str, CaseResult] = {}
     tallies: dict[str, _Tally] = {}
+    program, ran = None, ()
     with jax.default_device(device):
         runnable = []
         too_large = memory_problem(d, dims, device)
@@ -927,6 +947,7 @@ def run_cases(
                 plan = _plan(d, dims, runnable, device, samples, shards)
                 chunk, on_device = plan.chunk, plan.on_device
                 program = _runner(d, dims, plan, device)
+                ran = tuple(runnable)
                 tallies = {dt: _Tally() for dt in runnable}
                 for index, first in enumerate(range(0, samples, chunk)):
                     count = min(chunk, samples - first)
@@ -955,8 +976,10 @@ def run_cases(
     seconds = (time.perf_counter() - start) / max(len(dtypes), 1)
     for dt in runnable:
         results[dt] = _summarize(d, dims, dt, device.platform, samples, tallies[dt])
-    for r in results.values():
+    for dt, r in results.items():
         r.seconds = seconds
+        if program is not None and dt in ran:
+            r.engine, r.engine_fallback = program.engine, program.fallback
     _judge_low_precision_by_float64(results)
     return [results[dt] for dt in dtypes]
 

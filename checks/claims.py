@@ -507,10 +507,23 @@ def _check_sampled(
     c: Claim, dims: dict[str, int], n: int, seed: int, device: Any
 ) -> CaseResult:
     """A sampled claim at one set of sizes, ``checks.case.MAX_CHUNK`` points at
-    a time."""
-    base = {"dtype": "float64", "device": "cpu", "dims": dict(dims), "samples": n}
+    a time; the result names the engine that evaluated it."""
     chunk = min(n, case_module.MAX_CHUNK)
     program = _runner(c, dims, n, chunk, device)
+    result = _check_sampled_by(program, c, dims, n, seed, chunk)
+    result.engine, result.engine_fallback = program.engine, program.fallback
+    return result
+
+
+def _check_sampled_by(
+    program: Callable[..., Any],
+    c: Claim,
+    dims: dict[str, int],
+    n: int,
+    seed: int,
+    chunk: int,
+) -> CaseResult:
+    base = {"dtype": "float64", "device": "cpu", "dims": dict(dims), "samples": n}
     parts = []
     for index, first in enumerate(range(0, n, chunk)):
         count = min(chunk, n - first)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import jax
+import ml_dtypes
 import numpy as np
 from jax.extend import core
 
@@ -38,6 +39,7 @@ from checks.rounding import (
     _IDENTITY,
     _LIBRARY_ULPS,
     _STRUCTURAL,
+    OWN_ROUNDING,
     arithmetic_rules,
     own_ulps,
 )
@@ -99,15 +101,34 @@ def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def _int_divisor(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """y with 1 where XLA does not divide: by zero, and the signed
+    ``min // −1`` that overflows; and where that is."""
+    special = y == 0
+    if x.dtype.kind == "i":
+        special = special | ((x == np.iinfo(x.dtype).min) & (y == -1))
+    return np.where(special, np.ones_like(y), y), special
+
+
 def _int_div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    if np.issubdtype(x.dtype, np.integer):
-        q = np.abs(x) // np.abs(y)
-        return np.where((x < 0) != (y < 0), -q, q)
-    return x / y
+    """Division truncating toward zero; as XLA, x / 0 is −1 (all bits set:
+    the largest unsigned integer) and ``min / −1`` is ``min``."""
+    if not np.issubdtype(x.dtype, np.integer):
+        return x / y
+    safe, special = _int_divisor(x, y)
+    q = x // safe
+    q = q + ((q * safe != x) & ((x < 0) != (safe < 0))).astype(q.dtype)
+    q = np.where(y == 0, np.array(-1).astype(x.dtype), q)
+    return np.where(special & (y != 0), x, q)
 
 
 def _rem(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.fmod(x, y)
+    """Remainder with the sign of x; as XLA, x rem 0 is x and ``min rem −1``
+    is 0."""
+    if not np.issubdtype(x.dtype, np.integer):
+        return np.fmod(x, y)
+    safe, _ = _int_divisor(x, y)
+    return np.where(y == 0, x, np.fmod(x, safe))
 
 
 def _shift_right_logical(x: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -530,17 +551,19 @@ def supported(jaxpr: Any, *, bounds: bool = False) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _tiny(dtype: np.dtype) -> float:
-    return float(np.finfo(dtype).tiny)
+    return float(ml_dtypes.finfo(dtype).tiny)
 
 
 @functools.lru_cache(maxsize=64)
 def _u(dtype: np.dtype) -> float:
-    return float(np.finfo(dtype).eps) / 2.0 if _floating(dtype) else 0.0
+    return float(ml_dtypes.finfo(dtype).eps) / 2.0 if _floating(dtype) else 0.0
 
 
 @functools.lru_cache(maxsize=64)
 def _floating(dtype: Any) -> bool:
-    return np.issubdtype(np.dtype(dtype), np.inexact)
+    """Real or complex floating point, ml_dtypes' bfloat16 and float8 types
+    included (NumPy does not count them as ``np.inexact``)."""
+    return bool(jax.dtypes.issubdtype(np.dtype(dtype), np.inexact))
 
 
 def _abs64(x: np.ndarray) -> np.ndarray:
@@ -582,46 +605,12 @@ def _select_rule(params, xs, es, outs):
     return [_select_n(params, which, *[_err(e, c) for c, e in zip(cases, es[1:])])]
 
 
-def _pow_rule(params, xs, es, outs):
-    """JAX's JVP of ``pow``: ∂/∂x = y·x^(y−1) (0 where y = 0), ∂/∂y = log(x)·x^y
-    (0 where x = 0)."""
-    x, y = (v.astype(np.float64) for v in xs)
-    ex, ey = es
-    parts = []
-    if ex is not None and _floating(xs[0].dtype):
-        dx = np.where(y == 0, 0.0, y * np.power(x, y - 1))
-        parts.append(np.abs(dx * ex))
-    if ey is not None and _floating(xs[1].dtype):
-        dy = np.log(np.where(x == 0, 1.0, x)) * np.power(x, y)
-        parts.append(np.abs(dy * ey))
-    return [_add(parts, outs[0])] if parts else []
-
-
-def _reduce_prod_rule(params, xs, es, outs):
-    """Σᵢ |Πⱼ≠ᵢ xⱼ|·eᵢ over the K multiplied terms (JAX's JVP of ``reduce_prod``),
-    with the exclusive products taken from both ends so a zero term is exact."""
-    (x,), (e,) = xs, es
-    if e is None:
-        return []
-    axes = _ax(params["axes"])
-    keep = [a for a in range(x.ndim) if a not in axes]
-    order = keep + list(axes)
-    lead = [x.shape[a] for a in keep]
-    y = np.transpose(x.astype(np.float64), order).reshape(*lead, -1)
-    ey = np.transpose(e, order).reshape(*lead, -1)
-    ones = np.ones((*lead, 1))
-    left = np.concatenate([ones, np.cumprod(y[..., :-1], axis=-1)], axis=-1)
-    right = np.flip(np.cumprod(np.flip(y[..., 1:], -1), axis=-1), -1)
-    right = np.concatenate([right, ones], axis=-1)
-    return [np.sum(np.abs(left * right) * ey, axis=-1)]
-
-
 def _flat_rule(params, xs, es, outs):
     return [] if all(e is None for e in es) else [_zero(outs[0])]
 
 
-_BOUNDS: dict[str, Rule] = arithmetic_rules(np)
-_BOUNDS.update(select_n=_select_rule, pow=_pow_rule, reduce_prod=_reduce_prod_rule)
+_BOUNDS: dict[str, Rule] = arithmetic_rules(np, lead=1)
+_BOUNDS["select_n"] = _select_rule
 for _name in _FLAT:
     _BOUNDS[_name] = _flat_rule
 # Equations bounded without a rule of their own.
@@ -697,12 +686,33 @@ def _bounds(name, params, xs, es, outs):
         raise Unsupported(f"no rounding-error rule for {name}")
     if not bounds:
         bounds = [_zero(o) for o in outs]
-    if name not in _DATA_MOVEMENT:
+    if name not in _DATA_MOVEMENT and name not in OWN_ROUNDING:
         ulps = own_ulps(name, params, xs[0].shape[1:])
         bounds = [
             None if b is None else b + _rounding(o, ulps) for o, b in zip(outs, bounds)
         ]
     return [b if _floating(o.dtype) else None for o, b in zip(outs, bounds)]
+
+
+# Primitives that move bits without arithmetic: XLA's CPU leaves their
+# subnormal values alone (it flushes those of arithmetic: FTZ and DAZ).
+_KEEPS_BITS = (
+    _DATA_MOVEMENT
+    | _IDENTITY
+    | _STRUCTURAL
+    | _LINEAR_BY_JVP
+    | {"bitcast_convert_type", "random_wrap", "random_unwrap", "iota", "is_finite"}
+)
+
+
+def _flush(x: np.ndarray) -> np.ndarray:
+    """``x`` with its subnormal values replaced by zeros of the same sign."""
+    if not _floating(x.dtype) or x.dtype.kind == "c":
+        return x
+    small = (np.abs(x) < _tiny(x.dtype)) & (x != 0)
+    if not small.any():
+        return x
+    return np.where(small, x * 0, x)
 
 
 def _as_dtype(x: Any, dtype: Any) -> np.ndarray:
@@ -763,9 +773,14 @@ def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool
                 rank = len(eqn.outvars[0].aval.shape)
                 xs = [_to_rank(x, rank) for x in xs]
                 es = [None if e is None else _to_rank(e, rank) for e in es]
+            computes = name not in _KEEPS_BITS
+            if computes:  # subnormal operands read as zero, as on XLA's CPU
+                xs = [_flush(x) for x in xs]
             out = rule(eqn.params, *xs)
             outs = out if isinstance(out, list) else [out]
             outs = [_as_dtype(o, v.aval.dtype) for o, v in zip(outs, eqn.outvars)]
+            if computes:  # and subnormal results are flushed to zero
+                outs = [_flush(o) for o in outs]
             if bounds:
                 es = _bounds(name, eqn.params, xs, es, outs)
             else:

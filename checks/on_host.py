@@ -81,17 +81,24 @@ def runner(
 ) -> Callable[..., Any]:
     """``run(stream, *args)``: ``host(stream)`` when there is a host program and it
     succeeds; else the compiled program (made on first use) on the same
-    arguments, its outputs brought to the host by ``fetch``. A check that NumPy
-    cannot finish is compiled, and reports its own error there."""
+    arguments, its outputs brought to the host by ``fetch``.
+
+    ``run.engine`` says which ran last (``"numpy"`` or ``"xla"``). Should NumPy
+    raise, the check is compiled from then on and ``run.fallback`` says why
+    (the exception's type and message), for the case's result to report."""
     made: list[Callable[..., Any]] = []
 
     def run(stream: Any, *args: Any) -> Any:
-        if host is not None:
+        if host is not None and not run.fallback:
             try:
                 watchdog.stage("evaluating the check with NumPy")
-                return host(np.asarray(stream))
-            except Exception:  # compiled instead
-                pass
+                out = host(np.asarray(stream))
+            except Exception as exc:  # compiled instead, and reported
+                run.fallback = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            else:
+                run.engine = "numpy"
+                return out
+        run.engine = "xla"
         if not made:
             watchdog.stage("tracing and compiling the check with XLA")
             made.append(compile_program())
@@ -101,6 +108,8 @@ def runner(
         )
         return fetch(made[0](stream, *args))
 
+    run.engine = "numpy" if host is not None else "xla"
+    run.fallback = ""
     return run
 
 

@@ -122,6 +122,11 @@ def render_result(r: DerivationResult, verbose: bool = False) -> str:
     for c in r.cases:
         if verbose or c.status != "pass" or c.stability == "unstable":
             lines.extend(_case_detail(c, r.kind))
+        if c.engine_fallback:
+            lines.append(
+                f"  case {_case_label(c)}: compiled with XLA: NumPy's evaluation "
+                f"failed ({c.engine_fallback})"
+            )
     if r.shrunk is not None:
         sizes = " ".join(f"{k}={v}" for k, v in r.shrunk_dims.items())
         lines.append(

@@ -54,6 +54,8 @@ class CaseResult:
     stability_ratio: float = 0.0  # worst error / stability allowance; > 1 unstable
     stability_message: str = ""
     stability_counterexample: Counterexample | None = None
+    engine: str = ""  # "numpy" | "xla": which evaluated the check ("" not run)
+    engine_fallback: str = ""  # why NumPy's evaluation failed and XLA ran instead
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,8 @@ class CaseResult:
                 else None
             ),
             "seconds": round(self.seconds, 4),
+            "engine": self.engine,
+            "engine_fallback": self.engine_fallback,
         }
 
 

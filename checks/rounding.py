@@ -38,7 +38,20 @@ import numpy as np
 from jax import lax
 from jax.extend import core
 
-__all__ = ["rounding_unit", "with_error_bound"]
+from checks import rounding_linalg
+
+__all__ = [
+    "ESTIMATED",
+    "NoErrorBound",
+    "is_estimated",
+    "rounding_unit",
+    "with_error_bound",
+]
+
+
+class NoErrorBound(NotImplementedError):
+    """A primitive whose rounding error this module cannot bound."""
+
 
 # Linear data movement: the same operation applied to the errors propagates them.
 _STRUCTURAL = {
@@ -58,11 +71,11 @@ _STRUCTURAL = {
     "dynamic_update_slice",
     "reduce_max",
     "reduce_min",
-    "cumsum",
+    "cummax",
+    "cummin",
 }
-# Operations that only move or select data: errors pass through, no rounding
-# (a cumulative sum rounds, so it is not one of them).
-_DATA_MOVEMENT = (_STRUCTURAL - {"cumsum"}) | {
+# Operations that only move or select data: errors pass through, no rounding.
+_DATA_MOVEMENT = _STRUCTURAL | {
     "scatter",
     "select_n",
     "neg",
@@ -91,6 +104,10 @@ def own_ulps(name: str, params: dict[str, Any], shape: Sequence[int]) -> float:
     if name == "reduce_prod":
         terms = int(np.prod([shape[d] for d in params["axes"]]))
         return max(_LIBRARY_ULPS, float(terms - 1))
+    if name == "cumprod":  # at most n − 1 products into an element
+        return max(1.0, float(shape[int(params["axis"])] - 1))
+    if name == "cumlogsumexp":  # one log-add-exp per term
+        return _LIBRARY_ULPS * float(shape[int(params["axis"])])
     return _LIBRARY_ULPS
 
 
@@ -137,56 +154,125 @@ def _zero_error(x: Any) -> jax.Array | None:
     return jnp.zeros(jnp.shape(x), jnp.float64) if _is_float(x) else None
 
 
-def _jvp_bound(
-    prim: Any, params: dict[str, Any], primals: Sequence[Any], errors: Sequence[Any]
+def _has_jaxpr_param(params: dict[str, Any]) -> bool:
+    return any(
+        isinstance(v, (core.Jaxpr, core.ClosedJaxpr))
+        or (isinstance(v, tuple) and any(hasattr(w, "jaxpr") for w in v))
+        or (hasattr(v, "_fields") and any(hasattr(w, "jaxpr") for w in v))
+        for v in params.values()
+    )
+
+
+# Elementwise primitives without a rule of their own: their Jacobian is
+# diagonal, so one JVP with unit tangents gives its absolute values.
+_ELEMENTWISE = {
+    "erf", "erfc", "erf_inv", "lgamma", "digamma", "igamma", "igammac",
+    "polygamma", "bessel_i0e", "bessel_i1e", "atan2", "atan", "asin", "acos",
+    "sinh", "cosh", "tan", "asinh", "acosh", "atanh", "cbrt", "nextafter",
+    "round", "floor", "ceil", "sign", "logaddexp",
+}  # fmt: skip
+
+
+def _sum_parts(total: list[Any] | None, parts: list[Any]) -> list[Any]:
+    if total is None:
+        return parts
+    return [a if b is None else b if a is None else a + b for a, b in zip(total, parts)]
+
+
+def _jacobian_bound(
+    prim: Any,
+    params: dict[str, Any],
+    primals: Sequence[Any],
+    errors: Sequence[Any],
+    outvars: Sequence[Any],
 ) -> list[jax.Array | None]:
-    """Σ_k |∂out/∂x_k · e_k|, each input's contribution taken separately.
+    """Σ_k |∂z/∂x_k|·e_k with the absolute value of each Jacobian entry, so that
+    terms of opposite sign do not cancel (a JVP with the errors as tangent may
+    sum to 0). First order; the Jacobian is taken at the primals upcast to
+    float64 where the primitive allows."""
+    multiple = prim.multiple_results
+    outs_like = [v.aval for v in outvars]
 
-    Evaluated at the primals upcast to float64 where the primitive allows, else at
-    the primals' own dtype.
-    """
+    def bound_at(xs: Sequence[Any]) -> list[Any]:
+        total: list[Any] | None = None
+        for k, e in enumerate(errors):
+            if e is None or not _is_float(xs[k]):
+                continue
 
-    def tangent_outputs(xs: Sequence[Any], k: int, e: jax.Array) -> list[Any]:
-        def f(*args):
-            out = prim.bind(*args, **params)
-            return list(out) if prim.multiple_results else [out]
+            def f(xk: Any, k: int = k) -> list[Any]:
+                args = list(xs)
+                args[k] = xk
+                out = prim.bind(*args, **params)
+                out = list(out) if multiple else [out]
+                return [o if _is_float(o) else jnp.zeros(()) for o in out]
 
-        tangents = []
-        for i, x in enumerate(xs):
-            if not _is_float(x):
-                tangents.append(np.zeros(np.shape(x), jax.dtypes.float0))
-            elif i == k:
-                tangents.append(e.astype(jnp.result_type(x)))
-            else:
-                tangents.append(jnp.zeros(jnp.shape(x), jnp.result_type(x)))
-        _, outs = jax.jvp(f, list(xs), tangents)
-        return outs
+            if prim.name in _ELEMENTWISE and all(
+                tuple(o.shape) == jnp.shape(xs[k]) or not jnp.shape(xs[k])
+                for o in outs_like
+            ):  # a diagonal Jacobian: one JVP, each output from one entry
+                ones = jnp.ones(jnp.shape(xs[k]), jnp.result_type(xs[k]))
+                _, ts = jax.jvp(f, (xs[k],), (ones,))
+                parts = [
+                    _abs64(t) * e if _is_float(o) else None
+                    for t, o in zip(ts, outs_like)
+                ]
+                total = _sum_parts(total, parts)
+                continue
+            jacs = jax.jacfwd(f)(xs[k])
+            size_in = int(np.prod(jnp.shape(xs[k])))
+            flat_e = jnp.reshape(e, (size_in,)).astype(jnp.float64)
+            parts = []
+            for j, o in zip(jacs, outs_like):
+                if not _is_float(o):
+                    parts.append(None)
+                    continue
+                shape_out = jnp.shape(j)[: jnp.ndim(j) - jnp.ndim(xs[k])]
+                j = jnp.reshape(_abs64(j), (-1, size_in))
+                parts.append(jnp.reshape(j @ flat_e, shape_out))
+            total = _sum_parts(total, parts)
+        return total or []
 
-    upcast = [
-        jnp.asarray(x).astype(jnp.float64) if _is_float(x) else x for x in primals
-    ]
-    out_bounds: list[jax.Array | None] | None = None
-    for k, e in enumerate(errors):
-        if e is None:
-            continue
+    if not _has_jaxpr_param(params):
         try:
-            outs = tangent_outputs(upcast, k, e)
+            return bound_at(
+                [
+                    jnp.asarray(x).astype(jnp.float64) if _is_float(x) else x
+                    for x in primals
+                ]
+            )
         except Exception:  # a primitive whose parameters pin its dtype
-            outs = tangent_outputs(primals, k, e)
-        parts = [
-            _abs64(t)
-            if t is not None and jnp.result_type(t) != jax.dtypes.float0
-            else None
-            for t in outs
-        ]
-        if out_bounds is None:
-            out_bounds = parts
-        else:
-            out_bounds = [
-                a if b is None else (b if a is None else a + b)
-                for a, b in zip(out_bounds, parts)
-            ]
-    return out_bounds or []
+            pass
+    try:
+        return bound_at(primals)
+    except Exception as exc:
+        raise NoErrorBound(
+            f"no rounding-error bound for primitive {prim.name!r}: it has no rule "
+            f"and its Jacobian cannot be taken ({type(exc).__name__})"
+        ) from exc
+
+
+def _difference_from_float64(prim: Any, params: dict[str, Any], primals, outs):
+    """|z − z₆₄|: the primitive evaluated on the same operands in float64 against
+    its value in the case's dtype, for a dtype below float64; else None."""
+    if _has_jaxpr_param(params) or all(
+        not _is_float(o) or _u(o) <= rounding_unit(jnp.float64) for o in outs
+    ):
+        return None
+    try:
+        wide = prim.bind(
+            *[
+                jnp.asarray(x).astype(jnp.float64) if _is_float(x) else x
+                for x in primals
+            ],
+            **params,
+        )
+    except Exception:  # a primitive whose parameters pin its dtype
+        return None
+    wide = list(wide) if prim.multiple_results else [wide]
+    return [
+        jnp.abs(w.astype(jnp.float64) - o.astype(jnp.float64)) if _is_float(o) else None
+        for w, o in zip(wide, outs)
+    ]
 
 
 def _dot_general_bound(
@@ -241,12 +327,14 @@ DERIVATIVES: dict[str, Callable[..., Any]] = {
 }
 
 
-def arithmetic_rules(xp: Any) -> dict[str, Callable[..., list[Any]]]:
+def arithmetic_rules(xp: Any, lead: int = 0) -> dict[str, Callable[..., list[Any]]]:
     """The propagation rules of arithmetic and library functions, written once
     over the array namespace ``xp``: ``jax.numpy`` here, NumPy in
-    ``checks.interpret``. Each ``rule(params, xs, es, outs)`` returns the bound
-    carried from the operands' errors ``es`` (None: exact), before the result's
-    own rounding."""
+    ``checks.interpret``, whose arrays carry ``lead`` leading axes (the points)
+    before the axes that a primitive's parameters name. Each
+    ``rule(params, xs, es, outs)`` returns the bound carried from the operands'
+    errors ``es`` (None: exact), before the result's own rounding, except for
+    the primitives in ``OWN_ROUNDING``, whose rule includes it."""
 
     def x64(x: Any) -> Any:
         return xp.asarray(x).astype(xp.float64)
@@ -276,10 +364,13 @@ def arithmetic_rules(xp: Any) -> dict[str, Callable[..., list[Any]]]:
         return [total(es, outs[0])]
 
     def mul_rule(params, xs, es, outs):
+        """|y|·e_x + |x|·e_y + e_x·e_y: exact (a product of two inexact zeros
+        is not exact)."""
         (x, y), (ex, ey) = xs, es
         parts = [
             None if ex is None else abs64(y) * ex,
             None if ey is None else abs64(x) * ey,
+            None if ex is None or ey is None else ex * ey,
         ]
         return [total(parts, outs[0])]
 
@@ -299,13 +390,86 @@ def arithmetic_rules(xp: Any) -> dict[str, Callable[..., list[Any]]]:
         return [xp.maximum(err(ex, x), err(ey, y))]
 
     def integer_pow_rule(params, xs, es, outs):
+        """|y·x^(y−1)|·e, and for y ≥ 2 every order: |(x ± e)^y − x^y| ≤
+        (|x| + e)^y − |x|^y, which is not 0 at x = 0 when e is not."""
         y = int(params["y"])
-        return [xp.abs(y * x64(xs[0]) ** (y - 1)) * err(es[0], xs[0])]
+        e = err(es[0], xs[0])
+        ax = abs64(xs[0])
+        first = xp.abs(y * x64(xs[0]) ** (y - 1)) * e
+        if y >= 2:
+            first = xp.maximum(first, (ax + e) ** y - ax**y)
+        return [first]
+
+    def cumsum_rule(params, xs, es, outs):
+        """K·u·Σ|xᵢ| + Σ eᵢ over the K terms summed into each element (any
+        order of summation: Higham §4.2), as ``reduce_sum``."""
+        (x,), (e,), (z,) = xs, es, outs
+        axis = int(params["axis"]) + lead
+        reverse = bool(params.get("reverse", False))
+
+        def cum(v):
+            if reverse:
+                return xp.flip(xp.cumsum(xp.flip(v, axis), axis=axis), axis)
+            return xp.cumsum(v, axis=axis)
+
+        n = x.shape[axis]
+        view = [1] * len(x.shape)
+        view[axis] = n
+        terms = xp.arange(1, n + 1, dtype=xp.float64)
+        if reverse:
+            terms = xp.flip(terms, 0)
+        terms = xp.reshape(terms, view)
+        kind = jnp.finfo(z.dtype)
+        bound = terms * (float(kind.eps) / 2 * cum(abs64(x)) + float(kind.tiny))
+        return [bound if e is None else bound + cum(e)]
 
     rules = {name: sum_rule for name in ("add", "add_any", "sub", "neg")}
     rules.update(mul=mul_rule, div=div_rule, max=max_min_rule, min=max_min_rule)
+
+    def pow_rule(params, xs, es, outs):
+        """JAX's JVP of ``pow``: ∂/∂x = y·x^(y−1) (0 where y = 0), ∂/∂y =
+        log(x)·x^y (0 where x = 0)."""
+        x, y = (x64(v) for v in xs)
+        ex, ey = es
+        parts = []
+        if ex is not None:
+            dx = xp.where(y == 0, 0.0, y * xp.power(x, y - 1))
+            parts.append(xp.abs(dx * ex))
+        if ey is not None:
+            dy = xp.log(xp.where(x == 0, 1.0, x)) * xp.power(x, y)
+            parts.append(xp.abs(dy * ey))
+        return [total(parts, outs[0])]
+
+    def reduce_prod_rule(params, xs, es, outs):
+        """Σᵢ |Πⱼ≠ᵢ xⱼ|·eᵢ over the K multiplied terms (JAX's JVP of
+        ``reduce_prod``, in absolute value), with the exclusive products taken
+        from both ends so a zero term is exact."""
+        (x,), (e,) = xs, es
+        if e is None:
+            return [total([], outs[0])]
+        axes = tuple(int(a) + lead for a in params["axes"])
+        keep = [a for a in range(len(x.shape)) if a not in axes]
+        order = keep + list(axes)
+        lead_shape = [x.shape[a] for a in keep]
+        y = xp.reshape(xp.transpose(x64(x), order), (*lead_shape, -1))
+        ey = xp.reshape(xp.transpose(e, order), (*lead_shape, -1))
+        ones = xp.ones((*lead_shape, 1), xp.float64)
+        left = xp.concatenate([ones, xp.cumprod(y[..., :-1], axis=-1)], axis=-1)
+        right = xp.flip(xp.cumprod(xp.flip(y[..., 1:], -1), axis=-1), -1)
+        right = xp.concatenate([right, ones], axis=-1)
+        return [xp.sum(xp.abs(left * right) * ey, axis=-1)]
+
+    def square_rule(params, xs, es, outs):
+        """(|x| + e)² − x² = 2|x|·e + e²: exact, not only to first order."""
+        e = err(es[0], xs[0])
+        return [(2.0 * abs64(xs[0]) + e) * e]
+
     rules["integer_pow"] = integer_pow_rule
+    rules["pow"] = pow_rule
+    rules["reduce_prod"] = reduce_prod_rule
+    rules["cumsum"] = cumsum_rule
     rules.update({name: unary(f) for name, f in DERIVATIVES.items()})
+    rules["square"] = square_rule
     return rules
 
 
@@ -323,13 +487,77 @@ def _select_rule(params, xs, es, outs):
     return [lax.select_n(which, *[_err(e, c) for c, e in zip(cases, es[1:])])]
 
 
+def _scatter_to(params: dict[str, Any], like: Any, indices: Any, updates: Any, add):
+    scatter = lax.scatter_add if add else lax.scatter
+    return scatter(
+        jnp.zeros(jnp.shape(like), jnp.float64),
+        indices,
+        updates,
+        params["dimension_numbers"],
+        indices_are_sorted=params["indices_are_sorted"],
+        unique_indices=params["unique_indices"],
+        mode=params["mode"],
+    )
+
+
+def _scatter_add_rule(params, xs, es, outs):
+    """One rounding per update added into an element: with K updates landing
+    on it, ``e_z = e_x + Σ e_upd + K·u·(|x| + Σ|upd|) + K·η`` (repeated indices
+    add several times)."""
+    (x, indices, updates), (ex, _, eu), (z,) = xs, es, outs
+    count = _scatter_to(params, x, indices, jnp.ones(jnp.shape(updates)), True)
+    size = _abs64(x) + _scatter_to(params, x, indices, _abs64(updates), True)
+    tiny = float(jnp.finfo(jnp.result_type(z)).tiny)
+    bound = count * (_u(z) * size + tiny)
+    if ex is not None:
+        bound = bound + ex
+    if eu is not None:
+        bound = bound + _scatter_to(params, x, indices, eu, True)
+    return [bound]
+
+
+def _scatter_rule(params, xs, es, outs):
+    """Data movement: the operand's error where no update lands, the update's
+    where one does."""
+    (x, indices, updates), (ex, _, eu) = xs, es
+    landed = _scatter_to(params, x, indices, jnp.ones(jnp.shape(updates)), True) > 0
+    moved = _scatter_to(params, x, indices, _err(eu, updates), False)
+    return [jnp.where(landed, moved, _err(ex, x))]
+
+
 _RULES: dict[str, Callable[..., list[jax.Array]]] = arithmetic_rules(jnp)
 _RULES["select_n"] = _select_rule
+_RULES["scatter"] = _scatter_rule
+_RULES.update(rounding_linalg.LINALG_RULES)
+_RULES["scatter-add"] = _scatter_add_rule
+_RULES["scatter_add"] = _scatter_add_rule
+# Rules that include the result's own rounding.
+OWN_ROUNDING = frozenset({"cumsum", "scatter-add", "scatter_add"}) | frozenset(
+    rounding_linalg.LINALG_RULES
+)
+# Rules resting on a constant no theorem fixes for every implementation: the few
+# ulps of a library function, LAPACK-style normwise backward errors.
+ESTIMATED = (
+    rounding_linalg.ESTIMATED
+    | frozenset(DERIVATIVES) - {"abs", "sqrt", "rsqrt", "square"}
+    | {"pow"}
+)
 
 
-def _propagate(prim: Any, params: dict[str, Any], xs, es, outs) -> list[Any]:
+def is_estimated(name: str) -> bool:
+    """Whether the bound of primitive ``name`` is an estimate (see the README's
+    error-model table) rather than an upper bound from a rounding-error result:
+    a rule in ``ESTIMATED``, or the generic rule (``Σ|∂z/∂x|·e`` from the
+    Jacobian, plus |z − z₆₄| below float64 and a few ulps)."""
+    if name in ESTIMATED:
+        return True
+    known = set(_RULES) | _STRUCTURAL | _DATA_MOVEMENT | _IDENTITY | set(_CONTROL)
+    return name not in known | {"dot_general", "reduce_sum", "convert_element_type"}
+
+
+def _propagate(prim: Any, params: dict[str, Any], xs, es, outs, outvars) -> list[Any]:
     """Σ_k |∂z/∂x_k|·e_k: an explicit rule, the operation itself for data
-    movement, else ``jax.jvp`` one input at a time."""
+    movement, else the Jacobian's absolute values one input at a time."""
     rule = _RULES.get(prim.name)
     if rule is not None:
         return rule(params, xs, es, outs)
@@ -338,7 +566,7 @@ def _propagate(prim: Any, params: dict[str, Any], xs, es, outs) -> list[Any]:
             return _same_op_on_errors(params, xs, es, outs, prim)
         except Exception:  # an operation that insists on its operands' dtype
             pass
-    return _jvp_bound(prim, params, xs, es)
+    return _jacobian_bound(prim, params, xs, es, outvars)
 
 
 def _sub_jaxpr(params: dict[str, Any]) -> Any:
@@ -346,6 +574,101 @@ def _sub_jaxpr(params: dict[str, Any]) -> Any:
         if key in params:
             return params[key]
     return None
+
+
+def _explicit(pair: tuple[Any, Any], aval: Any = None) -> tuple[Any, Any]:
+    """A (value, bound) pair with an explicit float64 bound for a real value
+    (zeros for an exact one) and None otherwise: the same types at every
+    iteration of a loop and in every branch of a conditional."""
+    v, e = pair
+    if aval is not None:
+        v = jnp.asarray(v, aval.dtype)
+    if not _is_float(v):
+        return v, None
+    if e is None:
+        return v, jnp.zeros(jnp.shape(v), jnp.float64)
+    return v, jnp.broadcast_to(jnp.asarray(e, jnp.float64), jnp.shape(v))
+
+
+def _scan(params: dict[str, Any], pairs: Sequence[tuple[Any, Any]]) -> list[Any]:
+    """``lax.scan`` with the bound carried through the loop."""
+    body = params["jaxpr"]
+    nc, nk = params["num_consts"], params["num_carry"]
+    consts, xs = list(pairs[:nc]), list(pairs[nc + nk :])
+    avals = [v.aval for v in body.jaxpr.invars]
+    init = [_explicit(p, a) for p, a in zip(pairs[nc : nc + nk], avals[nc:])]
+
+    def step(carry: list[Any], x: list[Any]) -> tuple[list[Any], list[Any]]:
+        outs = _eval_jaxpr(body.jaxpr, body.consts, [*consts, *carry, *x])
+        new = [_explicit(p, a) for p, a in zip(outs[:nk], avals[nc:])]
+        return new, [_explicit(p) for p in outs[nk:]]
+
+    carry, ys = lax.scan(
+        step,
+        init,
+        [_explicit(p) for p in xs],
+        length=params["length"],
+        reverse=params["reverse"],
+        unroll=params["unroll"],
+    )
+    return [*carry, *ys]
+
+
+def _while(params: dict[str, Any], pairs: Sequence[tuple[Any, Any]]) -> list[Any]:
+    """``lax.while_loop`` (and ``fori_loop``) with the bound in the carry; the
+    condition reads the values only."""
+    cond, body = params["cond_jaxpr"], params["body_jaxpr"]
+    cn, bn = params["cond_nconsts"], params["body_nconsts"]
+    cconsts = [v for v, _ in pairs[:cn]]
+    bconsts = list(pairs[cn : cn + bn])
+    avals = [v.aval for v in body.jaxpr.invars[bn:]]
+    init = [_explicit(p, a) for p, a in zip(pairs[cn + bn :], avals)]
+
+    def keep_going(carry: list[Any]) -> Any:
+        (out,) = core.jaxpr_as_fun(cond)(*cconsts, *[v for v, _ in carry])
+        return out
+
+    def step(carry: list[Any]) -> list[Any]:
+        outs = _eval_jaxpr(body.jaxpr, body.consts, [*bconsts, *carry])
+        return [_explicit(p, a) for p, a in zip(outs, avals)]
+
+    return lax.while_loop(keep_going, step, init)
+
+
+def _cond(params: dict[str, Any], pairs: Sequence[tuple[Any, Any]]) -> list[Any]:
+    """``lax.cond``/``lax.switch``: the bound of the branch taken."""
+    (index, _), operands = pairs[0], list(pairs[1:])
+    branches = params["branches"]
+    out_avals = [v.aval for v in branches[0].jaxpr.outvars]
+
+    def branch(b: Any) -> Callable[[list[Any]], list[Any]]:
+        def run(ops: list[Any]) -> list[Any]:
+            outs = _eval_jaxpr(b.jaxpr, b.consts, ops)
+            return [_explicit(p, a) for p, a in zip(outs, out_avals)]
+
+        return run
+
+    return lax.switch(index, [branch(b) for b in branches], operands)
+
+
+def _linear_solve(params: dict[str, Any], pairs: Sequence[tuple[Any, Any]]):
+    """``lax.custom_linear_solve`` (``jnp.linalg.solve``, ``inv``): the bound of
+    its ``solve`` jaxpr, which is what runs (its factors carry the matrix's
+    errors)."""
+    lengths = params["const_lengths"]
+    start = lengths.matvec + lengths.vecmat
+    solve = params["jaxprs"].solve
+    consts = list(pairs[start : start + lengths.solve])
+    b = list(pairs[sum(lengths) :])
+    return _eval_jaxpr(solve.jaxpr, solve.consts, [*consts, *b])
+
+
+_CONTROL = {
+    "scan": _scan,
+    "while": _while,
+    "cond": _cond,
+    "custom_linear_solve": _linear_solve,
+}
 
 
 def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any]]):
@@ -371,7 +694,11 @@ def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any
         params = dict(eqn.params)
         sub = _sub_jaxpr(params)
 
-        if sub is not None and name not in ("cond", "while", "scan"):
+        if name in _CONTROL and any(
+            _is_float(p) for p in [*primals, *(v.aval for v in eqn.outvars)]
+        ):
+            results = _CONTROL[name](params, pairs)
+        elif sub is not None and name not in _CONTROL:
             closed = sub if hasattr(sub, "jaxpr") else None
             inner = closed.jaxpr if closed is not None else sub
             inner_consts = closed.consts if closed is not None else ()
@@ -380,7 +707,9 @@ def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any
         else:
             outs = eqn.primitive.bind(*primals, **params)
             outs = list(outs) if eqn.primitive.multiple_results else [outs]
-            if name == "convert_element_type":
+            if not any(_is_float(o) for o in outs):
+                bounds = [None for _ in outs]  # comparisons, integers: exact
+            elif name == "convert_element_type":
                 (o,) = outs
                 if not _is_float(o):
                     bounds = [None]
@@ -405,16 +734,32 @@ def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any
                 bounds = [_dot_general_bound(params, *primals, *errors, outs[0])]
             elif name == "reduce_sum":
                 bounds = [_reduce_sum_bound(params, primals[0], errors[0], outs[0])]
+            elif name in OWN_ROUNDING:
+                bounds = _RULES[name](params, primals, errors, outs)
             else:
-                bounds = _propagate(eqn.primitive, params, primals, errors, outs)
+                generic = name not in _RULES and name not in _STRUCTURAL
+                bounds = _propagate(
+                    eqn.primitive, params, primals, errors, outs, eqn.outvars
+                )
                 if not bounds:
                     bounds = [_zero_error(o) for o in outs]
                 if name not in _DATA_MOVEMENT:
                     ulps = own_ulps(name, params, jnp.shape(primals[0]))
                     bounds = [
-                        None if b is None else b + _rounding(o, ulps)
+                        None
+                        if b is None or not _is_float(o)
+                        else b + _rounding(o, ulps)
                         for o, b in zip(outs, bounds)
                     ]
+                    if generic:
+                        wide = _difference_from_float64(
+                            eqn.primitive, params, primals, outs
+                        )
+                        if wide is not None:
+                            bounds = [
+                                b if b is None or w is None else b + w
+                                for b, w in zip(bounds, wide)
+                            ]
             bounds = [b if _is_float(o) else None for o, b in zip(outs, bounds)]
             results = list(zip(outs, bounds))
 

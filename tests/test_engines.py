@@ -2,6 +2,7 @@
 
 import io
 
+import jax
 import jax.numpy as jnp
 import pytest
 from jax import lax
@@ -75,13 +76,26 @@ def test_what_numpy_cannot_evaluate_is_compiled():
 
 
 def test_a_failure_inside_numpy_falls_back_to_the_compiled_check(monkeypatch):
-    def broken(params, x):
+    def broken(params, *xs):
         raise RuntimeError("no")
 
-    monkeypatch.setitem(interpret._VALUES, "exp", broken)
+    monkeypatch.setitem(interpret._VALUES, "div", broken)
     result = checks.verify(bce_grad_beta_sign_flipped, samples=100)
-    assert result.outcome == "fail"
+    assert result.outcome == "fail", [c.message for c in result.cases]
     assert all(c.checked == 100 for c in result.cases)
+    for c in result.cases:  # not silently: the result says what ran, and why
+        assert c.engine == "xla"
+        assert c.engine_fallback == "RuntimeError: no"
+        assert c.to_dict()["engine_fallback"] == "RuntimeError: no"
+    assert "NumPy's evaluation failed (RuntimeError: no)" in str(result)
+
+
+def test_each_case_names_the_engine_that_ran_it():
+    host = checks.verify(bce_grad_beta, samples=50, dtypes=DTYPES)
+    compiled = checks.verify(bce_grad_beta, samples=50, dtypes=DTYPES, engine="xla")
+    assert [c.to_dict()["engine"] for c in host.cases] == ["numpy", "numpy"]
+    assert [c.engine for c in compiled.cases] == ["xla", "xla"]
+    assert all(c.engine_fallback == "" for c in host.cases + compiled.cases)
 
 
 def test_an_unknown_engine_is_an_option_error():
@@ -128,3 +142,103 @@ def test_every_catalog_derivation_gets_the_same_verdicts_from_both_engines():
         assert h.outcome == c.outcome, h.name
         got = [(x.dims, x.dtype, x.status, x.stability) for x in h.cases]
         assert got == [(x.dims, x.dtype, x.status, x.stability) for x in c.cases]
+
+
+@pytest.mark.parametrize("fn", [bce_grad_beta, bce_grad_beta_sign_flipped])
+def test_bfloat16_gets_the_same_verdicts_from_both_engines(fn):
+    """bfloat16 is a float to the NumPy engine too: it carries a rounding bound
+    (without one, a right derivation failed in bfloat16 by NumPy alone)."""
+    host = checks.verify(fn, samples=200, dtypes=["bfloat16"])
+    compiled = checks.verify(fn, samples=200, dtypes=["bfloat16"], engine="xla")
+    assert [c.engine for c in host.cases] == ["numpy"]
+    for h, c in zip(host.cases, compiled.cases, strict=True):
+        assert (h.status, h.checked, h.stability) == (c.status, c.checked, c.stability)
+    assert checks.verify(bce_grad_beta, samples=200, dtypes=["bfloat16"]).ok
+
+
+def _rnn(h0, xs):
+    def step(h, x):
+        h = jnp.tanh(0.5 * h + x)
+        return h, h
+
+    return jnp.sum(lax.scan(step, h0, xs)[1])
+
+
+@checks.derivation(
+    of=_rnn,
+    wrt="h0",
+    inputs={"h0": checks.domain.real((2,)), "xs": checks.domain.real((3, 2))},
+)
+def rnn_grad_h0(h0, xs):
+    """Backpropagation through time, itself a reversed scan."""
+
+    def step(h, x):
+        h = jnp.tanh(0.5 * h + x)
+        return h, h
+
+    _, hs = lax.scan(step, h0, xs)
+
+    def back(g, h):
+        return (g + 1.0) * (1 - h * h) * 0.5, None
+
+    return lax.scan(back, jnp.zeros_like(h0), hs, reverse=True)[0]
+
+
+def _cross_entropy(Z, y):
+    return -jnp.sum(jnp.take_along_axis(jax.nn.log_softmax(Z), y[:, None], 1))
+
+
+@checks.derivation(
+    of=_cross_entropy,
+    wrt="Z",
+    inputs={"Z": checks.domain.real((4, 3)), "y": checks.domain.integers(0, 3, (4,))},
+)
+def cross_entropy_grad(Z, y):
+    return jax.nn.softmax(Z).at[jnp.arange(4), y].add(-1)
+
+
+def _spd(key, shape, dtype):
+    A = jax.random.uniform(key, shape, dtype, -0.3, 0.3)
+    eye = jnp.broadcast_to(jnp.eye(shape[-1], dtype=dtype), shape)
+    return (A + jnp.swapaxes(A, -1, -2)) / 2 + 2 * eye
+
+
+def _logabsdet(X):
+    return jnp.linalg.slogdet(X)[1]
+
+
+@checks.derivation(
+    of=_logabsdet, wrt="X", inputs={"X": checks.domain.custom(_spd, (3, 3))}
+)
+def logabsdet_grad(X):
+    """d/dX log|det X| = X⁻ᵀ."""
+    return jnp.linalg.inv(X).T
+
+
+@checks.derivation(
+    of=_logabsdet,
+    wrt="X",
+    inputs={"X": checks.domain.custom(_spd, (3, 3))},
+    expect="fail",
+    why="scaled by 1.001",
+)
+def logabsdet_grad_off_by_a_thousandth(X):
+    return 1.001 * jnp.linalg.inv(X).T
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        rnn_grad_h0,
+        cross_entropy_grad,
+        logabsdet_grad,
+        logabsdet_grad_off_by_a_thousandth,
+    ],
+)
+def test_loops_scatter_add_and_linear_algebra_are_checked(fn):
+    """They were errors (loop carries of two types, float32 operands of float64
+    operations); now checked, and a formula off by 0.1% still fails."""
+    for engine in ("auto", "xla"):
+        result = checks.verify(fn, samples=100, dtypes=DTYPES, engine=engine)
+        assert result.ok, [c.message for c in result.cases]
+        assert all(c.status != "error" for c in result.cases)

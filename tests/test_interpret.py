@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax import lax
+from jax.extend import core
 
 from checks import interpret
 from checks.rounding import trace_as_written, with_error_bound
@@ -148,3 +149,98 @@ def test_a_quotient_too_small_for_float64_still_bounds_the_error():
     floor = 8 * 2.0**-53
     assert compiled[0] >= floor and host[0] >= floor
     np.testing.assert_allclose(compiled, host, rtol=1e-6)
+
+
+def _both(fn, *xs):
+    """(NumPy engine, jax.jit) values of ``fn`` at a batch of points."""
+    avals = [jax.ShapeDtypeStruct(np.shape(x)[1:], np.asarray(x).dtype) for x in xs]
+    closed = trace_as_written(fn, *avals)
+    ((got, _),) = interpret.evaluate(closed, [np.asarray(x) for x in xs])
+    want = jax.jit(jax.vmap(core.jaxpr_as_fun(closed)))(*xs)[0]
+    return got, np.asarray(want)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
+def test_values_match_xla_in_every_float_dtype(dtype):
+    x = RNG.uniform(0.1, 3.0, size=(B, 4)).astype(jnp.dtype(dtype))
+
+    def fn(a):
+        return jnp.exp(-a) * a / 3 + jnp.log(a) - jnp.sum(a**2) * jnp.tanh(a)
+
+    got, want = _both(fn, x)
+    assert got.dtype == want.dtype == jnp.dtype(dtype)
+    # Library functions (exp, log, tanh) may differ in their last bits.
+    eps = float(jnp.finfo(dtype).eps)
+    want64 = want.astype(np.float64)
+    np.testing.assert_allclose(
+        got.astype(np.float64), want64, rtol=0, atol=16 * eps * np.abs(want64).max()
+    )
+    if dtype != "float64":  # each operation rounded once, as XLA (no a·b + c to fuse)
+        exact = _both(lambda a: (a + 1) / a - a, x)
+        np.testing.assert_array_equal(*(v.astype(np.float64) for v in exact))
+
+
+def test_low_precision_floats_carry_a_rounding_bound():
+    x = np.full((B, 3), 0.3, jnp.bfloat16)
+    ((_, bound),) = _host(lambda a: a / 3, [x], bounds=True)
+    assert bound is not None and np.all(bound >= 2.0**-9 * 0.1 / 2)
+
+
+@pytest.mark.parametrize(
+    "fn, xs",
+    [
+        (lambda a, b: jnp.log(a * b), [np.array([1e-10]), np.array([1e-300])]),
+        (jnp.sqrt, [np.array([1e-310, 4.0])]),
+        (
+            lambda a: jnp.where(a * np.float32(1e-30) > 0, 1.0, -1.0),
+            [np.array([1e-10, 1.0], np.float32)],
+        ),
+        (lambda a: (a * 2).astype(jnp.float32), [np.array([1e-40, 1.0])]),
+    ],
+)
+def test_subnormals_are_flushed_to_zero_as_by_xla(fn, xs):
+    got, want = _both(
+        fn, *[x[:, None] if x.ndim == 1 and x.size > 1 else x[None] for x in xs]
+    )
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32, np.uint8])
+def test_integer_division_and_remainder_by_zero_as_xla(dtype):
+    info = np.iinfo(dtype)
+    x = np.array([7, info.min, info.max, 0, 5, 6], dtype)
+    y = np.array([0, 0, 0, 0, 2, 4], dtype)
+    if info.min < 0:
+        x = np.concatenate([x, np.array([info.min, -7, -7], dtype)])
+        y = np.concatenate([y, np.array([-1, 2, -2], dtype)])
+    for op in (lax.div, lax.rem):
+        got, want = _both(op, x[:, None], y[:, None])
+        np.testing.assert_array_equal(got, want)
+
+
+def test_nan_propagates_through_min_and_max_as_in_xla():
+    x = np.array([[np.nan, 1.0, 2.0], [1.0, np.nan, -np.inf]])
+    y = np.array([[1.0, np.nan, np.nan], [0.0, 0.0, np.nan]])
+
+    def fn(a, b):
+        return jnp.stack(
+            [
+                jnp.maximum(a, b),
+                jnp.minimum(a, b),
+                jnp.broadcast_to(jnp.max(a), a.shape),
+                jnp.broadcast_to(jnp.min(b), b.shape),
+                jnp.clip(a, -1.0, b),
+                lax.cummax(a, 0),
+            ]
+        )
+
+    got, want = _both(fn, x, y)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_cumsum_bounds_count_the_terms_on_the_host_too():
+    """[1e17, 1, −1e17]: the last partial sum is 0 where the exact one is 1."""
+    x = np.array([[1e17, 1.0, -1e17]])
+    for fn, k in ((jnp.cumsum, 2), (lambda a: lax.cumsum(a, reverse=True), 0)):
+        ((value, bound),) = _host(fn, [x], bounds=True)
+        assert value[0, k] == 0.0 and bound[0, k] >= 1.0
