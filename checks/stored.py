@@ -71,6 +71,8 @@ CASE: dict[str, Any] = {
     "stability_ratio": "float",
     "stability_message": "str",
     "stability_counterexample": ("maybe", COUNTEREXAMPLE),
+    "engine": ("one of", "", "numpy", "xla"),
+    "engine_fallback": "str",
 }
 RESULT: dict[str, Any] = {
     "name": "str",
@@ -84,6 +86,8 @@ RESULT: dict[str, Any] = {
     "shrunk_dims": ("map", "int"),
     "non_differentiable": "str",
     "repro": "str",
+    "repro_note": "str",
+    "output": "str",
     "mutants": ("maybe", MUTANTS),
 }
 _CLASSES = {
