@@ -46,10 +46,19 @@ __all__ = [
 ]
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+# JAX's note under an exception whose frames it filtered: not the user's error.
+_JAX_FOOTER = "--------------------\nFor simplicity, JAX has removed"
+MESSAGE_LIMIT = 4000
+
+
+def _whole(exc: BaseException) -> str:
+    """The exception's type and whole message (every line, JAX's footer left
+    out), cut at ``MESSAGE_LIMIT`` characters."""
+    text = str(exc).split(_JAX_FOOTER)[0].strip()
+    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if len(text) > MESSAGE_LIMIT:
+        text = text[:MESSAGE_LIMIT] + f" … ({len(text) - MESSAGE_LIMIT:,} more)"
+    return text
 
 
 def _where(exc: BaseException, fn: Any) -> str:
@@ -88,7 +97,7 @@ def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | Non
     try:
         traced_of = on_host.traced(d.of, args)
     except Exception as exc:
-        return f"of= cannot be traced: {_one_line(exc)}{_where(exc, d.of)}"
+        return f"of= cannot be traced: {_whole(exc)}{_where(exc, d.of)}"
     outs = traced_of.out_avals
     if len(outs) != 1 or not jnp.issubdtype(outs[0].dtype, jnp.inexact):
         return "of= must return one real array"
@@ -97,7 +106,7 @@ def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | Non
         traced, tree = on_host._traced_with_tree(d.closed_form, args)
     except Exception as exc:
         where = _where(exc, d.closed_form)
-        return f"closed form cannot be traced by jax.jit: {_one_line(exc)}{where}"
+        return f"closed form cannot be traced by jax.jit: {_whole(exc)}{where}"
     want = expected_shape(out.shape, args[d.wrt_index].shape, d.order)
     wrong = _not_one_array(tree, traced.out_avals, want)
     if wrong:
@@ -962,6 +971,14 @@ def run_cases(
                     if progress and chunk < samples:
                         progress(first + count, samples)
             except Exception as exc:
+                if len(runnable) > 1:
+                    # One dtype the program cannot evaluate (JAX has no bfloat16
+                    # eigh on the CPU, say) must not hide the others' verdicts.
+                    for dt in runnable:
+                        (results[dt],) = run_cases(
+                            d, dims, [dt], device, samples, seed, progress, shards
+                        )
+                    runnable, ran = [], ()
                 for dt in runnable:
                     results[dt] = CaseResult(
                         dtype=dt,
@@ -969,7 +986,7 @@ def run_cases(
                         dims=dict(dims),
                         samples=samples,
                         status="error",
-                        message=f"evaluation failed: {_one_line(exc)}"
+                        message=f"evaluation failed: {_whole(exc)}"
                         f"{_where(exc, d.closed_form)}",
                     )
                 runnable = []
