@@ -3,7 +3,8 @@
     python bench/repro_lapack_deadlock.py [--runs 6] [--unchunked]
 
 Each run, in a fresh process, compiles the check of dλᵢ/dA = vᵢvᵢᵀ for 4 × 4
-symmetric matrices, float64 and float32 in one program, 1000 points, and runs it.
+symmetric matrices (``tests/linalg_files/symmetric_eigen.py``), float64 and
+float32 in one program, 1000 points, and runs it.
 With ``--unchunked`` the program is built as written (``checks.lapack`` off): on a
 2-core machine about half the runs never return, every thread waiting in
 ``jax::ParallelBatchMap`` (``BlockingCounter::Wait``) on the 2-thread intra-op
@@ -28,39 +29,21 @@ import argparse
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+FILE = Path(__file__).resolve().parent.parent / "tests/linalg_files/symmetric_eigen.py"
 
 RUN = textwrap.dedent(
     """
     import sys
     import jax
-    import jax.numpy as jnp
     import numpy as np
     from checks import case, lapack, on_host, sampling
-    from checks.declare import make_derivation
-    from checks import domain
+    from checks.load import load_targets
 
     if sys.argv[1] == "unchunked":
         lapack._on_cpu = lambda: False
-
-    def separated(key, shape, dtype):
-        n = shape[-1]
-        k1, k2 = jax.random.split(key)
-        q = jnp.linalg.qr(jax.random.normal(k1, shape, dtype))[0]
-        gaps = jax.random.uniform(k2, shape[:-1], dtype)
-        lam = 2.0 * jnp.arange(n, dtype=dtype) - n + gaps
-        a = (q * lam[..., None, :]) @ jnp.swapaxes(q, -1, -2)
-        return 0.5 * (a + jnp.swapaxes(a, -1, -2))
-
-    def eigenvalues(A):
-        return jnp.linalg.eigh(A)[0]
-
-    def jacobian(A):
-        v = jnp.linalg.eigh(A)[1]
-        return jnp.einsum("ji,ki->ijk", v, v)
-
-    d = make_derivation(jacobian, of=eigenvalues, wrt="A",
-                        inputs={"A": domain.custom(separated, ("n", "n"))},
-                        dims={"n": (4,)})
+    (d,) = [x for x in load_targets([sys.argv[2]]) if x.name == "eigenvalues_jacobian"]
     with on_host.engine("xla"):
         program = case._build_program(d, {"n": 4}, ["float64", "float32"], 1000)
         jax.block_until_ready(program(sampling.chunk_stream(0, 0), np.int32(1000)))
@@ -80,7 +63,7 @@ def main() -> None:
     for _ in range(args.runs):
         try:
             out = subprocess.run(
-                [sys.executable, "-c", RUN, mode],
+                [sys.executable, "-c", RUN, mode, str(FILE)],
                 capture_output=True,
                 text=True,
                 timeout=args.timeout,
