@@ -312,9 +312,7 @@ def layernorm_backward_input_batch_axis_sums(
     return (D * dxhat - total - xhat * projected) / (D * std)
 
 
-def affine_loss(
-    x: jax.Array, W: jax.Array, b: jax.Array, dout: jax.Array
-) -> jax.Array:
+def affine_loss(x: jax.Array, W: jax.Array, b: jax.Array, dout: jax.Array) -> jax.Array:
     """Σ dout ⊙ (x W + b), x of shape (N, D), W (D, M)."""
     return jnp.sum(dout * (x @ W + b[None, :]))
 
@@ -784,5 +782,3 @@ def top_k_loss_grad_not_scattered_back(x: jax.Array, c: jax.Array) -> jax.Array:
     entries top_k picked; it must be scattered back through the indices.
     """
     return jnp.zeros_like(x).at[:2].set(c)
-
-

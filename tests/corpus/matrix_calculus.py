@@ -72,7 +72,11 @@ def trace_a_inv_x_b(A: jax.Array, X: jax.Array, B: jax.Array) -> jax.Array:
     return jnp.trace(A @ jnp.linalg.inv(X) @ B)
 
 
-_TRACE_INPUTS = {"A": domain.real(("n", "n")), "X": _GENERAL, "B": domain.real(("n", "n"))}
+_TRACE_INPUTS = {
+    "A": domain.real(("n", "n")),
+    "X": _GENERAL,
+    "B": domain.real(("n", "n")),
+}
 
 
 @derivation(
@@ -305,7 +309,7 @@ def cholesky_log_det(X: jax.Array) -> jax.Array:
     wrt="X",
     inputs={"X": _SPD},
     dims=_N,
-    source=f"{_COOKBOOK}, eq. 57; Murray, 'Differentiation of the Cholesky decomposition' (2016)",
+    source=f"{_COOKBOOK}, eq. 57; Murray (2016), Cholesky derivatives",
 )
 def cholesky_log_det_grad(X: jax.Array) -> jax.Array:
     """∂ log det X / ∂X = X⁻¹ for symmetric positive definite X.
