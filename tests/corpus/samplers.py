@@ -27,7 +27,8 @@ def _orthogonal(key: jax.Array, batch: tuple[int, ...], d: int) -> jax.Array:
     for k in jax.random.split(key, d + 1):
         v = jax.random.normal(k, (*batch, d, 1), dtype=jnp.float64) + 0.1
         vt = jnp.swapaxes(v, -1, -2)
-        h = jnp.eye(d, dtype=jnp.float64) - 2.0 * (v @ vt) / (vt @ v)
+        eye = jnp.broadcast_to(jnp.eye(d, dtype=jnp.float64), (*batch, d, d))
+        h = eye - 2.0 * (v @ vt) / (vt @ v)
         q = q @ h
     return q
 
@@ -65,7 +66,8 @@ def symmetric_separated(key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Ar
     q = _orthogonal(k_q, tuple(batch), d)
     jitter = jax.random.uniform(k_l, (*batch, d), jnp.float64, -0.3, 0.3)
     shift = jax.random.uniform(k_c, (*batch, 1), jnp.float64, -2.0, 1.0)
-    lam = jnp.arange(d, dtype=jnp.float64) + shift + jitter
+    steps = jnp.broadcast_to(jnp.arange(d, dtype=jnp.float64), (*batch, d))
+    lam = steps + shift + jitter
     a = _from_spectrum(q, lam, q)
     return 0.5 * (a + jnp.swapaxes(a, -1, -2))
 
