@@ -1,0 +1,14 @@
+"""A corpus of user-style derivations the catalog does not exercise.
+
+Matrix calculus on well-conditioned matrices, CS231n-style backward passes
+(integer labels, convolutions, pooling, scatter-adds), loops (``lax.scan``,
+``lax.fori_loop``, prefix operations) and special functions, right and wrong
+(each wrong one declared ``expect="fail"`` with ``why``). ``CATALOG`` lists them in
+module order; ``tests/test_corpus.py`` checks each under both engines.
+"""
+
+from checks import derivations_in
+from tests.corpus import backward_passes, matrix_calculus, sequences, special
+
+MODULES = (matrix_calculus, backward_passes, sequences, special)
+CATALOG = [d for module in MODULES for d in derivations_in(module)]

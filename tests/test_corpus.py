@@ -1,0 +1,158 @@
+"""Every corpus entry meets its expectation under both engines, in every dtype.
+
+``tests/corpus`` holds derivations as users bring them (matrix calculus on
+well-conditioned matrices, CS231n backward passes, loops, special functions), right
+and wrong. Each module is checked by ``check_all`` once per engine ("auto": NumPy
+where it can, "xla": every check compiled), as the command line would (programs
+compiled ahead, several to a program), in float64, float32 and bfloat16 (bfloat16
+under "auto" only, to keep the run short); one test per entry and engine then
+asserts, for every dtype:
+
+- no case is an error, but for what JAX itself cannot evaluate on the CPU
+  (``PLATFORM_LIMITS``: no bfloat16 linear algebra), and then only that case;
+- a right entry passes (``unstable`` in low precision only where
+  ``UNSTABLE_IN_LOW_PRECISION`` says why);
+- a wrong entry fails in float64 (``xfail``: it met its expectation).
+
+``KNOWN_GAPS`` lists the (entry, engine) pairs where the checker, as it stands,
+gives a wrong verdict; each is marked ``xfail(strict=True)`` with the symptom, so
+a fixed one fails the suite (XPASS) until its line is deleted.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import checks
+import checks.report
+from checks import case
+from tests.corpus import CATALOG
+
+SAMPLES = 100
+
+# The symptoms, as the current checker shows them (the case's message, or the
+# exception verify raises).
+_LOWERING = (
+    "error in the float64 and the low-precision case: 'evaluation failed: "
+    "ValueError: Cannot lower jaxpr with verifier errors'"
+)
+_LOOP_CARRY = (
+    "error in the float64 and the low-precision case: 'evaluation failed: "
+    "TypeError: while_loop body function carry input and carry output must have "
+    "equal types'"
+)
+_BF16_LINALG = (
+    "error in the float64 and the bfloat16 case: 'evaluation failed: "
+    "NotImplementedError: ... Unsupported dtype bfloat16.' (a jnp.linalg "
+    "primitive has no bfloat16 kernel on the CPU; the float64 case of the same "
+    "run errors with it)"
+)
+_FALSE_FAIL_FLOAT64 = (
+    "false FAIL in float64: the closed form agrees with autodiff to a few units "
+    "of 1e-17 but the tolerance is a few 1e-18 ('|error| 1.03e-16 > tolerance "
+    "4.58e-18'), at 1 to 3 of 100 points"
+)
+_UNSTABLE_BFLOAT16 = (
+    "right closed form reported unstable: 'exceeds the bfloat16 rounding-error "
+    "tolerance while float64 passes', at errors of about one bfloat16 ulp "
+    "(e.g. sigmoid(x): 0.296875 against 0.295839862)"
+)
+_UNSTABLE_FLOAT32 = (
+    "right closed form reported unstable: 'exceeds the float32 rounding-error "
+    "tolerance while float64 passes', though it computes what autodiff computes "
+    "(conv, cumsum, fori_loop products, eigh)"
+)
+
+# (entry, engine, dtype) -> the symptom, from a run of the current checker
+# (samples=100, seed=0). Grouped by symptom.
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
+
+# (entry, dtype) -> why the closed form itself loses accuracy in that dtype.
+UNSTABLE_IN_LOW_PRECISION: dict[tuple[str, str], str] = {}
+
+ENGINES = ("auto", "xla")
+DTYPES = {"auto": ("float64", "float32", "bfloat16"), "xla": ("float64", "float32")}
+
+
+def _jax_cannot_evaluate(d, dtype: str) -> bool:
+    """Whether JAX itself cannot evaluate ``of`` in ``dtype`` on the CPU (its
+    LAPACK kernels have no bfloat16): then that case can only be an error."""
+    dims = next(iter(d.dims_cases()))
+    args = [
+        jnp.ones(a.shape, a.dtype) for a in case.example_args(d, dims, jnp.dtype(dtype))
+    ]
+    try:
+        jax.block_until_ready(jax.jit(d.of)(*args))
+    except NotImplementedError as exc:
+        return "Unsupported dtype" in str(exc)
+    return False
+
+
+# What JAX cannot evaluate: that case is an error saying so, and only that case.
+PLATFORM_LIMITS = {
+    d.name: ("bfloat16", "Unsupported dtype bfloat16")
+    for d in CATALOG
+    if _jax_cannot_evaluate(d, "bfloat16")
+}
+
+
+@functools.cache
+def _report(module_name: str, engine: str) -> dict:
+    entries = [d for d in CATALOG if d.closed_form.__module__ == module_name]
+    report = checks.check_all(
+        entries, samples=SAMPLES, seed=0, dtypes=DTYPES[engine], engine=engine
+    )
+    return {r.name: r for r in report.results}
+
+
+def _params():
+    for d in CATALOG:
+        for engine in ENGINES:
+            gap = KNOWN_GAPS.get((d.name, engine))
+            marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
+            yield pytest.param(d, engine, id=f"{d.name}-{engine}", marks=marks)
+
+
+@pytest.mark.parametrize(("d", "engine"), list(_params()))
+def test_corpus_entry_meets_its_expectation(d, engine):
+    result = _report(d.closed_form.__module__, engine)[d.name]
+    report = checks.report.render_result(result, verbose=True)
+    assert not result.message, report
+    limit = PLATFORM_LIMITS.get(d.name)
+    for c in result.cases:
+        if c.status == "error":
+            assert limit and c.dtype == limit[0], report
+            assert limit[1] in c.message, report
+    cases = [c for c in result.cases if c.status != "error"]
+    assert {c.dtype for c in cases} >= {"float64", "float32"}, report
+    if d.expect == "pass":
+        assert all(c.status == "pass" for c in cases), report
+        for c in cases:
+            if c.stability == "unstable":
+                assert (d.name, c.dtype) in UNSTABLE_IN_LOW_PRECISION, report
+    else:
+        assert result.ok and result.status == "xfail", report
+        assert any(c.status == "fail" and c.dtype == "float64" for c in cases), report
+
+
+def test_corpus_covers_right_and_wrong_derivations():
+    assert len(CATALOG) >= 40
+    assert sum(d.expect == "fail" for d in CATALOG) >= 10
+    assert len({d.name for d in CATALOG}) == len(CATALOG)
+
+
+def test_every_wrong_entry_says_why_and_what_is_right():
+    for d in CATALOG:
+        assert d.closed_form.__doc__, d.name
+        if d.expect == "fail":
+            assert d.why, d.name
+
+
+def test_known_gaps_name_real_cases():
+    names = {d.name for d in CATALOG}
+    for name, engine in KNOWN_GAPS:
+        assert name in names and engine in ENGINES
+    for name, dtype in UNSTABLE_IN_LOW_PRECISION:
+        assert name in names and dtype in ("float32", "bfloat16")
