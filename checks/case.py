@@ -32,7 +32,7 @@ from jax.extend import core
 from checks import ahead, identity, on_host, sampling
 from checks.compare import Comparison, compare
 from checks.declare import Derivation
-from checks.lapack import serialized
+from checks.lapack import with_inline_lapack
 from checks.reference import expected_shape, reference
 from checks.result import CaseResult, Counterexample
 from checks.rounding import trace_as_written, with_error_bound
@@ -398,7 +398,7 @@ def _build_point_evaluator(d: Derivation, dims: dict[str, int]):
         r, er = ref(*xs)
         return c, ec, r, er
 
-    return jax.jit(serialized(evaluate), compiler_options=_compiler_options())
+    return jax.jit(with_inline_lapack(evaluate), compiler_options=_compiler_options())
 
 
 def points_sharding(devices: Sequence[Any]) -> Any:
@@ -536,7 +536,7 @@ def _build_program(
             results[dt] = judge(o, dt, count, jnp) if on_device else o
         return results
 
-    return jax.jit(serialized(program), compiler_options=_compiler_options())
+    return jax.jit(with_inline_lapack(program), compiler_options=_compiler_options())
 
 
 def _build_staged(
@@ -636,7 +636,7 @@ def _dtype_stages(
 
     closed = _bounded(d.closed_form, avals)
     return tuple(
-        f if f is None else jax.jit(serialized(f), compiler_options=options)
+        f if f is None else jax.jit(with_inline_lapack(f), compiler_options=options)
         for f in (sample, closed, written, ref, judged)
     )
 

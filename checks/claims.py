@@ -52,7 +52,7 @@ from checks.declare import (
     size_combinations,
 )
 from checks.domain import Domain
-from checks.lapack import serialized
+from checks.lapack import with_inline_lapack
 from checks.result import CaseResult, Counterexample, DerivationResult
 from checks.rounding import with_error_bound
 
@@ -356,7 +356,7 @@ def _build_sides(c: Claim, dims: dict[str, int], n: int):
             strata.append(s)
         return xs, strata, [over_points(side, block)(*xs) for side in sides]
 
-    return jax.jit(serialized(program), compiler_options=_compiler_options())
+    return jax.jit(with_inline_lapack(program), compiler_options=_compiler_options())
 
 
 def _ahead_key(c: Claim, dims: dict[str, int], n: int) -> tuple[Any, ...]:

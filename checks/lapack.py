@@ -14,7 +14,7 @@ CPU idle. (jaxlib 0.11 builds these kernels without the parallel path; the
 kernels' cost model is in ``jaxlib/cpu/lapack_kernels.cc``,
 ``GetLapackBatchChunkSize``.)
 
-``serialized(fn)`` is ``fn`` with every batched LAPACK call made a chunk of at
+``with_inline_lapack(fn)`` is ``fn`` with every batched LAPACK call made a chunk of at
 most ``chunk_size`` matrices at a time (``lax.map``), each chunk's work under
 the threshold, so the kernel runs it inline and never waits on the pool. Values
 are unchanged: each matrix is factorized by the same kernel on the same operand
@@ -37,7 +37,13 @@ import numpy as np
 from jax import lax
 from jax.extend import core
 
-__all__ = ["LAPACK_PRIMITIVES", "calls_lapack", "chunk_size", "serialized", "uses"]
+__all__ = [
+    "LAPACK_PRIMITIVES",
+    "calls_lapack",
+    "chunk_size",
+    "uses",
+    "with_inline_lapack",
+]
 
 # jax.lax.linalg's primitives: on the CPU each is a LAPACK kernel (or a few).
 LAPACK_PRIMITIVES = frozenset(
@@ -234,7 +240,7 @@ def _on_cpu() -> bool:
     return (device if isinstance(device, str) else device.platform) == "cpu"
 
 
-def serialized(fn: Callable[..., Any]) -> Callable[..., Any]:
+def with_inline_lapack(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` with its batched LAPACK calls made in chunks that run inline on the
     CPU (see the module docstring); ``fn`` as written elsewhere or without linear
     algebra."""

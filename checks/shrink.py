@@ -30,7 +30,7 @@ from checks.case import point_evaluator
 from checks.compare import compare
 from checks.declare import Derivation
 from checks.domain import Domain
-from checks.lapack import serialized
+from checks.lapack import with_inline_lapack
 
 __all__ = ["Shrunk", "shrink"]
 
@@ -217,7 +217,7 @@ def _of_at(d: Derivation, args: list[np.ndarray]) -> Any:
                 return interpret.evaluate(closed, args)[0][0]
         except Exception:  # compiled instead, which reports any error
             pass
-    return jax.jit(serialized(jax.vmap(d.of)))(*[jnp.asarray(a) for a in args])
+    return jax.jit(with_inline_lapack(jax.vmap(d.of)))(*[jnp.asarray(a) for a in args])
 
 
 def _kink(d: Derivation, point: dict[str, np.ndarray], element: list[int]) -> str:

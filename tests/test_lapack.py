@@ -3,7 +3,7 @@
 
 jaxlib 0.10's batched CPU kernels split a large batch over XLA's intra-op pool and
 wait for it on a pool thread, which deadlocks when as many run concurrently as the
-pool has threads; ``serialized`` makes every call small enough to run inline.
+pool has threads; ``with_inline_lapack`` makes every call small enough to run inline.
 These tests check that every LAPACK call, at every nesting level, is under the
 kernels' threshold, that values are bit for bit those of the function as written,
 and that a user's eigh derivation at two sizes finishes through the command line.
@@ -23,7 +23,12 @@ import numpy as np
 import pytest
 from jax import lax
 
-from checks.lapack import LAPACK_PRIMITIVES, calls_lapack, chunk_size, serialized
+from checks.lapack import (
+    LAPACK_PRIMITIVES,
+    calls_lapack,
+    chunk_size,
+    with_inline_lapack,
+)
 
 FILES = Path(__file__).parent / "linalg_files"
 
@@ -68,14 +73,14 @@ def test_large_batches_are_made_in_chunks_that_run_inline():
     a = _symmetric(4, 1000)
     plain = _lapack_work(jax.make_jaxpr(_two_eighs)(a).jaxpr)
     assert [batch for _, batch, _ in plain] == [1000, 1000]
-    chunked = _lapack_work(jax.make_jaxpr(serialized(_two_eighs))(a).jaxpr)
+    chunked = _lapack_work(jax.make_jaxpr(with_inline_lapack(_two_eighs))(a).jaxpr)
     assert chunked and all(batch <= limit for _, batch, limit in chunked)
 
 
 def test_values_are_those_of_the_function_as_written():
     a = _symmetric(4, 1000)
     expected = jax.jit(_two_eighs)(a)
-    got = jax.jit(serialized(_two_eighs))(a)
+    got = jax.jit(with_inline_lapack(_two_eighs))(a)
     for x, y in zip(expected, got):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
@@ -91,10 +96,13 @@ def test_every_factorization_keeps_its_values():
     rng = np.random.default_rng(1)
     a = rng.standard_normal((700, 5, 5)) + 5 * np.eye(5)
     b = rng.standard_normal((700, 5, 3))
-    chunked = _lapack_work(jax.make_jaxpr(serialized(_solve_and_factor))(a, b).jaxpr)
+    chunked = _lapack_work(
+        jax.make_jaxpr(with_inline_lapack(_solve_and_factor))(a, b).jaxpr
+    )
     assert len(chunked) >= 4 and all(batch <= limit for _, batch, limit in chunked)
     for x, y in zip(
-        jax.jit(_solve_and_factor)(a, b), jax.jit(serialized(_solve_and_factor))(a, b)
+        jax.jit(_solve_and_factor)(a, b),
+        jax.jit(with_inline_lapack(_solve_and_factor))(a, b),
     ):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
@@ -116,10 +124,11 @@ def test_calls_inside_loop_bodies_and_nested_jits_are_chunked():
     for fn, args in ((blocks, (a,)), (branches, (a, True))):
         plain = _lapack_work(jax.make_jaxpr(fn)(*args).jaxpr)
         assert any(batch > limit for _, batch, limit in plain)
-        chunked = _lapack_work(jax.make_jaxpr(serialized(fn))(*args).jaxpr)
+        chunked = _lapack_work(jax.make_jaxpr(with_inline_lapack(fn))(*args).jaxpr)
         assert chunked and all(batch <= limit for _, batch, limit in chunked)
         np.testing.assert_array_equal(
-            np.asarray(jax.jit(serialized(fn))(*args)), np.asarray(jax.jit(fn)(*args))
+            np.asarray(jax.jit(with_inline_lapack(fn))(*args)),
+            np.asarray(jax.jit(fn)(*args)),
         )
 
 
@@ -129,8 +138,10 @@ def test_a_function_without_linear_algebra_is_traced_as_written():
 
     x, y = np.arange(4.0), np.ones(4)
     assert not calls_lapack(jax.make_jaxpr(f)(x, y).jaxpr)
-    assert str(jax.make_jaxpr(serialized(f))(x, y)) == str(jax.make_jaxpr(f)(x, y))
-    out = jax.jit(serialized(f))(x, y)
+    assert str(jax.make_jaxpr(with_inline_lapack(f))(x, y)) == str(
+        jax.make_jaxpr(f)(x, y)
+    )
+    out = jax.jit(with_inline_lapack(f))(x, y)
     np.testing.assert_array_equal(np.asarray(out["s"]), np.sin(x) * y)
     np.testing.assert_array_equal(np.asarray(out["t"][0]), x + y)
 
@@ -138,7 +149,7 @@ def test_a_function_without_linear_algebra_is_traced_as_written():
 def test_off_the_cpu_nothing_is_rewritten(monkeypatch):
     monkeypatch.setattr("checks.lapack._on_cpu", lambda: False)
     a = _symmetric(4, 1000)
-    plain = _lapack_work(jax.make_jaxpr(serialized(_two_eighs))(a).jaxpr)
+    plain = _lapack_work(jax.make_jaxpr(with_inline_lapack(_two_eighs))(a).jaxpr)
     assert [batch for _, batch, _ in plain] == [1000, 1000]
 
 
