@@ -1,7 +1,7 @@
 """Claims: the numbers, identities and inequalities a document states.
 
 A claim is the second kind of catalog entry, declared next to the derivations and
-checked by the same run. Six forms:
+checked by the same run. Nine forms:
 
 - ``value(stated="0.81")``: a worked value, computed with JAX and compared at the
   precision the document prints — within half a unit in the last printed digit
@@ -14,6 +14,9 @@ checked by the same run. Six forms:
   sample (``strict=True``: and never exactly equal);
 - ``differs``: "not in general" (not symmetric, not equal): ``(a, b)`` passes when
   some sample shows them apart by more than the tolerance, and reports it;
+- ``output``, ``bound``, ``count``: what a listing printed (values or a shape),
+  a printed number against a bound other printed numbers imply, and an
+  enumerated count (``checks.printed``);
 - ``convex`` / ``nonconvex``: the Hessian of a scalar function with respect to
   ``wrt`` is positive semidefinite at every sample (its smallest eigenvalue is at
   least −‖error bound‖), or, for ``nonconvex``, is not at some sample.
@@ -24,6 +27,7 @@ float64.
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import ahead, on_host, sampling
+from checks import ahead, on_host, printed, sampling
 from checks import case as case_module
 from checks.case import (
     _compiler_options,
@@ -58,16 +62,32 @@ from checks.rounding import with_error_bound
 
 __all__ = [
     "Claim",
+    "UNSAMPLED",
+    "bound",
     "check_claim",
     "convex",
+    "count",
     "differs",
     "identity",
     "inequality",
     "nonconvex",
+    "output",
     "value",
 ]
 
-FORMS = ("value", "identity", "inequality", "differs", "convex", "nonconvex")
+FORMS = (
+    "value",
+    "identity",
+    "inequality",
+    "differs",
+    "convex",
+    "nonconvex",
+    "output",
+    "bound",
+    "count",
+)
+# The forms checked once, on no sampled inputs.
+UNSAMPLED = ("value", "output", "bound", "count")
 _TINY = float(np.finfo(np.float64).tiny)
 
 
@@ -89,6 +109,8 @@ class Claim:
     strict: bool = False
     atol: float | None = None
     wrt: str | None = None
+    shape: str | None = None  # output: the printed shape, e.g. "(150, 4)"
+    requires: tuple[str, ...] = ()  # modules the listed code imports
 
     kind = "claim"
 
@@ -132,6 +154,8 @@ def _make_claim(
     strict: bool = False,
     atol: float | None = None,
     wrt: str | None = None,
+    shape: str | None = None,
+    requires: tuple[str, ...] = (),
 ) -> Claim:
     label = name or getattr(fn, "__name__", repr(fn))
     inputs = dict(inputs or {})
@@ -148,9 +172,30 @@ def _make_claim(
         raise DeclarationError(f"{label}: expect must be 'pass' or 'fail'")
     if expect == "fail" and not why:
         raise DeclarationError(f"{label}: expect='fail' needs why='...'")
-    if form == "value":
-        if inputs:
-            raise DeclarationError(f"{label}: a stated value takes no inputs")
+    requires = tuple(requires)
+    if form in UNSAMPLED and inputs:
+        raise DeclarationError(f"{label}: a {form} claim takes no inputs")
+    if form == "output" and shape is not None:
+        if stated is not None:
+            raise DeclarationError(f"{label}: give stated= or shape=, not both")
+        try:
+            printed.parse_shape(shape) if isinstance(shape, str) else None
+        except ValueError as exc:
+            raise DeclarationError(f"{label}: shape= {exc}") from None
+        if not isinstance(shape, str):
+            raise DeclarationError(f"{label}: shape= is the shape as printed, a string")
+    elif form in ("bound", "count"):
+        if not isinstance(stated, str):
+            raise DeclarationError(f"{label}: stated= must be the number as printed")
+        try:
+            number = decimal.Decimal(stated)
+        except decimal.InvalidOperation:
+            raise DeclarationError(
+                f"{label}: stated {stated!r} is not a number"
+            ) from None
+        if form == "count" and number != number.to_integral_value():
+            raise DeclarationError(f"{label}: a count is an integer, got {stated!r}")
+    elif form in ("value", "output"):
         if isinstance(stated, str):
             texts = [stated]
         elif isinstance(stated, (list, tuple)):
@@ -196,12 +241,32 @@ def _make_claim(
         strict=strict,
         atol=atol,
         wrt=wrt,
+        shape=shape,
+        requires=requires,
     )
 
 
 def value(*, stated: Any, **options: Any):
     """A worked value: ``fn()`` computes it; ``stated`` is the number as printed."""
     return _declare("value", stated=stated, **options)
+
+
+def output(*, stated: Any = None, shape: str | None = None, **options: Any):
+    """A printed output: ``fn()`` recomputes it from the listed code; ``stated`` is
+    the value as printed (a string, or a list of them) or ``shape`` the printed
+    shape. ``requires=("sklearn",)``: skipped where that is not installed."""
+    return _declare("output", stated=stated, shape=shape, **options)
+
+
+def bound(*, stated: str, **options: Any):
+    """A printed number ``stated`` and ``fn() -> (low, high)``, the bound other
+    printed numbers imply (None: unbounded on that side)."""
+    return _declare("bound", stated=stated, **options)
+
+
+def count(*, stated: str, **options: Any):
+    """A printed count: ``fn()`` enumerates it (a Python int), equal exactly."""
+    return _declare("count", stated=stated, **options)
 
 
 def identity(**options: Any):
@@ -372,7 +437,7 @@ def _ahead_key(c: Claim, dims: dict[str, int], n: int) -> tuple[Any, ...]:
 
 def ahead_jobs(c: Claim, samples: int, seed: int, device: Any) -> list[ahead.Job]:
     """The programs of a sampled claim, for ``checks.ahead`` (best effort)."""
-    if c.form == "value":
+    if c.form in UNSAMPLED:
         return []
     jobs = []
     with jax.default_device(device):
@@ -588,12 +653,19 @@ def check_claim(c: Claim, samples: int, seed: int, device: Any) -> DerivationRes
     start = time.perf_counter()
     with jax.default_device(device):
         cases: Sequence[dict[str, int]] = (
-            [{}] if c.form == "value" else list(c.dims_cases())
+            [{}] if c.form in UNSAMPLED else list(c.dims_cases())
         )
         for dims in cases:
             try:
                 if c.form == "value":
                     case = _check_value(c, device)
+                elif c.form in UNSAMPLED:
+                    case = printed.check_printed(
+                        c,
+                        lambda x: _check_value(
+                            dataclasses.replace(c, fn=lambda: np.asarray(x)), device
+                        ),
+                    )
                 else:
                     case = _check_sampled(c, dims, samples, seed, device)
             except Exception as exc:

@@ -1,7 +1,8 @@
 """``check-derivations``: arguments in, report out, exit status back.
 
-Exit status: 0 when every derivation met its expectation; 1 when any is fail,
-error or xpass; 2 when a target cannot be loaded or an argument is wrong (one
+Exit status: 0 when every derivation met its expectation (a skipped claim, whose
+code needs a package not installed, does not count against it); 1 when any is
+fail, error or xpass; 2 when a target cannot be loaded or an argument is wrong (one
 line on stderr saying why).
 """
 

@@ -31,6 +31,7 @@ _MARK = {
     "error": "ERROR",
     "xfail": "XFAIL",
     "xpass": "XPASS",
+    "skipped": "SKIP",
 }
 
 
@@ -219,7 +220,11 @@ def render_list(items: Sequence[Any]) -> str:
 
 
 def render_list_json(items: Sequence[Any]) -> str:
-    """``--list --format json``: each entry's name, kind, expectation and sizes."""
+    """``--list --format json``: each entry's name, kind, expectation and sizes;
+    and per document and section, the entries and the statements left unchecked
+    (``checks.listing``)."""
+    from checks.listing import documents
+
     entries = []
     for d in items:
         entry = {
@@ -234,7 +239,7 @@ def render_list_json(items: Sequence[Any]) -> str:
         else:
             entry.update(order=d.order, wrt=d.wrt)
         entries.append(entry)
-    return json.dumps({"entries": entries}, indent=2)
+    return json.dumps({"entries": entries, "documents": documents(items)}, indent=2)
 
 
 def _plain(text: str) -> str:

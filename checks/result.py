@@ -7,8 +7,10 @@ from typing import Any
 
 __all__ = ["CaseResult", "Counterexample", "DerivationResult", "Report", "summarize"]
 
-CASE_STATUSES = ("pass", "fail", "error")
-STATUSES = ("pass", "fail", "error", "xfail", "xpass")
+# "skipped": the check could not run here (a package its code needs is not
+# installed); it meets its expectation but is never counted as a pass.
+CASE_STATUSES = ("pass", "fail", "error", "skipped")
+STATUSES = ("pass", "fail", "error", "xfail", "xpass", "skipped")
 
 
 @dataclass
@@ -111,16 +113,21 @@ class DerivationResult:
 
     @property
     def outcome(self) -> str:
-        """pass, fail or error over all cases (error wins over fail)."""
+        """pass, fail or error over all cases (error wins over fail); skipped
+        when every case was skipped (skipped cases otherwise take no part)."""
         statuses = {c.status for c in self.cases}
         if self.message or "error" in statuses or not self.cases:
             return "error"
+        if statuses == {"skipped"}:
+            return "skipped"
         return "fail" if "fail" in statuses else "pass"
 
     @property
     def status(self) -> str:
         """The outcome read against ``expect`` (a known-wrong one that fails: xfail)."""
         outcome = self.outcome
+        if outcome == "skipped":
+            return "skipped"
         if self.expect == "fail" and outcome == "fail":
             return "xfail"
         if self.expect == "fail" and outcome == "pass":
@@ -129,8 +136,8 @@ class DerivationResult:
 
     @property
     def ok(self) -> bool:
-        """Met its expectation."""
-        return self.status in ("pass", "xfail")
+        """Met its expectation (a skipped check does not fail the run)."""
+        return self.status in ("pass", "xfail", "skipped")
 
     @property
     def stability(self) -> str:

@@ -58,6 +58,7 @@ import numpy as np
 
 from checks import on_host, sampling, stored
 from checks.case import example_args, shard_devices
+from checks.claims import UNSAMPLED
 from checks.digest import code_digest, config_digest
 from checks.identity import jaxpr_digest
 from checks.paths import trusted_cache_dir
@@ -180,7 +181,7 @@ def fingerprint(
         h.update(repr(codes[-1]).encode())
     claim = entry.kind == "claim"
     case_dtypes = ["float64"] if claim else list(dtypes)
-    cases = [{}] if claim and entry.form == "value" else list(entry.dims_cases())
+    cases = [{}] if claim and entry.form in UNSAMPLED else list(entry.dims_cases())
     for dims in cases:
         for dt in case_dtypes:
             try:
@@ -264,9 +265,10 @@ def load(key: str) -> DerivationResult | None:
 
 
 def save(key: str, result: DerivationResult) -> None:
-    """Store ``result`` under ``key`` unless it holds an error (best effort; an
-    invalid file there is replaced)."""
-    if result.outcome == "error":
+    """Store ``result`` under ``key`` unless it holds an error or was skipped (a
+    requirement installed later must check it; best effort; an invalid file there
+    is replaced)."""
+    if result.outcome in ("error", "skipped"):
         return
     path = _path(key)
     if path is None:

@@ -82,6 +82,7 @@ def test_json_report_of_a_user_file_has_the_documented_fields(tmp_path):
         "error": 0,
         "xfail": 0,
         "xpass": 0,
+        "skipped": 0,
     }
     assert report["environment"]["seed"] == 0
     assert set(report["environment"]) >= {"jax", "devices", "seed"}
