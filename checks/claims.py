@@ -61,8 +61,8 @@ from checks.result import CaseResult, Counterexample, DerivationResult
 from checks.rounding import with_error_bound
 
 __all__ = [
-    "Claim",
     "UNSAMPLED",
+    "Claim",
     "bound",
     "check_claim",
     "convex",
