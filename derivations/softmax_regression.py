@@ -10,6 +10,33 @@ One call is one batch of m examples: X is m×N (row i is x⁽ⁱ⁾), y is m×K 
 (row i is y⁽ⁱ⁾), Θ is K×N (row k is θ_k), z⁽ⁱ⁾ = Θx⁽ⁱ⁾ and o⁽ⁱ⁾ = softmax(z⁽ⁱ⁾).
 The blog writes N both for the number of examples and for the number of features;
 here m counts the examples and N (size "n") the features.
+
+Not checked:
+
+- blog, Definitions: h(x⁽ⁱ⁾), its vector form e^{Θx⁽ⁱ⁾}/Σⱼ e^{θⱼx⁽ⁱ⁾} and
+  E(θ) are definitions (the softmax and the averaged cross-entropy above).
+- blog, Definitions: the shapes (x⁽ⁱ⁾ N×1, Θ K×N, θᵢ 1×N, z⁽ⁱ⁾ = Θ·x⁽ⁱ⁾ K×1)
+  are definitions; they agree with each other. "log(h(x⁽ⁱ⁾)) is 1×K" writes as a
+  row what h(x⁽ⁱ⁾) writes as a column: notation, no value to check.
+- blog, Partial Derivatives: "∂E/∂z⁽ⁱ⁾ = ∂/∂z⁽ⁱ⁾[−(1/N) Σₙ y⁽ⁿ⁾ ∘ log(o⁽ⁿ⁾)]"
+  restates the definition of E.
+- blog, Partial Derivatives: the trailing "· I, where I is K×1 vector" marks the
+  result as a vector; read as the vector itself (with I a vector of ones and "·"
+  a dot product the gradient would sum to 0, which no step uses).
+- blog, Partial Derivatives: the chain −(1/N)∂/∂z log(o_k) = −(1/N)∂/∂z(z_k −
+  log Σⱼ e^{zⱼ}) = −(1/N)(I_k − ∂/∂z log Σⱼ e^{zⱼ}) is checked step by step:
+  log_softmax_is_logit_minus_log_sum_exp, picked_logit_grad_z, log_sum_exp_grad_z,
+  sum_exp_grad_z (derivations.softmax).
+- blog, Partial Derivatives: ∂E/∂z⁽ⁱ⁾ = −(1/N)(y⁽ⁱ⁾ − o⁽ⁱ⁾) is row i of
+  softmax_cross_entropy_grad_logits (duplicate).
+- blog, Partial Derivatives and Summary: the 1/N counts the examples although N
+  also counts the features (x⁽ⁱ⁾ is N×1); read as the number of examples, m.
+- blog, Partial Derivatives and Summary: "(y − o)·x" as written multiplies a
+  K-vector by an N-vector, which has no product of shape K×N; checked as
+  intended, the sum over the examples of the outer products
+  (softmax_cross_entropy_grad_theta).
+- blog, Summary: δ = −(1/N)(y − h(x)) and ∂E/∂Θ = −(1/N)(y − h(x))·x repeat
+  softmax_cross_entropy_grad_logits and softmax_cross_entropy_grad_theta.
 """
 
 import jax
@@ -172,3 +199,85 @@ def one_hot_label_picks_log_probability(
     o = jax.nn.softmax(z)
     k = jnp.argmax(y)
     return jnp.sum(y * jnp.log(o)), jnp.log(o[k])
+
+
+@claim.identity(
+    inputs={"z": domain.real(("m", "k")), "y": domain.one_hot(("m", "k"))},
+    dims={"m": (1, 3), "k": (4,)},
+    source=f"{_BLOG}, Partial Derivatives, removing Σₙ",
+)
+def gradient_of_the_average_is_its_own_term(
+    z: jax.Array, y: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """∂E/∂z⁽ⁱ⁾ = −(1/N) ∂/∂z⁽ⁱ⁾ (y⁽ⁱ⁾ ∘ log(o⁽ⁱ⁾)): the sum over n is dropped.
+
+    "Here we can remove Σ_{n∈N} because z⁽ⁱ⁾ only affects y⁽ⁱ⁾ ∘ log(o⁽ⁱ⁾)".
+    Left: the gradient of the whole average E with respect to every z⁽ⁱ⁾ (autodiff);
+    right: −(1/m) times the gradient of example i's own term, row by row.
+    Domain: m examples, each y⁽ⁱ⁾ one-hot; natural log; the blog's 1/N is the
+      number of examples, written m.
+    Source: "Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017),
+      Partial Derivatives.
+    """
+    m = z.shape[0]
+
+    def term(zi: jax.Array, yi: jax.Array) -> jax.Array:
+        return jnp.sum(yi * jax.nn.log_softmax(zi))
+
+    whole = jax.grad(softmax_cross_entropy)(z, y)
+    own = -(1 / m) * jax.vmap(jax.grad(term))(z, y)
+    return whole, own
+
+
+def picked_logit(z: jax.Array, y: jax.Array) -> jax.Array:
+    """z_k, the logit of the labelled class k (y one-hot at k): Σⱼ yⱼ zⱼ."""
+    return jnp.sum(y * z)
+
+
+@derivation(
+    of=picked_logit,
+    wrt="z",
+    inputs={"z": domain.real(("k",)), "y": domain.one_hot(("k",))},
+    dims={"k": (2, 4)},
+    source=f"{_BLOG}, Partial Derivatives, ∂z_k/∂z = I_k = y",
+)
+def picked_logit_grad_z(z: jax.Array, y: jax.Array) -> jax.Array:
+    """∂z_k⁽ⁱ⁾/∂z⁽ⁱ⁾ = I_k = y⁽ⁱ⁾.
+
+    ∂z_k/∂zⱼ = 1 if j = k, else 0                  (I_k, the unit vector at k)
+    I_k = y⁽ⁱ⁾                                     ("because y_k⁽ⁱ⁾ = 1", one-hot)
+
+    Domain: z ∈ ℝᴷ, y one-hot at k.
+    Source: "Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017),
+    Partial Derivatives, "where I_k = y⁽ⁱ⁾ because y_k⁽ⁱ⁾ = 1".
+    """
+    return y
+
+
+def logits(theta: jax.Array, x: jax.Array) -> jax.Array:
+    """z = Θ·x, K logits of one example x ∈ ℝᴺ."""
+    return theta @ x
+
+
+@derivation(
+    of=logits,
+    wrt="theta",
+    inputs={"theta": domain.real(("k", "n")), "x": domain.real(("n",))},
+    dims={"k": (4,), "n": (3,)},
+    source=f"{_BLOG}, Partial Derivatives, ∂(Θ·x)/∂Θ = x",
+)
+def logits_grad_theta(theta: jax.Array, x: jax.Array) -> jax.Array:
+    """∂/∂Θ (Θ·x) = x, read as ∂z_k/∂Θ_lj = δ_kl x_j.
+
+    z_k = Σⱼ Θ_kj xⱼ                       (row k of Θ·x)
+    ∂z_k/∂Θ_lj = δ_kl xⱼ                    (only row l = k holds z_k's weights)
+
+    Domain: Θ ∈ ℝ^{K×N}, x ∈ ℝᴺ. Layout [k, l, j].
+    Note: the blog's "= x" is shorthand: the derivative of the K-vector Θ·x with
+    respect to the K×N matrix Θ is a K×K×N array, whose row-k block is x in row k;
+    as written ("x", an N-vector) it has the wrong shape to be checked.
+    Source: "Machine Learning – Cross-Entropy Loss for Softmax" (blog, 2017),
+    Partial Derivatives, ∂E/∂Θ.
+    """
+    k = theta.shape[0]
+    return jnp.eye(k, dtype=x.dtype)[:, :, None] * x[None, None, :]
