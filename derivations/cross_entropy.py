@@ -9,6 +9,27 @@ inequalities, "not symmetric") from the "Cross Entropy" notes (CE.1–CE.2), Liz
 Chen's review (Sections 3.3–4.1) and the "Logistic Regression" slides
 ("Cross-Entropy" to "Binary Cross-Entropy"). Entropy itself is in
 ``derivations.entropy``.
+
+Not checked:
+
+- notes, CE.1: p = {p₁, …, pₙ}, q = {q₁, …, qₙ} with 0 ≤ pᵢ ≤ 1, Σ pᵢ = 1, and
+  H(p, q) ≜ Σ pᵢ log(1/qᵢ), KL(p‖q) ≜ Σ pᵢ log(pᵢ/qᵢ): definitions.
+- notes, CE.1: "The cross-entropy is derived from the KL-divergence" and "we
+  recognize the entropy of p" (Σ pᵢ log(1/pᵢ) = H(p)): prose and a definition.
+- notes, CE.1: "both terms are positive" is KL ≥ 0 (kl_is_nonnegative) and
+  H(p) ≥ 0 (entropy_is_nonnegative_in_nats, derivations.entropy): duplicates.
+- notes, CE.2: "used as a measure of 'distance' between p and q": prose.
+- notes, CE.2: the first equality of min_q H(p,q) = min_q (KL(p‖q) + H(p)) is
+  cross_entropy_is_kl_plus_entropy minimized on both sides (duplicate).
+- notes, CE.2: ∇_q H(p,q) = [∂H/∂q₁, …, ∂H/∂q_m] defines the gradient; its sums
+  run to m where the definition's run to n (the same count).
+- notes, CE.2: the vector line read as intended, ∇_q H(p,q) = −[p₁/q₁, …], is
+  cross_entropy_grad_q (duplicate).
+- notes, CE.3: p = {α, 1−α}, q = {β, 1−β}: definitions. "we only need the
+  derivative of H(p, q) with respect to β": prose.
+- notes, CE.3: the first line's "−2/∂β [α log β + (1−α) log(1−β)]" is garbled
+  (a "2" over ∂β is no operator); read as −∂/∂β, it is checked with the next
+  line (binary_cross_entropy_grad_beta_sum_of_terms).
 """
 
 import jax
@@ -150,6 +171,32 @@ def binary_cross_entropy_grad_beta(alpha: jax.Array, beta: jax.Array) -> jax.Arr
     Source: Cross Entropy notes, CE.3, "Binary cross entropy", ∂H(p,q)/∂β.
     """
     return (beta - alpha) / (beta * (1 - beta))
+
+
+@derivation(
+    of=binary_cross_entropy,
+    wrt="beta",
+    inputs=_BCE_INPUTS,
+    source=f"{_SOURCE}, CE.3, Binary cross entropy, ∂H/∂β, cancellation as written",
+    expect="fail",
+    why="the expansion as extracted, (−α + β + α − β)/(β(1−β)), is 0: it lost the "
+    "two αβ terms that cancel; the derivative is (β − α)/(β(1−β))",
+)
+def binary_cross_entropy_grad_beta_cancellation_as_written(
+    alpha: jax.Array, beta: jax.Array
+) -> jax.Array:
+    """∂H(p,q)/∂β = (−α + β + α − β) / (β(1−β)).
+
+    ∂H/∂β = (−α(1−β) + β(1−α)) / (β(1−β))                  (previous step)
+          = (−α + β + α − β) / (β(1−β))                    (the line as extracted)
+
+    Domain: α ∈ [0, 1], 0 < β < 1; natural log.
+    Why wrong: the four terms as written add up to 0. Expanding −α(1−β) + β(1−α)
+    gives −α + αβ + β − αβ: the struck-through pair is ±αβ, and −α + β stays
+    (binary_cross_entropy_grad_beta, the line as intended).
+    Source: Cross Entropy notes, CE.3, "Binary cross entropy", ∂H(p,q)/∂β.
+    """
+    return (-alpha + beta + alpha - beta) / (beta * (1 - beta))
 
 
 # --- Claims: cross-entropy and KL divergence -----------------------------------------
@@ -534,6 +581,40 @@ def cross_entropy_and_kl_have_the_same_gradient_in_q(
     return jax.grad(cross_entropy, argnums=1)(p, q), jax.grad(kl_divergence, argnums=1)(
         p, q
     )
+
+
+@claim.identity(
+    inputs=_PQ, dims=_K, source=f"{_SOURCE}, CE.2, Gradient, log(1/q) = −log q"
+)
+def cross_entropy_as_minus_sum_of_p_log_q(
+    p: jax.Array, q: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """Σᵢ pᵢ log(1/qᵢ) = −Σᵢ pᵢ log qᵢ (the middle step of ∂H(p,q)/∂q_e).
+
+    Checked: both sums, as written.
+    Domain: p, q probability vectors; natural log.
+    Source: "Cross Entropy" notes, CE.2, "Gradient of cross-entropy".
+    """
+    return jnp.sum(p * jnp.log(1 / q)), -jnp.sum(p * jnp.log(q))
+
+
+@claim.identity(
+    inputs={"alpha": domain.unit_interval(), "beta": domain.unit_interval()},
+    source=f"{_SOURCE}, CE.3, Binary cross entropy, H(p, q)",
+)
+def binary_cross_entropy_is_the_two_outcome_case(
+    alpha: jax.Array, beta: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """H(p, q) = α log(1/β) + (1−α) log(1/(1−β)) for p = {α, 1−α}, q = {β, 1−β}.
+
+    Checked: the binary formula against Σᵢ pᵢ log(1/qᵢ) of CE.1 on the two
+    outcomes.
+    Domain: α ∈ [0, 1], 0 < β < 1; natural log.
+    Source: "Cross Entropy" notes, CE.3, "Binary cross entropy".
+    """
+    p = jnp.stack([alpha, 1 - alpha])
+    q = jnp.stack([beta, 1 - beta])
+    return binary_cross_entropy(alpha, beta), cross_entropy(p, q)
 
 
 # Ngo Huy Bien, "Logistic Regression" slides: Cross-Entropy.
