@@ -16,6 +16,20 @@ number then comes out (McCaffrey's example, the text's reference [2]).
 
 Logs are natural logs. The "squared error" of an item is the sum over the classes of
 (prediction − target)², not divided by the number of classes, as the text computes it.
+
+Not checked:
+
+- Chen, Section 5: Loss = H(Q, P) = −Σᵢᴺ q_{yᵢ} log p_{xᵢ}: a definition, its
+  subscripts garbled (read as −Σ q log p, which the Figure 4–5 entries compute);
+  "the objective is to optimize arg min_{P(X)} Loss": prose.
+- Chen, Section 5.1: "Classification Error = count of error items / count of all
+  items": a definition, applied by figure_4_classification_error_is_one_third.
+- Chen, Section 5.1: the prediction vectors of Figures 4 and 5 are data (the
+  figures themselves are missing); every entry here uses them.
+- Chen, Section 5.1: "the second model has lower entropy" means lower average
+  cross-entropy, 0.64 < 1.38 (figure_5_has_lower_cross_entropy).
+- Chen, Section 5.2: "such difference in loss helps distinguish two models":
+  0.81 ≠ 0.34, from the checked values.
 """
 
 import jax

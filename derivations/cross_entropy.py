@@ -12,6 +12,24 @@ Chen's review (Sections 3.3–4.1) and the "Logistic Regression" slides
 
 Not checked:
 
+- Chen, Section 3.3: H(Q‖P) = H_P(Q) = Σ q(x) log₂ 1/p(x) (Eq. 3): a definition;
+  "It measures the average length of code": prose.
+- Chen, Section 3.3: "D is 111 but has 40% to show up" reads Table 3
+  (table_3_code_lengths); "we will be more likely to send more bits": 2.6 > 1.75,
+  from the checked values.
+- Chen, Section 3.3: "H(Q‖P) = 0.1 × log₂ 1/(1/2) + 0.2 × log₂ 1/(1/4) … = 2.6"
+  elides two terms; the whole sum is table_3_cross_entropy.
+- Chen, Section 4: D_KL(Q‖P) = Σ Q(i) log(Q(i)/P(i)) (Eq. 4) and its continuous
+  form (Eq. 5, an integral over densities): definitions; "the KL-divergence
+  measures the similarity of Q and P": prose.
+- Chen, Section 4.1: Eq. 7 (the definition of a convex function) and Eqs. 9–10
+  (0 ≤ θᵢ ≤ 1, Σ θᵢ = 1): the definition and the conditions of Eq. 8
+  (jensen_inequality_for_minus_log).
+- Chen, Section 4.1: "D_KL(Q‖P) = −[Q(i₁) log P(i₁)/Q(i₁) + ⋯]" writes the last
+  line of Eq. 11 term by term (kl_forms_of_eq_11_agree); "treat Q(i) as θᵢ, and
+  treat −log P(i)/Q(i) as f(x)" names the convex f (minus_log_is_convex).
+- Chen, Section 4.1: "Q(i) in Q(i)P(i)/Q(i) cancel each other" is the first line
+  of Eq. 12 (kl_lower_bound_is_minus_log_one).
 - notes, CE.1: p = {p₁, …, pₙ}, q = {q₁, …, qₙ} with 0 ≤ pᵢ ≤ 1, Σ pᵢ = 1, and
   H(p, q) ≜ Σ pᵢ log(1/qᵢ), KL(p‖q) ≜ Σ pᵢ log(pᵢ/qᵢ): definitions.
 - notes, CE.1: "The cross-entropy is derived from the KL-divergence" and "we

@@ -10,11 +10,44 @@ Cross-entropy and KL divergence are in ``derivations.cross_entropy``.
 Bits (log₂) where a document says bits; natural log otherwise. Terms with pᵢ = 0
 count as 0 (0 log 0 = 0), as the documents use them for one-hot labels.
 
-Not transcribed: Chen's decoding example (A = 0, B = 01, C = 1: "0101 can be
-interpreted as ACB, or BB, or BAC") and the slides' weather bit strings
-("010110111" means "Fine, Cloudy, Rainy, Snow") state no number; both are right
-as written (0101 also reads ACAC). Chen's "When we choose 1 for the second bit,
-1/4 encoding space will no longer be use-able" refers to a missing figure.
+Not checked:
+
+- Chen, Section 1: S = κ ln Ω (κ Boltzmann's constant, Ω the number of
+  micro-states): a definition.
+- Chen, Section 1: "To transmit one bit ... means to reduce the recipient's
+  uncertainty by a factor of 2" and its A/B example: the N = 2 case of log₂N
+  (bits_for_two_equally_likely_options).
+- Chen, Section 1.1: "N is uncertainty reduction factor, the number of possible
+  options": a definition.
+- Chen, Section 2: E = P_A × b_A + P_B × b_B and H(p) = −Σ pᵢ log₂ pᵢ (Eq. 1):
+  definitions; "the expected amount of bits of information": prose.
+- Chen, Section 2: "Summarize 'Lecture Notes on Information Theory' [9] todo": no
+  content.
+- Chen, Section 3: "Cross-Entropy is the average weighted length of a message": a
+  definition (Eq. 3).
+- Chen, Section 3: "1.75 bits, better than the previous 2 bits": 1.75 < 2 follows
+  from the two checked values (table_1_average_code_length,
+  table_2_average_code_length).
+- Chen, Section 3.1: "the code for A is 0, and thereafter the rest codes cannot
+  start with 0": the prefix-code rule, a definition; "Such coding is wrong" is
+  shown by the listed readings (listed_readings_of_0101).
+- Chen, Section 3.1: "When we choose 1 for the second bit, 1/4 encoding space will
+  no longer be use-able" refers to Figure 1, missing from the text ("Figure ???").
+- Chen, Section 3.2: "use code that is as short as possible, use as many encoding
+  space as possible" and "assign encoding space loss to a message according to its
+  probability": prose; the rule they lead to, 1/2^𝓛 = P, is
+  optimal_code_length_uses_its_encoding_space.
+- Chen, Section 3.2: "H(P); the entropy, means the average length code using
+  optimal encoding" restates Eq. 2 (entropy_is_the_average_optimal_code_length).
+- Chen, Section 8: H(Y|X) = Σ p(x) H(Y|X=x) is the definition the other three
+  lines of Eq. 26 are checked against (conditional_entropy_forms_agree).
+- Chen, Section 9: "(A, B, B, C, D, D), randomly select a data and guess what it
+  is" states no number; "Both Entropy and Gini Impurity formulas are weighted sum
+  over a probability distribution": prose; "add Taylor series": a note.
+- Chen, Section 9: H(p) = −Σ pᵢ log₂ pᵢ restates Eq. 1 (a definition).
+- slides, Efficient Encoding Example (VII): "010110111" means "Fine, Cloudy,
+  Rainy, Snow" and "110010111" means "Rainy, Fine, Cloudy, Snow": the code words
+  are in a missing figure; no number stated.
 """
 
 import jax
@@ -549,3 +582,138 @@ def gini_listing_computes_gini_impurity(
     classes = 3
     p = jnp.sum(jax.nn.one_hot(data, classes), axis=0) / data.shape[0]
     return gini_impurity_listing(data, classes), gini_impurity(p)
+
+
+@claim.count(stated="6", source=f"{_CHEN}, Appendix, Listing 2, loop comments")
+def gini_listing_adds_six_terms_for_three_distinct_items() -> int:
+    """ "loop 1, j = b, impurity = 1/3 × 1/3 + 1/3 × 1/3 ... loop 3 ... impurity =
+    6/9": three loops of two terms (1/3)(1/3), six in all.
+
+    Checked: the number of (j, k) pairs the listing's loops add for
+    ['b', 'a', 'c'] (j ≠ k), enumerated; the 6 of "6/9".
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Listing 2, the comments of the run.
+    """
+    data = ["b", "a", "c"]
+    return sum(1 for j in data for k in data if j != k)
+
+
+# --- Counts: micro-states, codes and encoding space (Chen, Sections 1 and 3) ---------
+
+
+def _micro_states(n: jax.Array, heads: jax.Array) -> jax.Array:
+    """Ω = C(n, heads): the arrangements of n two-state particles with ``heads`` in
+    one state (from log-gamma, in float64)."""
+    n = n.astype(jnp.float64)
+    heads = heads.astype(jnp.float64)
+    log_c = (
+        jax.scipy.special.gammaln(n + 1)
+        - jax.scipy.special.gammaln(heads + 1)
+        - jax.scipy.special.gammaln(n - heads + 1)
+    )
+    return jnp.exp(log_c)
+
+
+_HALF_N = {"half": domain.integers(1, 30)}
+
+
+@claim.inequality(
+    inputs=_HALF_N,
+    source=f"{_CHEN}, Section 1, micro-states, as written",
+    expect="fail",
+    why="backwards: an ordered state (all particles alike) has 1 micro-state, a "
+    "disordered one (half and half) C(2n, n) > 1; the second law's direction "
+    "(toward disorder) is toward more micro-states",
+)
+def ordered_state_has_more_micro_states(half: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """ "The number of micro-states of an in-order state is much greater than the
+    one of a dis-order state."
+
+    Checked, on 2n two-state particles (a model the text does not name): Ω of the
+    disordered state (n in each state, C(2n, n)) ≤ Ω of the ordered state (all in
+    one state, C(2n, 0) = 1).
+    Domain: n = 1, …, 29 (2 to 58 particles).
+    Why wrong: C(2n, n) ≥ 2 > 1 for every n ≥ 1: the ordered state has the fewer
+      micro-states, so S = κ ln Ω is lower there, and "things go from in-order to
+      dis-order" is toward more micro-states (ordered_state_has_fewer_micro_states).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 1, Background.
+    """
+    n = 2 * half
+    return _micro_states(n, half), _micro_states(n, jnp.zeros_like(half))
+
+
+@claim.inequality(
+    inputs=_HALF_N, strict=True, source=f"{_CHEN}, Section 1, micro-states"
+)
+def ordered_state_has_fewer_micro_states(
+    half: jax.Array,
+) -> tuple[jax.Array, jax.Array]:
+    """The intended reading: an ordered state has fewer micro-states than a
+    disordered one (entropy S = κ ln Ω grows toward disorder).
+
+    Checked: C(2n, 0) = 1 < C(2n, n), on 2n two-state particles.
+    Domain: n = 1, …, 29.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 1, Background.
+    """
+    n = 2 * half
+    return _micro_states(n, jnp.zeros_like(half)), _micro_states(n, half)
+
+
+def _readings(bits: str, codes: dict[str, str]) -> list[str]:
+    """Every way to split ``bits`` into code words (the messages, in order)."""
+    if not bits:
+        return [""]
+    found = []
+    for message, word in codes.items():
+        if bits.startswith(word):
+            found += [message + rest for rest in _readings(bits[len(word) :], codes)]
+    return found
+
+
+@claim.count(stated="3", source=f"{_CHEN}, Section 3.1, 0101 with A = 0, B = 01, C = 1")
+def listed_readings_of_0101() -> int:
+    """ "if we have A as 0, B as 01, and C as 1 then when the recipient receive 0101,
+    it can be interpreted as ACB, or BB, or BAC."
+
+    Checked: how many of the three listed readings the code words really give for
+    0101, all readings enumerated (there is a fourth, ACAC, that the text does not
+    list; it claims no completeness).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 3.1.
+    """
+    readings = set(_readings("0101", {"A": "0", "B": "01", "C": "1"}))
+    return sum(1 for r in ("ACB", "BB", "BAC") if r in readings)
+
+
+@claim.identity(
+    inputs={"L": domain.integers(1, 9)},
+    source=f"{_CHEN}, Section 3.2, encoding space 1/2^𝓛",
+)
+def code_of_length_l_takes_its_share_of_encoding_space(
+    L: jax.Array,
+) -> tuple[jax.Array, jax.Array]:
+    """ "a code of length 𝓛 results in lost of 1/2^𝓛 encoding space."
+
+    Checked: of all 2¹² bit strings of length 12, the share that starts with the
+    code word 0…0 of length 𝓛 (and so can no longer be a code word of a prefix
+    code), counted, against 1/2^𝓛.
+    Domain: 𝓛 = 1, …, 8.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 3.2.
+    """
+    strings = jnp.arange(2**12)
+    taken = jnp.sum(jnp.right_shift(strings, 12 - L) == 0)
+    return taken / 2.0**12, 2.0 ** (-L.astype(jnp.float64))
+
+
+@claim.value(stated=["1", "2", "3", "3"], source=f"{_CHEN}, Section 3.3, Table 3")
+def table_3_code_lengths() -> jax.Array:
+    """Table 3: "Code 0 10 110 111 ... Code Length 1 2 3 3".
+
+    Checked: the lengths of the listed code words.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Section 3.3, Table 3.
+    """
+    return jnp.asarray([len(c) for c in ("0", "10", "110", "111")], jnp.float64)

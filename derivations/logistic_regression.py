@@ -14,13 +14,30 @@ gradient these documents state for it:
   Representation"), the batch gradient descent step ("Batch Gradient Descent") and
   the derivatives the listing "Calculating Derivatives and Cost" computes.
 
-Not transcribed as closed forms:
+Chen's Appendix Eqs. 29–31 each hold the derivative of an inner function still
+unevaluated; their entries evaluate that inner derivative with jax.jacobian and check
+the step around it.
 
-- Chen, Appendix Eqs. 29–31: each still holds unevaluated ∂/∂θ_j terms (of log h,
-  of h, of σ(θᵀx)), so none is a closed form to evaluate. Eq. 28 is the definition
-  ∂J/∂θ_j itself; the first evaluated step is Eqs. 32–33.
-- Chen, Section 5.3 update rule θ_j := θ_j − α·∂J(θ)/∂θ_j: it applies Eq. 20, which
-  is checked as ``logistic_regression_grad_theta``.
+Not checked:
+
+- Chen, Section 5.2: h_θ = 1/(1 + e^{−θᵀx}) (Eq. 13), the squared-error J(θ) and
+  Sig(θᵀX): definitions; Eq. 14 writes θᵀx without the example's superscript i
+  (read as θᵀxⁱ, as in squared_error_cost_is_not_convex).
+- Chen, Section 5.2: "(Refer to the Convexity tutorial by Po-Shen Loh)", "Prove
+  Convexity", "Learning Strategies Note": margin notes with no content.
+- Chen, Section 5.3: θ_j := θ_j − α·∂J(θ)/∂θ_j applies Eq. 20
+  (logistic_regression_grad_theta); "There are many advanced numerical
+  optimization algorithms": prose. "Note again that the index j refers to the j-th
+  feature": notation.
+- Chen, Section 5.4: P(y₁, …, y_n) = ∏ P(y_n|x_n) (Eq. 24) is the independence
+  assumption, a definition (its product runs to N where the list runs to n).
+- Chen, Section 5.4: the "⇔" steps of Eq. 25 (maximize ∏ ⇔ maximize ln ∏;
+  maximize Σ ln ⇔ minimize −(1/N) Σ ln) equate optimization problems (ln is
+  increasing; the factor −1/N turns a maximum into a minimum): no value to
+  compare. The equalities between them are checked.
+- Chen, Appendix, Eq. 28: ∂J(θ)/∂θ_j of J (Eq. 17), the definition the steps start
+  from.
+- Chen, Appendix, Figure 8 ("GD vs. SGD"): missing from the text.
 
 Chen's Listing 1 calls ``predict(features, weights)`` without showing it; it is read
 here as sigmoid(features @ weights), the model h_θ(x) = σ(θᵀx) of Eq. 13.
@@ -33,6 +50,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from checks import claim, derivation, domain
 
@@ -331,6 +349,149 @@ def log_one_plus_exp_logit_grad_theta(theta: jax.Array, x: jax.Array) -> jax.Arr
       Section 5.3, Eq. 21, term B.
     """
     return x * jnp.exp(theta * x) / (1 + jnp.exp(theta * x))
+
+
+# --- Chen, Appendix, Eqs. 29–31: the steps that keep ∂/∂θ_j of an inner function -----
+#
+# Each step holds the derivative of an inner function (log h, h, σ(θᵀx)) still
+# unevaluated; the closed form evaluates that inner derivative with jax.jacobian and
+# checks the structure the step states (linearity, the chain rule for log) around it.
+
+
+def _per_example_jacobian(fn, theta: jax.Array) -> jax.Array:
+    """∂fᵢ/∂θ_j for a function θ -> (f₁, …, f_m): shape (m, n)."""
+    return jax.jacobian(fn)(theta)
+
+
+@derivation(
+    of=logistic_regression_cost,
+    wrt="theta",
+    inputs=THETA_X_Y,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Appendix, Eq. 29",
+)
+def logistic_regression_grad_theta_by_linearity(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂J/∂θ_j = −(1/m) Σᵢ [y⁽ⁱ⁾ ∂/∂θ_j log h_θ(x⁽ⁱ⁾)
+    + (1 − y⁽ⁱ⁾) ∂/∂θ_j log(1 − h_θ(x⁽ⁱ⁾))].
+
+    ∂/∂θ_j of −(1/m) Σᵢ [y log h + (1 − y) log(1 − h)]      (Eq. 28)
+      = −(1/m) Σᵢ [y ∂/∂θ_j log h + (1 − y) ∂/∂θ_j log(1 − h)]   (linearity, Eq. 29)
+    The inner derivatives ∂/∂θ_j log h and ∂/∂θ_j log(1 − h) are evaluated by
+    jax.jacobian; checked is the linearity step around them.
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; h_θ(x) = σ(θᵀx) (Eq. 13).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Eq. 29.
+    """
+    m = X.shape[0]
+    y = y.astype(theta.dtype)
+    d_log_h = _per_example_jacobian(lambda t: jnp.log(jax.nn.sigmoid(X @ t)), theta)
+    d_log_1mh = _per_example_jacobian(
+        lambda t: jnp.log(1 - jax.nn.sigmoid(X @ t)), theta
+    )
+    return -(1 / m) * jnp.sum(y[:, None] * d_log_h + (1 - y)[:, None] * d_log_1mh, 0)
+
+
+@derivation(
+    of=logistic_regression_cost,
+    wrt="theta",
+    inputs=THETA_X_Y,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Appendix, Eq. 30",
+)
+def logistic_regression_grad_theta_by_chain_rule(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂J/∂θ_j = −(1/m) Σᵢ [y⁽ⁱ⁾ (∂h/∂θ_j)/h + (1 − y⁽ⁱ⁾) (∂(1 − h)/∂θ_j)/(1 − h)].
+
+    ∂/∂θ_j log u = (∂u/∂θ_j)/u                    (chain rule, u = h and u = 1 − h)
+    The inner derivatives ∂h/∂θ_j and ∂(1 − h)/∂θ_j are evaluated by jax.jacobian.
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; h = h_θ(x⁽ⁱ⁾) = σ(θᵀx⁽ⁱ⁾).
+    Domain: 0 < h < 1 as computed (the form divides by h and by 1 − h).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Eq. 30.
+    """
+    m = X.shape[0]
+    y = y.astype(theta.dtype)
+    h = jax.nn.sigmoid(X @ theta)
+    dh = _per_example_jacobian(lambda t: jax.nn.sigmoid(X @ t), theta)
+    d1mh = _per_example_jacobian(lambda t: 1 - jax.nn.sigmoid(X @ t), theta)
+    terms = (y / h)[:, None] * dh + ((1 - y) / (1 - h))[:, None] * d1mh
+    return -(1 / m) * jnp.sum(terms, 0)
+
+
+@derivation(
+    of=logistic_regression_cost,
+    wrt="theta",
+    inputs=THETA_X_Y,
+    dims=EXAMPLES_FEATURES,
+    source=f"{CHEN}, Appendix, Eq. 31",
+)
+def logistic_regression_grad_theta_with_sigmoid_inside(
+    theta: jax.Array, X: jax.Array, y: jax.Array
+) -> jax.Array:
+    """∂J/∂θ_j = −(1/m) Σᵢ [y⁽ⁱ⁾ (∂σ(θᵀx⁽ⁱ⁾)/∂θ_j)/h + (1 − y⁽ⁱ⁾)
+    (∂(1 − σ(θᵀx⁽ⁱ⁾))/∂θ_j)/(1 − h)].
+
+    h_θ(x) = σ(θᵀx) substituted inside the derivatives (Eq. 31); the derivatives
+    of σ(θᵀx) and 1 − σ(θᵀx), written as functions of θ, are evaluated by
+    jax.jacobian; the denominators stay h_θ(x⁽ⁱ⁾) as written.
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; 0 < h < 1 as computed.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Eq. 31.
+    """
+    m = X.shape[0]
+    y = y.astype(theta.dtype)
+    h = jax.nn.sigmoid(X @ theta)
+
+    def sigma_of_theta(t: jax.Array) -> jax.Array:
+        return 1 / (1 + jnp.exp(-(X @ t)))
+
+    d_sigma = _per_example_jacobian(sigma_of_theta, theta)
+    d_one_minus = _per_example_jacobian(lambda t: 1 - sigma_of_theta(t), theta)
+    terms = (y / h)[:, None] * d_sigma + ((1 - y) / (1 - h))[:, None] * d_one_minus
+    return -(1 / m) * jnp.sum(terms, 0)
+
+
+@claim.output(shape="(200, 1)", source=f"{CHEN}, Appendix, Listing 1, predictions")
+def update_weights_predictions_shape() -> np.ndarray:
+    """ "# predictions: (200, 1)", for "Features:(200, 3) ... Weights:(3, 1)".
+
+    Checked: predict(features, weights) = sigmoid(features @ weights) on arrays of
+    the listing's stated shapes (values are irrelevant to the shape).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Listing 1 (update_weights), comments.
+    """
+    features, weights = np.ones((200, 3)), np.zeros((3, 1))
+    return 1 / (1 + np.exp(-np.dot(features, weights)))
+
+
+@claim.output(shape="(3, 200)", source=f"{CHEN}, Appendix, Listing 1, features.T")
+def update_weights_transposed_features_shape() -> np.ndarray:
+    """ "#2 Transpose features from (200, 3) to (3, 200)".
+
+    Checked: features.T for features of shape (200, 3).
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Listing 1 (update_weights), comments.
+    """
+    return np.ones((200, 3)).T
+
+
+@claim.output(shape="(3, 1)", source=f"{CHEN}, Appendix, Listing 1, gradient")
+def update_weights_gradient_shape() -> np.ndarray:
+    """ "Returns a (3,1) matrix holding 3 partial derivatives -- one for each
+    feature".
+
+    Checked: np.dot(features.T, predictions − labels) / N with features (200, 3),
+    labels (200, 1), weights (3, 1), as the listing computes it.
+    Source: Lizi Chen, "Entropy, Cross-Entropy and KL-Divergence Brief Review",
+      Appendix, Listing 1 (update_weights), comments.
+    """
+    features, labels, weights = np.ones((200, 3)), np.zeros((200, 1)), np.zeros((3, 1))
+    predictions = 1 / (1 + np.exp(-np.dot(features, weights)))
+    gradient = np.dot(features.T, predictions - labels)
+    return gradient / len(features)
 
 
 # --- Chen, Appendix, Listing 1 (update_weights): the cost in the listing's layout -----
