@@ -30,6 +30,21 @@ Not checked:
   treat −log P(i)/Q(i) as f(x)" names the convex f (minus_log_is_convex).
 - Chen, Section 4.1: "Q(i) in Q(i)P(i)/Q(i) cancel each other" is the first line
   of Eq. 12 (kl_lower_bound_is_minus_log_one).
+- slides, Entropy: Entropy = −Σ P(i) log P(i), its continuous form −∫ P(x) log
+  P(x) dx and H(P) = E_{x∼P}[−log P(x)]: definitions (the continuous one has no
+  discrete sample here).
+- slides, Estimating Entropy: EstimatedEntropy = E_{x∼Q}[−log Q(x)]: a
+  definition; "the estimated entropy can be very wrong": prose.
+- slides, Cross-Entropy: H(P, Q) = E_{x∼P}[−log Q(x)]: a definition; "comparing
+  apple to apple": prose.
+- slides, Cross-Entropy as a Loss Function (I): the one-hot labels ("Dog [10000]"
+  …) and P₁(dog) = 1, P₁(fox) = 0 …: data.
+- slides, Cross-Entropy as a Loss Function (IV): "This is higher than the zero
+  entropy of the label": 0.916 > 0, from the checked value.
+- slides, Cross-Entropy as a Loss Function (V): Q₁ is printed with four entries
+  [0.98 0.01 0 0.01] while P₁ and the sum have five, and the sum's terms (0.98,
+  0.01, 0, 0, 0.01) are in another order; the sum's terms are used
+  (cross_entropy_of_a_trained_prediction). "Pᵢ(i)" is read as P₁(i).
 - notes, CE.1: p = {p₁, …, pₙ}, q = {q₁, …, qₙ} with 0 ≤ pᵢ ≤ 1, Σ pᵢ = 1, and
   H(p, q) ≜ Σ pᵢ log(1/qᵢ), KL(p‖q) ≜ Σ pᵢ log(pᵢ/qᵢ): definitions.
 - notes, CE.1: "The cross-entropy is derived from the KL-divergence" and "we
@@ -754,6 +769,8 @@ def binary_cross_entropy_is_two_outcome_cross_entropy(
     Checked: −Σᵢ P(i) log Q(i) over the two outcomes (P, 1 − P), (P̂, 1 − P̂)
     against BinaryCrossEntropy = −P log P̂ − (1 − P) log(1 − P̂).
     Domain: 0 < P, P̂ < 1; natural log.
+    Note: the slide substitutes P(dog) = 1 − P(cat) and writes log(1 − Q(cat)) for
+      log Q(dog), i.e. uses Q(dog) = 1 − Q(cat) as well.
     Source: Ngo Huy Bien, "Logistic Regression" slides, "Binary Cross-Entropy".
     """
     Pv = jnp.stack([P, 1 - P])

@@ -45,9 +45,19 @@ Not checked:
   is" states no number; "Both Entropy and Gini Impurity formulas are weighted sum
   over a probability distribution": prose; "add Taylor series": a note.
 - Chen, Section 9: H(p) = −Σ pᵢ log₂ pᵢ restates Eq. 1 (a definition).
-- slides, Efficient Encoding Example (VII): "010110111" means "Fine, Cloudy,
-  Rainy, Snow" and "110010111" means "Rainy, Fine, Cloudy, Snow": the code words
-  are in a missing figure; no number stated.
+- slides, Who Invented Entropy and Why?: Shannon, 1948: history.
+- slides, Efficient Encoding Example (I)–(III): "the 1-bit encoding won't be able
+  to cover all cases" (Fine, Not fine, Cloudy, Rainy): no number stated; one bit
+  gives 2 code words.
+- slides, Are We Done?, The Smallest Average Encoding Size: questions, prose.
+- slides, Smaller Average Encoding Size: "Can we reduce the average encoding
+  size": 1.8 < 2.7, from the checked values.
+- slides, The Minimum Number Of Bits (II): "if a message type happens 1 out of N
+  times, the formula # Bits = log₂N gives the minimum size" repeats the N values
+  statement (n_values_need_log2_n_bits) for P = 1/N.
+- slides, The Minimum Average Number Of Bits: the formula is in a missing figure.
+- slides, Terminologies: the analogies (disorder, uncertainty, surprise) are
+  prose; the 87.5% is checked.
 """
 
 import jax
@@ -717,3 +727,111 @@ def table_3_code_lengths() -> jax.Array:
       Section 3.3, Table 3.
     """
     return jnp.asarray([len(c) for c in ("0", "10", "110", "111")], jnp.float64)
+
+
+# --- Counts and code words (slides, "Efficient Encoding Example" to "The Minimum
+# Number Of Bits") -----------------------------------------------------------------
+
+# "the first bit for 'Fine or not', the second bit for 'Cloudy or others' and the
+# third bit for 'Rain or snow'": Fine 0, Cloudy 10, Rainy 110, Snow 111.
+_WEATHER_CODE = {"Fine": "0", "Cloudy": "10", "Rainy": "110", "Snow": "111"}
+
+
+def _agreeing_positions(bits: str, stated: tuple[str, ...]) -> int:
+    """How many messages of the unique reading of ``bits`` equal ``stated``, place
+    by place (0 when ``bits`` has no reading or more than one)."""
+    words = {m[0]: c for m, c in _WEATHER_CODE.items()}  # one letter per message
+    readings = _readings(bits, words)
+    if len(readings) != 1:
+        return 0
+    return sum(1 for got, want in zip(readings[0], stated) if got == want[0])
+
+
+@claim.count(
+    stated="4", source=f"{_SLIDES}, Efficient Encoding Example (VII), 010110111"
+)
+def weather_bits_010110111() -> int:
+    """ "'010110111' means 'Fine, Cloudy, Rainy, Snow'" (four messages).
+
+    Checked: 010110111 read with the code the slide describes (Fine 0, Cloudy 10,
+    Rainy 110, Snow 111) has one reading, and it agrees with the four stated
+    messages at all 4 places.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "Efficient Encoding Example
+      (VII)".
+    """
+    return _agreeing_positions("010110111", ("Fine", "Cloudy", "Rainy", "Snow"))
+
+
+@claim.count(
+    stated="4", source=f"{_SLIDES}, Efficient Encoding Example (VII), 110010111"
+)
+def weather_bits_110010111() -> int:
+    """ "'110010111' means 'Rainy, Fine, Cloudy, Snow'" (four messages).
+
+    Checked: as for 010110111: one reading, agreeing at all 4 places.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "Efficient Encoding Example
+      (VII)".
+    """
+    return _agreeing_positions("110010111", ("Rainy", "Fine", "Cloudy", "Snow"))
+
+
+@claim.count(stated="8", source=f"{_SLIDES}, The Minimum Number Of Bits (II), codes")
+def three_bit_codes_for_eight_message_types() -> int:
+    """The codes 000, 001, …, 111 given to the 8 message types A … H.
+
+    Checked: the distinct bit strings of length 3, enumerated: 8, one per type.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The Minimum Number Of
+      Bits (II)".
+    """
+    import itertools
+
+    return len({"".join(bits) for bits in itertools.product("01", repeat=3)})
+
+
+def _fewest_bits(n: jax.Array) -> jax.Array:
+    """The fewest bits b with 2ᵇ ≥ n (n distinct values, one code word each),
+    counted: b = #{k ≥ 0 : 2ᵏ < n}."""
+    k = jnp.arange(12)
+    return jnp.sum(2.0**k < n).astype(jnp.float64)
+
+
+_N_VALUES = {"N": domain.integers(2, 1025)}
+
+
+@claim.inequality(
+    inputs=_N_VALUES,
+    source=f"{_SLIDES}, The Minimum Number Of Bits (II), log₂N bits, as written",
+    expect="fail",
+    why="a whole number of bits is needed: N values take ⌈log₂N⌉ bits, more than "
+    "log₂N when N is not a power of 2 (3 values take 2 bits, log₂3 ≈ 1.58)",
+)
+def n_values_need_log2_n_bits(N: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """ "When we need N different values expressed in bits, we need log₂N bits and
+    we don't need more than this."
+
+    Checked: the fewest bits that give N distinct code words ≤ log₂N.
+    Domain: N = 2, …, 1024.
+    Why wrong: with b bits there are 2ᵇ code words, so N values need the fewest b
+      with 2ᵇ ≥ N, ⌈log₂N⌉, which exceeds log₂N unless N is a power of 2 (as in
+      the slide's N = 8). log₂N is the minimum on average over long runs of
+      messages (entropy), not for one value.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The Minimum Number Of
+      Bits (II)".
+    """
+    return _fewest_bits(N), jnp.log2(N.astype(jnp.float64))
+
+
+@claim.identity(
+    inputs=_N_VALUES,
+    source=f"{_SLIDES}, The Minimum Number Of Bits (II), ⌈log₂N⌉ bits",
+)
+def n_values_need_ceil_log2_n_bits(N: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The intended reading: N values need ⌈log₂N⌉ bits, log₂N when N = 2ᵏ.
+
+    Checked: the fewest bits that give N distinct code words, counted, against
+    ⌈log₂N⌉.
+    Domain: N = 2, …, 1024.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The Minimum Number Of
+      Bits (II)".
+    """
+    return _fewest_bits(N), jnp.ceil(jnp.log2(N.astype(jnp.float64)))

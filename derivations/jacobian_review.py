@@ -6,6 +6,13 @@ that stacks the two gradients as rows.
 
 The two scalar variables are passed as one vector v = (x, y), so that a gradient
 ∇f = [∂f/∂x, ∂f/∂y] is the derivative with respect to one parameter, of shape (2,).
+
+Not checked:
+
+- slides, Generalization of the Jacobian: y₁ = f₁(x) = 3x₁²x₂, y₂ = f₂(x) = 2x₁ +
+  x₂⁸ are f and g again (f_and_g_jacobian); the stacked ∂y/∂x is garbled by the
+  extraction (rows "∂/∂z₁ f_m(x)" repeated).
+- slides, Possible Jacobian Shapes: a missing figure.
 """
 
 import jax

@@ -38,6 +38,41 @@ Not checked:
 - Chen, Appendix, Eq. 28: ∂J(θ)/∂θ_j of J (Eq. 17), the definition the steps start
   from.
 - Chen, Appendix, Figure 8 ("GD vs. SGD"): missing from the text.
+- slides, Classification Problems: the table of classes (spam, malignant,
+  fraudulent): prose.
+- slides, Binary Classifier: "If the estimated probability is greater than 50%,
+  then the model predicts ... 1": the decision rule, a definition.
+- slides, Cost Function (I): c(θ) by cases and p̂ = σ(θᵀ·x): definitions (the
+  cost's direction is checked).
+- slides, Cost Function (II): "∂/∂θ_i J(θ)" names θ_i with the summation index i;
+  as written the left side is no derivative of the right (whose x_j names j);
+  read as ∂/∂θ_j (log_loss_grad_theta).
+- slides, Loading Data: "Dataset keys: ['data', 'target', 'target_names', 'DESCR',
+  'feature_names', 'filename']" lists names, no value (and depends on the
+  scikit-learn version).
+- slides, Preparing Training Data: "X[0]:" is never shown, and "y: [0 ac o a c …]"
+  is garbled by the extraction.
+- slides, Training A LogisticRegression Model: "Precision score:
+  0.9230769230769231", "Recall score: 0.96" come from cross_val_predict(log_reg,
+  X, y, cv=3), and log_reg's settings are not shown: LogisticRegression() with
+  its defaults gives 0.9245283018867925 and 0.98 (scikit-learn 1.9), so nothing
+  fixes the printed pair. (They agree with each other: recall 0.96 = 48/50 and
+  precision 12/13 = 48/52.)
+- slides, Stochastic Gradient Descent: the b update's "b_{j,[n]}" carries a
+  stray index j; read as b_[n] (example_log_loss_grad_b).
+- slides, Vectorized Representation: Z = WᵀX + B, Ŷ = σ(Z), J(w, b) and 𝓛(ŷ, y):
+  definitions. The chain-rule middle terms "∂𝓛/∂ŷ ∂ŷ/∂w_j ∂x⁽ⁱ⁾/∂w_j" (∂x for ∂z)
+  and "∂z/∂b" are factors, not evaluated; the entries check each side's result.
+- slides, Calculating Derivatives and Cost: the listing is garbled ("yhat.y",
+  "dM", prints labelled 'bi:' and 'db:' twice); its intended derivatives are
+  checked (calculate_derivatives_dW, calculate_derivatives_db).
+- slides, Calculating Derivatives and Cost: "Cost (iteration 1000) = 0.126957"
+  (printed twice), 2000 = 0.099479, 3000 = 0.087918: the training loop (learning
+  rate, update) is not shown, so they cannot be recomputed; the last printed cost
+  is checked against the printed weights (final_cost_against_final_weights).
+- slides, Binary Cross-Entropy: checked in derivations.cross_entropy
+  (binary_cross_entropy_is_two_outcome_cross_entropy; a second copy here was
+  merged into it).
 
 Chen's Listing 1 calls ``predict(features, weights)`` without showing it; it is read
 here as sigmoid(features @ weights), the model h_θ(x) = σ(θᵀx) of Eq. 13.
@@ -47,6 +82,8 @@ superscript [i] (ŷ^[i], x_j^[i]) is written ⁽ⁱ⁾, as in Chen.
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -1348,27 +1385,211 @@ def cost_at_iteration_zero() -> jax.Array:
     return calculate_cost(W, jnp.asarray(0.0, jnp.float64), X, y)
 
 
-@claim.identity(
-    inputs={"P": domain.unit_interval(), "P_hat": domain.unit_interval()},
-    source=f'{BIEN}, "Binary Cross-Entropy"',
-)
-def binary_cross_entropy_equals_two_class_cross_entropy(
-    P: jax.Array, P_hat: jax.Array
-) -> tuple[jax.Array, jax.Array]:
-    """H(P, Q) = −Σ_{i ∈ (cat, dog)} P(i) log Q(i) = −P log P̂ − (1 − P) log(1 − P̂).
+# --- Bien, "Cost Function (I)": which way the cost of one instance moves ------------
 
-    H(P, Q) = −P(cat) log Q(cat) − P(dog) log Q(dog)            (two terms)
-    P(dog) = 1 − P(cat), Q(dog) = 1 − Q(cat)                   (two classes)
-    H(P, Q) = −P log P̂ − (1 − P) log(1 − P̂)   (P = P(cat), P̂ = Q(cat))
-    Left: the sum over the two-class distributions (P, 1 − P) and (P̂, 1 − P̂);
-    right: BinaryCrossEntropy.
-    Domain: 0 < P, P̂ < 1; natural log.
-    Note: the slide substitutes P(dog) = 1 − P(cat) and writes log(1 − Q(cat)) for
-      log Q(dog), i.e. uses Q(dog) = 1 − Q(cat) as well.
-    Source: Ngo Huy Bien, "Logistic Regression" slides, "Binary Cross-Entropy".
+
+def _instance_cost(p_hat: jax.Array, y: int) -> jax.Array:
+    """c = −log p̂ if y = 1, −log(1 − p̂) if y = 0 ("Cost Function (I)")."""
+    return -jnp.log(p_hat) if y == 1 else -jnp.log(1 - p_hat)
+
+
+@claim.inequality(
+    inputs={"p_hat": domain.unit_interval()},
+    strict=True,
+    source=f'{BIEN}, "Cost Function (I)", y = 1',
+)
+def cost_of_a_positive_goes_up_as_p_hat_goes_to_zero(
+    p_hat: jax.Array,
+) -> tuple[jax.Array, jax.Array]:
+    """ "y = 1, phat = 1 ⇒ cost ↓; y = 1, phat = 0 ⇒ cost ↑".
+
+    Checked: dc/dp̂ < 0 for c = −log p̂ (autodiff): the cost falls as p̂ rises to
+    1 and rises as p̂ falls to 0 (where −log p̂ → ∞).
+    Domain: 0 < p̂ < 1; natural log.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "Cost Function (I)".
     """
-    p = jnp.stack([P, 1 - P])
-    q = jnp.stack([P_hat, 1 - P_hat])
-    two_class = -jnp.sum(p * jnp.log(q))
-    binary = -P * jnp.log(P_hat) - (1 - P) * jnp.log(1 - P_hat)
-    return two_class, binary
+    return jax.grad(_instance_cost)(p_hat, 1), jnp.zeros(())
+
+
+@claim.inequality(
+    inputs={"p_hat": domain.unit_interval()},
+    strict=True,
+    source=f'{BIEN}, "Cost Function (I)", y = 0',
+)
+def cost_of_a_negative_goes_up_as_p_hat_goes_to_one(
+    p_hat: jax.Array,
+) -> tuple[jax.Array, jax.Array]:
+    """ "y = 0, phat = 0 ⇒ cost ↓; y = 0, phat = 1 ⇒ cost ↑".
+
+    Checked: dc/dp̂ > 0 for c = −log(1 − p̂) (autodiff).
+    Domain: 0 < p̂ < 1; natural log.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "Cost Function (I)".
+    """
+    return jnp.zeros(()), jax.grad(_instance_cost)(p_hat, 0)
+
+
+# --- Bien, the iris listings: printed shapes, predictions and the trained model -----
+#
+# The data is scikit-learn's bundled iris set (no download); these claims are
+# skipped where scikit-learn is not installed.
+
+
+@functools.lru_cache(maxsize=1)
+def _iris() -> tuple[np.ndarray, np.ndarray]:
+    """X = iris["data"], y = (iris["target"] == 2) as the listing builds them."""
+    from sklearn import datasets
+
+    iris = datasets.load_iris()
+    return iris["data"], (iris["target"] == 2).astype(int)
+
+
+@functools.lru_cache(maxsize=1)
+def _iris_model():
+    """log_reg, fitted on X, y: LogisticRegression() with its defaults."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _iris()
+    return LogisticRegression().fit(X, y)
+
+
+@claim.count(stated="150", requires=("sklearn",), source=f'{BIEN}, "The Iris Dataset"')
+def iris_has_150_flowers() -> int:
+    """ "a famous dataset that contains the sepal and petal length and width of 150
+    iris flowers".
+
+    Checked: the rows of datasets.load_iris()["data"], counted.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The Iris Dataset".
+    """
+    return len(_iris()[0])
+
+
+@claim.count(stated="3", requires=("sklearn",), source=f'{BIEN}, "The Iris Dataset"')
+def iris_has_three_species() -> int:
+    """ "... of three different species: Iris-Setosa, Iris-Versicolor, and
+    Iris-Virginica".
+
+    Checked: the distinct values of datasets.load_iris()["target"].
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The Iris Dataset".
+    """
+    from sklearn import datasets
+
+    return len(set(datasets.load_iris()["target"].tolist()))
+
+
+@claim.output(
+    shape="(150, 4)",
+    requires=("sklearn",),
+    source=f'{BIEN}, "Preparing Training Data", X shape',
+)
+def iris_x_shape() -> np.ndarray:
+    """print('X shape:', X.shape) -> "X shape: (150, 4)".
+
+    Checked: X = iris["data"].
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "Preparing Training Data".
+    """
+    return _iris()[0]
+
+
+@claim.output(
+    shape="(150, 4)",
+    requires=("sklearn",),
+    source=f'{BIEN}, "Preparing Training Data", y shape, as printed',
+    expect="fail",
+    why="y = (iris['target'] == 2).astype(...) has one label per flower: its shape "
+    "is (150,), not (150, 4), the shape of X",
+)
+def iris_y_shape_as_printed() -> np.ndarray:
+    """print('y shape:', y.shape) -> "y shape: (150, 4)" (printed twice).
+
+    Checked: y = (iris["target"] == 2).astype(int).
+    Why wrong: the target has one entry per flower, so y.shape is (150,); (150, 4)
+      is X's shape.
+    Note: the listing's ``astype(np.int)`` raises in NumPy ≥ 1.24 (np.int was
+      removed); ``int`` is the same type.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "Preparing Training Data".
+    """
+    return _iris()[1]
+
+
+@claim.output(
+    stated=["0", "1", "0"],
+    requires=("sklearn",),
+    source=f'{BIEN}, "Training A LogisticRegression Model", predictions',
+)
+def iris_predictions() -> np.ndarray:
+    """ "Is X[3] Iris-Virginica? [0]", "Is X[145] Iris-Virginica? [1]", "Is X_new
+    Iris-Virginica? [0]" for X_new = [[4.9, 3.2, 1.3, 0.2]].
+
+    Checked: log_reg.predict on X[3], X[145] and X_new.
+    Note: the slide does not show how log_reg is made; read as
+      LogisticRegression() with its defaults, fitted on X, y (the three
+      predictions are the same with solver="liblinear", with C=10 and with
+      almost no regularization).
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "Training A
+      LogisticRegression Model".
+    """
+    X, _ = _iris()
+    model = _iris_model()
+    rows = [X[3].reshape(-1, 4), X[145].reshape(-1, 4), [[4.9, 3.2, 1.3, 0.2]]]
+    return np.concatenate([model.predict(r) for r in rows])
+
+
+@claim.output(shape="(4, 1)", source=f'{BIEN}, "Initializing W and b", W')
+def initialized_w_shape() -> np.ndarray:
+    """W, b = initialize(4); print('W:', W) -> "W: [[0.] [0.] [0.] [0.]]".
+
+    Checked: initialize(4) as listed, W = np.zeros((dim, 1)): the printed nesting,
+    four rows of one 0., is shape (4, 1).
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "Initializing W and b".
+    """
+    return np.zeros((4, 1))
+
+
+@claim.output(
+    shape="(5, 1)",
+    source=f'{BIEN}, "Calculating Derivatives and Cost", W of the training output',
+    expect="fail",
+    why="the training output prints W as five rows [0.] although initialize(4) "
+    "gives four (one weight per iris feature)",
+)
+def training_output_initial_w_shape() -> np.ndarray:
+    """ "W: [[0.] [0.] [0.] [0.] [0.] b: 0 Cost (iteration 0) = 0.693147 …".
+
+    Checked: the W the listings initialize, initialize(4), against the five rows
+    printed.
+    Why wrong: four features, four weights: the printed W has a fifth row (and
+      the trained W printed after it has four).
+    Source: Ngo Huy Bien, "Logistic Regression" slides, training output after
+      "Calculating Derivatives and Cost".
+    """
+    return np.zeros((4, 1))
+
+
+@claim.bound(
+    stated="0.081294",
+    requires=("sklearn",),
+    source=f'{BIEN}, "Calculating Derivatives and Cost", cost at iteration 4000',
+    expect="fail",
+    why="the printed weights and bias are all negative and every iris feature is "
+    "positive, so every prediction is below 1/2 and each of the 50 Virginica costs "
+    "more than ln 2: the cost is at least (50/150) ln 2 ≈ 0.231",
+)
+def final_cost_against_final_weights() -> tuple[float, None]:
+    """ "Cost (iteration 4000) = 0.081294 W: [-3.3753802] [-3.32169488]
+    [-4.96017562] [-5.53844134]] b: -2.915667794269605".
+
+    Checked: the printed cost against the lower bound the printed W and b imply
+    on the listing's data (X = iris["data"], passed as X.T): with every wᵢ < 0,
+    b < 0 and every feature xᵢ > 0, z = Wᵀx + b < 0, ŷ = σ(z) < 1/2, and each
+    example with y = 1 costs −log ŷ > ln 2, so J ≥ (#{y = 1}/m) ln 2.
+    Why wrong: 0.081294 < 0.231: the printed cost cannot belong to the printed
+      weights on this data (the training loop that produced them is not shown).
+    Source: Ngo Huy Bien, "Logistic Regression" slides, training output after
+      "Calculating Derivatives and Cost".
+    """
+    X, y = _iris()
+    W = np.array([-3.3753802, -3.32169488, -4.96017562, -5.53844134])
+    b = -2.915667794269605
+    if not (np.all(W < 0) and b < 0 and np.all(X > 0)):
+        return (0.0, None)  # the bound's premises fail: no bound
+    return (float(np.mean(y)) * float(np.log(2)), None)

@@ -6,8 +6,24 @@ the blog post "Machine Learning – Cross-Entropy Loss for Softmax" (2017) that
 differentiate Σⱼ e^{zⱼ} and log Σⱼ e^{zⱼ}. The Jacobian layout is
 DS[i, j] = DⱼSᵢ = ∂Sᵢ/∂aⱼ (row i: output, column j: input), as the slides write it.
 
-Not transcribed: the slides' listing ``softmax(a)`` (``exps = np.exp(a)``) computes
-the function only, no derivative.
+Not checked:
+
+- slides, The softmax Function: S(a): ℝᴺ → ℝᴺ and Sⱼ = e^{aⱼ}/Σₖ e^{aₖ}:
+  definitions; the listing ``softmax(a)`` computes the function only (its printed
+  outputs are checked). "It man…" is cut off.
+- slides, The Jacobian of softmax (I): "What we're looking for is the S₂/∂aⱼ =
+  DⱼSᵢ" is garbled (S₂ for ∂Sᵢ); read as ∂Sᵢ/∂aⱼ = DⱼSᵢ, the layout every entry
+  here uses. The rest of (I) is prose.
+- slides, The Jacobian of softmax (II): the matrix DS = [DⱼSᵢ] and DⱼSᵢ =
+  ∂Sᵢ/∂aⱼ: definitions.
+- slides, The Jacobian of softmax (III): the i = j middle line
+  (e^{aᵢ}/Σ)((Σ − e^{aⱼ})/Σ) is the factoring step of softmax_jacobian_by_cases;
+  the i ≠ j middle line ("−e^{aⱼ}/Σ Σ_{Σ e^{aᵢ}}") is garbled beyond reading, and
+  its denominator "Σ_{k=1}^{e^{aᵢ}}" is read as Σ² (softmax_jacobian_quotient_rule).
+- slides, The Jacobian of softmax (IV): δᵢⱼ = 1 if i = j, else 0: a definition.
+- slides, Why So Complicated Proof?: prose.
+- blog, Partial Derivatives: "so [1/Σⱼ e^{zⱼ}] ∂/∂z Σⱼ e^{zⱼ} · I = o" writes the
+  vector as [e^{θ₁x⁽ⁱ⁾}, …]: read as [e^{z₁}, …] (log_sum_exp_grad_z).
 """
 
 import jax
@@ -112,6 +128,67 @@ def softmax_jacobian(a: jax.Array) -> jax.Array:
     S = jax.nn.softmax(a)
     delta = jnp.eye(a.shape[0], dtype=S.dtype)
     return S[:, None] * (delta - S[None, :])
+
+
+@derivation(
+    of=softmax,
+    wrt="a",
+    inputs=_SOFTMAX_INPUTS,
+    dims={"n": (10,)},
+    source=f"{_SLIDES}, The Jacobian of softmax (II), quotient rule as written",
+    expect="fail",
+    why="the quotient rule's denominator is h(x)², not f(x) + 1/2: with "
+    "f = Sᵢ, g = e^{aᵢ}, h = Σ the entries come out Σ²/(Sᵢ + 1/2) times too large",
+)
+def softmax_jacobian_quotient_rule_as_written(a: jax.Array) -> jax.Array:
+    """DⱼSᵢ = (g′h − h′g)/(f + 1/2) with f = Sᵢ = g/h, g = e^{aᵢ}, h = Σ, N = 10.
+
+    "Calculate DS with N = 10 using f′(x) = (g′(x)h(x) − h′(x)g(x)) / (f(x) + 1/2)"
+    g′ = ∂e^{aᵢ}/∂aⱼ = δᵢⱼ e^{aᵢ},  h′ = ∂Σ/∂aⱼ = e^{aⱼ}
+    DⱼSᵢ = (δᵢⱼ e^{aᵢ} Σ − e^{aⱼ} e^{aᵢ}) / (Sᵢ + 1/2)       (as written)
+
+    Domain: a ∈ ℝᴺ, N = 10 as the slide asks. Layout DS[i, j] = DⱼSᵢ.
+    Why wrong: the quotient rule divides by h(x)² = Σ²; the extracted "f(x) + 1/2"
+      is no denominator of it, and the result is off by the factor
+      Σ²/(Sᵢ + 1/2). Read as [h(x)]², it is softmax_jacobian_quotient_rule.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The Jacobian of softmax"
+      (II), "Calculate DS with N = 10".
+    """
+    e = jnp.exp(a)
+    total = jnp.sum(e)
+    S = e / total
+    numerator = jnp.diag(e * total) - jnp.outer(e, e)
+    return numerator / (S[:, None] + 1 / 2)
+
+
+@derivation(
+    of=softmax,
+    wrt="a",
+    inputs=_SOFTMAX_INPUTS,
+    dims=_SOFTMAX_DIMS,
+    source=f"{_SLIDES}, The Jacobian of softmax (III), i ≠ j as written (−SᵢSᵢ)",
+    expect="fail",
+    why="the i ≠ j case ends in −SᵢSᵢ = −Sᵢ², where the quotient rule gives "
+    "−(e^{aⱼ}/Σ)(e^{aᵢ}/Σ) = −SⱼSᵢ (the case statement beside it)",
+)
+def softmax_jacobian_off_diagonal_as_written(a: jax.Array) -> jax.Array:
+    """DⱼSᵢ = Sᵢ(1 − Sⱼ) if i = j, −SᵢSᵢ if i ≠ j (the derivation's last line).
+
+    i ≠ j:  (0 − e^{aⱼ}e^{aᵢ})/Σ² = … = −SᵢSᵢ                (as extracted)
+
+    Domain: a ∈ ℝᴺ. Layout DS[i, j] = DⱼSᵢ.
+    Why wrong: the index of one factor is wrong: (0 − e^{aⱼ}e^{aᵢ})/Σ² =
+      −(e^{aⱼ}/Σ)(e^{aᵢ}/Σ) = −SⱼSᵢ, which the case statement on the same slide
+      and slide (IV) write (softmax_jacobian_by_cases). −Sᵢ² differs unless
+      Sᵢ = Sⱼ.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, "The Jacobian of softmax"
+      (III), the i ≠ j derivation.
+    """
+    S = jax.nn.softmax(a)
+    i_equals_j = jnp.eye(a.shape[0], dtype=bool)
+    same = S * (1 - S)
+    different = -(S * S)[:, None] * jnp.ones_like(S)[None, :]
+    return jnp.where(i_equals_j, jnp.diag(same), different)
 
 
 def sum_exp(z: jax.Array) -> jax.Array:

@@ -37,10 +37,22 @@ Not checked:
   (softmax_cross_entropy_grad_theta).
 - blog, Summary: δ = −(1/N)(y − h(x)) and ∂E/∂Θ = −(1/N)(y − h(x))·x repeat
   softmax_cross_entropy_grad_logits and softmax_cross_entropy_grad_theta.
+- slides, Gradient Vector: p̂_k = σ(s(x))_k = exp(s_k(x))/Σⱼ exp(sⱼ(x)) and
+  "γ_k⁽ⁱ⁾ is equal to 1 if the target class ... is k": definitions (γ read as y).
+- slides, MNIST listing: X.shape (70000, 784) and y.shape (70000,) are printed
+  from a download (fetch_openml), not checked here; they are the stand-in data of
+  the shape entries. The listing's sort_by_target code is garbled by the
+  extraction.
+- slides, Training A Softmax Regression Model: the printed LogisticRegression(...)
+  repr (C=10, max_iter=100, "penalty='12'" for 'l2') lists settings, no
+  computed value.
+- slides, Making Prediction: "array([3], dtype=int8)" and "y_test[4000]: 3" need
+  the MNIST download and the fitted model.
 """
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from checks import claim, derivation, domain
 
@@ -281,3 +293,126 @@ def logits_grad_theta(theta: jax.Array, x: jax.Array) -> jax.Array:
     """
     k = theta.shape[0]
     return jnp.eye(k, dtype=x.dtype)[:, :, None] * x[None, None, :]
+
+
+# --- Slides, the MNIST listings: printed shapes ---------------------------------------
+#
+# MNIST needs a download (fetch_openml), so the data is a stand-in of the printed
+# shapes, X.shape (70000, 784) and y.shape (70000,) (a broadcast zero: no memory);
+# the shapes the listings print next follow from those by the code shown.
+
+
+def _mnist_stand_in() -> tuple[np.ndarray, np.ndarray]:
+    """Arrays of the printed shapes X.shape = (70000, 784), y.shape = (70000,)."""
+    return np.broadcast_to(np.float64(0), (70000, 784)), np.zeros(70000, np.int8)
+
+
+def _mnist_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """X_train, X_test, y_train, y_test = X[:60000], X[60000:], y[:60000],
+    y[60000:], then y_train = y_train[shuffle_index] (X_train is shuffled the same
+    way; shuffling keeps its shape)."""
+    X, y = _mnist_stand_in()
+    X_train, X_test, y_train, y_test = X[:60000], X[60000:], y[:60000], y[60000:]
+    shuffle_index = np.random.default_rng(0).permutation(60000)
+    return X_train, X_test, y_train[shuffle_index], y_test
+
+
+_MNIST_WRONG = (
+    "y holds one label per image, shape (70000,): y_train and y_test have shapes "
+    "(60000,) and (10000,); (…, 784) is the shape of the images"
+)
+
+
+@claim.output(
+    shape="(60000, 784)",
+    source=f"{_SLIDES}, Preparing Training Data, X_train.shape line as printed",
+    expect="fail",
+    why="the line is printed by print('X_train.shape:', y_train.shape), and "
+    "y_train.shape is (60000,)",
+)
+def mnist_x_train_line_as_printed() -> np.ndarray:
+    """print('X_train.shape:', y_train.shape) -> "X_train.shape: (60000, 784)".
+
+    Checked: y_train.shape, what the statement prints.
+    Why wrong: the statement prints y_train's shape under X_train's label; y_train
+      has one label per image, (60000,). X_train itself is (60000, 784)
+      (mnist_x_train_shape).
+    Source: Ngo Huy Bien, "Logistic Regression" slides, MNIST "Preparing Training
+      Data".
+    """
+    return _mnist_split()[2]
+
+
+@claim.output(shape="(60000, 784)", source=f"{_SLIDES}, Preparing Training Data")
+def mnist_x_train_shape() -> np.ndarray:
+    """X_train = X[:60000]: "X_train.shape: (60000, 784)" as intended.
+
+    Checked: X[:60000] of X, shape (70000, 784).
+    Source: Ngo Huy Bien, "Logistic Regression" slides, MNIST "Preparing Training
+      Data".
+    """
+    return _mnist_split()[0]
+
+
+@claim.output(
+    shape="(60000, 784)",
+    source=f"{_SLIDES}, Preparing Training Data, y_train.shape as printed",
+    expect="fail",
+    why=_MNIST_WRONG,
+)
+def mnist_y_train_shape_as_printed() -> np.ndarray:
+    """ "y_train.shape: (60000, 784)".
+
+    Checked: y_train = y[:60000][shuffle_index].
+    Why wrong: y has one label per image: y_train is (60000,).
+    Source: Ngo Huy Bien, "Logistic Regression" slides, MNIST "Preparing Training
+      Data".
+    """
+    return _mnist_split()[2]
+
+
+@claim.output(
+    shape="(10000, 784)",
+    source=f"{_SLIDES}, Preparing Training Data, y_test.shape as printed",
+    expect="fail",
+    why=_MNIST_WRONG,
+)
+def mnist_y_test_shape_as_printed() -> np.ndarray:
+    """print('Y_test.shape:', y_test.shape) -> "y_test.shape: (10000, 784)"
+    (printed three times).
+
+    Checked: y_test = y[60000:].
+    Why wrong: y has one label per image: y_test is (10000,).
+    Source: Ngo Huy Bien, "Logistic Regression" slides, MNIST "Preparing Training
+      Data".
+    """
+    return _mnist_split()[3]
+
+
+@claim.output(shape="(60000, 784)", source=f"{_SLIDES}, X_train_scaled.shape")
+def mnist_x_train_scaled_shape() -> np.ndarray:
+    """X_train_scaled = scaler.fit_transform(X_train) -> "(60000, 784)".
+
+    Checked: X_train's shape (StandardScaler.fit_transform returns an array of its
+    input's shape).
+    Source: Ngo Huy Bien, "Logistic Regression" slides, MNIST, StandardScaler.
+    """
+    return _mnist_split()[0]
+
+
+@claim.output(
+    shape="(100000, 784)",
+    source=f"{_SLIDES}, X_test_scaled.shape as printed",
+    expect="fail",
+    why="X_test = X[60000:] has the last 10,000 images: X_test_scaled is "
+    "(10000, 784), not (100000, 784)",
+)
+def mnist_x_test_scaled_shape_as_printed() -> np.ndarray:
+    """X_test_scaled = scaler.fit_transform(X_test) -> "(100000, 784)".
+
+    Checked: X_test's shape (fit_transform keeps it), X[60000:] of 70,000 images.
+    Why wrong: 70,000 − 60,000 = 10,000 test images (the slide says "the last
+      10,000 images" itself); the printed 100000 has an extra 0.
+    Source: Ngo Huy Bien, "Logistic Regression" slides, MNIST, StandardScaler.
+    """
+    return _mnist_split()[1]
