@@ -3,6 +3,9 @@
 One generic test parametrized over the catalog, so a new entry needs no new code.
 """
 
+import re
+from pathlib import Path
+
 import pytest
 
 import checks
@@ -21,6 +24,8 @@ NAMED = (
 def test_catalog_entry_meets_its_expectation_across_ten_seeds(d):
     for seed in range(10):
         result = checks.verify(d, samples=300, seed=seed)
+        if result.status == "skipped":  # a package the listing imports is missing
+            pytest.skip(result.cases[0].message)
         assert result.ok, f"seed {seed}\n" + checks.report.render_result(result)
         if d.expect == "fail":
             failing = [c for c in result.cases if c.status == "fail"]
@@ -53,3 +58,22 @@ def test_catalog_size_covers_the_documents():
     derivations = [d for d in CATALOG if d.kind == "derivation"]
     assert len(derivations) >= 35
     assert sum(d.expect == "fail" for d in derivations) >= 5
+
+
+def test_readme_tables_every_documented_error_and_no_other():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## The catalog: an audit of four documents")[1]
+    section = section.split("\n## ")[0]
+    tabled = set(re.findall(r"^\| `(\w+)` \|", section, re.MULTILINE))
+    wrong = {d.name for d in CATALOG if d.expect == "fail"}
+    assert tabled == wrong
+
+
+def test_every_catalog_module_lists_what_it_leaves_unchecked():
+    from checks.listing import not_checked
+    from derivations import MODULES
+
+    for module in MODULES:
+        lines = not_checked(module)
+        assert lines, module.__name__
+        assert all(line.section and line.why for line in lines), module.__name__
