@@ -172,18 +172,22 @@ def _make_claim(
         raise DeclarationError(f"{label}: expect must be 'pass' or 'fail'")
     if expect == "fail" and not why:
         raise DeclarationError(f"{label}: expect='fail' needs why='...'")
-    requires = tuple(requires)
+    requires = (requires,) if isinstance(requires, str) else tuple(requires)
     if form in UNSAMPLED and inputs:
         raise DeclarationError(f"{label}: a {form} claim takes no inputs")
+    if requires and form not in ("output", "bound", "count"):
+        raise DeclarationError(
+            f"{label}: requires= is for printed outputs, bounds and counts"
+        )
     if form == "output" and shape is not None:
         if stated is not None:
             raise DeclarationError(f"{label}: give stated= or shape=, not both")
-        try:
-            printed.parse_shape(shape) if isinstance(shape, str) else None
-        except ValueError as exc:
-            raise DeclarationError(f"{label}: shape= {exc}") from None
         if not isinstance(shape, str):
             raise DeclarationError(f"{label}: shape= is the shape as printed, a string")
+        try:
+            printed.parse_shape(shape)
+        except ValueError as exc:
+            raise DeclarationError(f"{label}: shape= {exc}") from None
     elif form in ("bound", "count"):
         if not isinstance(stated, str):
             raise DeclarationError(f"{label}: stated= must be the number as printed")

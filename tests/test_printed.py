@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import checks
-from checks import DeclarationError, claim, listing, store
+from checks import DeclarationError, claim, domain, listing, store
 from checks.cli import main
 from checks.result import DerivationResult, Report
 
@@ -142,6 +142,9 @@ def test_the_command_line_counts_skipped_apart_and_exits_0(tmp_path):
         lambda: claim.output(shape="(1,)", stated="1")(lambda: 0),
         lambda: claim.count(stated="2.5")(lambda: 0),
         lambda: claim.bound(stated="x")(lambda: 0),
+        lambda: claim.output(shape=(1,))(lambda: 0),
+        lambda: claim.value(stated="1", requires=("sklearn",))(lambda: 0),
+        lambda: claim.output(stated="1", inputs={"x": domain.real()})(lambda x: 0),
     ],
 )
 def test_a_malformed_printed_claim_is_refused_at_declaration(make):
