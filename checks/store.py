@@ -62,6 +62,7 @@ from checks.claims import UNSAMPLED
 from checks.digest import code_digest, config_digest
 from checks.identity import jaxpr_digest
 from checks.paths import trusted_cache_dir
+from checks.printed import missing_requirement
 from checks.result import DerivationResult
 
 __all__ = ["fingerprint", "load", "save"]
@@ -180,6 +181,8 @@ def fingerprint(
         codes.append(memo[code_key])
         h.update(repr(codes[-1]).encode())
     claim = entry.kind == "claim"
+    if claim and entry.requires:  # installed or not: a result of each kind
+        h.update(repr(missing_requirement(entry.requires)).encode())
     case_dtypes = ["float64"] if claim else list(dtypes)
     cases = [{}] if claim and entry.form in UNSAMPLED else list(entry.dims_cases())
     for dims in cases:

@@ -112,6 +112,18 @@ def test_a_skipped_result_is_not_stored(monkeypatch):
     assert saved == []
 
 
+def test_a_claims_stored_result_is_not_reused_once_its_package_is_gone(monkeypatch):
+    @claim.output(stated="1", requires=("json",))
+    def needs_json():
+        return 1
+
+    c = needs_json.__derivation__
+    key = dict(samples=10, seed=0, dtypes=["float64"], devices=[], mutants=False)
+    installed = store.fingerprint(c, **key)
+    monkeypatch.setattr(checks.printed.importlib.util, "find_spec", lambda name: None)
+    assert store.fingerprint(c, **key) != installed
+
+
 SKIPPED_FILE = """
 from checks import claim
 
