@@ -39,6 +39,8 @@ Not checked:
   optimal_code_length_uses_its_encoding_space.
 - Chen, Section 3.2: "H(P); the entropy, means the average length code using
   optimal encoding" restates Eq. 2 (entropy_is_the_average_optimal_code_length).
+- Chen, Sections 6–7: "Jensen-Shannon Divergence" and "Joint Entropy" are
+  headings with no text.
 - Chen, Section 8: H(Y|X) = Σ p(x) H(Y|X=x) is the definition the other three
   lines of Eq. 26 are checked against (conditional_entropy_forms_agree).
 - Chen, Section 9: "(A, B, B, C, D, D), randomly select a data and guess what it
