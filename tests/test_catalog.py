@@ -77,3 +77,33 @@ def test_every_catalog_module_lists_what_it_leaves_unchecked():
         lines = not_checked(module)
         assert lines, module.__name__
         assert all(line.section and line.why for line in lines), module.__name__
+
+
+def test_readme_counts_per_document_match_the_catalog():
+    from checks.listing import documents, split_source
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    rows = re.findall(
+        r"^\| ([^|`]+?) \| (\d+) / (\d+) \| (\d+) / (\d+) \| (\d+) \|$",
+        readme,
+        re.MULTILINE,
+    )
+    listed = {x["document"]: x["sections"] for x in documents(CATALOG)}
+    seen = set()
+    for label, *numbers in rows:
+        word = label.replace('"', "").split()[-1]
+        names = [doc for doc in listed if word in doc] if word != "four" else []
+        entries = [
+            d for d in CATALOG if not names or split_source(d.source)[0] in names
+        ]
+        unchecked = sum(
+            len(s["not_checked"]) for doc in (names or listed) for s in listed[doc]
+        )
+        expected = [
+            sum(d.kind == kind and d.expect == expect for d in entries)
+            for kind in ("derivation", "claim")
+            for expect in ("pass", "fail")
+        ] + [unchecked]
+        assert [int(n) for n in numbers] == expected, label
+        seen.update(names)
+    assert seen == set(listed)
