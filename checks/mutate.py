@@ -15,6 +15,12 @@ Mutations (each applied at one place):
   - swap two arguments of the closed form that have the same shape everywhere;
   - transpose: swap the operands of @ or of a two-argument call (``outer``),
     and swap ``[:, None]`` with ``[None, :]``.
+
+With ``inverses=True`` (the edits a one-edit repair tries, ``checks.diagnose``)
+the edits that undo these are added where they can be written without knowing
+what was lost: a constant c → c − 1 and c → 2c, and a minus sign put in front of
+an expression (a name, a call, a product, a quotient, a subscript). Swaps and
+transposes are their own inverses; a dropped term or factor cannot be guessed.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ class Mutant:
     description: str  # what changed
     line: str  # the mutated source line
     closed_form: Callable[..., Any]
+    source: str = ""  # the whole mutated definition (``ast.unparse``)
+    original: str = ""  # the original definition, unparsed the same way
 
 
 @dataclass
@@ -85,8 +93,13 @@ def _slice_pattern(node: ast.AST) -> str | None:
     return None
 
 
-def _edits(node: ast.AST) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST]]]:
-    """(description, edit) pairs for one node; an edit returns the replacement."""
+def _edits(
+    node: ast.AST, inverses: bool = False
+) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST]]]:
+    """(description, edit) pairs for one node; an edit returns the replacement.
+    ``inverses``: also the edits undoing the catalog's (see the module docstring)."""
+    if inverses:
+        yield from _inverse_edits(node)
     if isinstance(node, ast.BinOp):
         op = type(node.op)
         if op in (ast.Add, ast.Sub):
@@ -136,6 +149,29 @@ def _edits(node: ast.AST) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST]]]:
         )
 
 
+_NEGATABLE = (ast.Name, ast.Call, ast.Subscript)
+
+
+def _inverse_edits(
+    node: ast.AST,
+) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST]]]:
+    """The edits undoing the catalog's where they can be written: c → c − 1 and
+    c → 2c undo c → c + 1 and c → c/2; a minus sign put in front undoes
+    "drop a minus sign"."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        value = node.value
+        yield "change a constant", lambda n: ast.Constant(value - 1)
+        if value != 0:
+            yield "change a constant", lambda n: ast.Constant(value * 2)
+    load = not isinstance(getattr(node, "ctx", ast.Load()), (ast.Store, ast.Del))
+    products = (ast.Mult, ast.Div, ast.MatMult)
+    if load and (
+        isinstance(node, _NEGATABLE)
+        or (isinstance(node, ast.BinOp) and isinstance(node.op, products))
+    ):
+        yield "add a minus sign", lambda n: ast.UnaryOp(ast.USub(), n)
+
+
 class _Replace(ast.NodeTransformer):
     def __init__(self, target: int, edit: Callable[[ast.AST], ast.AST]):
         self.target, self.edit, self.index = target, edit, -1
@@ -171,8 +207,9 @@ def _changed_line(original: str, mutated: str) -> str:
     return mutated.splitlines()[-1].strip()
 
 
-def mutants(d: Derivation) -> list[Mutant]:
-    """Every distinct one-change mutant of ``d``'s closed form."""
+def mutants(d: Derivation, inverses: bool = False) -> list[Mutant]:
+    """Every distinct one-change mutant of ``d``'s closed form (with
+    ``inverses``, also the edits undoing the catalog's)."""
     tree = _function_tree(d.closed_form)
     if tree is None:
         return []
@@ -192,14 +229,15 @@ def mutants(d: Derivation) -> list[Mutant]:
             fn = _compile(copy.deepcopy(mutated_tree), d.closed_form)
         except Exception:
             return
-        out.append(Mutant(description, _changed_line(original, source), fn))
+        line = _changed_line(original, source)
+        out.append(Mutant(description, line, fn, source, original))
 
     count = sum(1 for stmt in tree.body for _ in ast.walk(stmt))
     for index in range(count):
         node = _nth_node(tree, index)
         if node is None:
             continue
-        for description, edit in _edits(node):
+        for description, edit in _edits(node, inverses):
             mutated = copy.deepcopy(tree)
             replacer = _Replace(index, edit)
             mutated.body = [replacer.visit(stmt) for stmt in mutated.body]

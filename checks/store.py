@@ -11,7 +11,7 @@ The fingerprint is a SHA-256 over:
 - the checker itself: the bytes of every module of ``checks``, and the versions
   of Python, JAX, jaxlib and NumPy;
 - the run: samples, seed, dtypes, device kinds and how many share the points,
-  whether mutants are scored;
+  whether mutants are scored, and how long a one-edit repair is searched for;
 - the entry's declaration: every field that is not a function (name, source,
   expectation, sizes, stated values, tolerances…), and every domain's kind,
   shape, strata and arguments;
@@ -139,6 +139,7 @@ def fingerprint(
     mutants: bool,
     shards: int | None = None,
     memo: dict[Any, str | None] | None = None,
+    repair: float | None = None,
 ) -> str | None:
     """The key of ``entry``'s result for this run, or None if it cannot be reused.
 
@@ -152,6 +153,7 @@ def fingerprint(
         seed,
         tuple(dtypes),
         mutants,
+        *(() if repair is None else (("repair", repair),)),
         jax.config.jax_enable_x64,
         on_host.current(),
     )
