@@ -156,6 +156,7 @@ def _factor_names(dims: dict[str, int]) -> Iterator[tuple[str, float]]:
     """Candidate factors, simplest first: numbers, then sizes and their products."""
     yield from (("-1", -1.0), ("0", 0.0), ("2", 2.0), ("1/2", 0.5))
     yield from (("-2", -2.0), ("-1/2", -0.5))
+    yield from (("3", 3.0), ("1/3", 1 / 3), ("4", 4.0), ("1/4", 0.25))
     names = sorted(dims)
     for s in names:
         v = float(dims[s])
@@ -179,11 +180,12 @@ def _factor_message(name: str, c: float) -> str:
         return "the sign is flipped: the closed form is −1 × the reference"
     if name == "0":
         return "the closed form is 0 where the reference is not"
-    if name in ("2", "1/2", "-2", "-1/2"):
-        text = {"2": "2", "1/2": "½", "-2": "−2", "-1/2": "−½"}[name]
-        lost = "a factor ½ is missing" if abs(c) > 1 else "a factor 2 is missing"
+    if name in _NUMBERS:
+        text = _NUMBERS[name]
+        whole = round(1 / abs(c)) if abs(c) < 1 else round(abs(c))
+        lost = f"a factor 1/{whole}" if abs(c) > 1 else f"a factor {whole}"
         sign = "; and the sign is flipped" if c < 0 else ""
-        return f"the closed form is {text} × the reference: {lost}{sign}"
+        return f"the closed form is {text} × the reference: {lost} is missing{sign}"
     if name.startswith("-"):
         return (
             f"the closed form is −{name[1:]} × the reference: the sign is flipped "
@@ -192,6 +194,18 @@ def _factor_message(name: str, c: float) -> str:
     if name[0].isalpha() or name.startswith("1/"):
         return f"the closed form is {name} × the reference: {_size_note(name)}"
     return f"the closed form is {c:.6g} × the reference"
+
+
+_NUMBERS = {
+    "2": "2",
+    "1/2": "½",
+    "-2": "−2",
+    "-1/2": "−½",
+    "3": "3",
+    "1/3": "⅓",
+    "4": "4",
+    "1/4": "¼",
+}
 
 
 def _size_note(name: str) -> str:
@@ -273,7 +287,9 @@ def _axis_pairs(batches: Sequence[_Batch]) -> list[tuple[int, int]]:
 
 
 def _axes_name(i: int, j: int, ndim: int) -> str:
-    return "the transpose" if ndim == 2 else f"axes {i} and {j} swapped"
+    if ndim == 2:
+        return "the transpose of the reference"
+    return f"the reference with axes {i} and {j} swapped"
 
 
 def _layout(batches: Sequence[_Batch]) -> Diagnosis | None:
@@ -286,8 +302,8 @@ def _layout(batches: Sequence[_Batch]) -> Diagnosis | None:
         if _holds(batches, swapped):
             return Diagnosis(
                 "layout",
-                f"the closed form is the reference with {_axes_name(i, j, ndim)} "
-                f"(the Jacobian's layout is of(...).shape + wrt.shape)",
+                f"the closed form is {_axes_name(i, j, ndim)} (the Jacobian's "
+                "layout is of(...).shape + wrt.shape)",
                 {"axes": [i, j]},
             )
     return None
@@ -418,13 +434,12 @@ def _features(name: str, xs: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
 
 
 def _simplest_between(low: float, high: float) -> float:
-    """The number with fewest significant digits in ``[low, high)``."""
+    """The number with fewest significant digits in ``[low, high)`` (0 if it is)."""
     top = max(abs(low), abs(high), 1e-300)
-    exponent = math.floor(math.log10(top))
-    for e in range(exponent, exponent - 17, -1):
+    exponent = math.floor(math.log10(top)) + 1
+    for e in range(exponent, exponent - 18, -1):
         step = 10.0**e
-        t = math.ceil(low / step) * step
-        t = float(f"{t:.15g}")
+        t = float(f"{math.ceil(low / step) * step:.15g}") + 0.0
         if low <= t < high:
             return t
     return low
@@ -483,7 +498,7 @@ def _threshold(
             return {"feature": feature, "op": ">", "at": at}
         if bad.max() < right.min():
             # right where value ≥ t: wrong where value < t
-            at = -_simplest_between(-float(right.min()), -float(bad.max()))
+            at = 0.0 - _simplest_between(-float(right.min()), -float(bad.max()))
             return {"feature": feature, "op": "<", "at": at}
     return None
 
@@ -494,17 +509,22 @@ def _threshold(
 def diagnose(
     d: Derivation, dims_list: Sequence[dict[str, int]], seed: int = 0, n: int = POINTS
 ) -> list[Diagnosis]:
-    """Every statement (``factor``, ``layout``, ``structure``, ``region``) that
-    explains ``d``'s closed form against the reference at every compared point of
-    ``n`` points drawn at each of ``dims_list`` (the failing float64 cases' sizes);
-    empty when none does, or when no drawn point is wrong."""
+    """The first statement (``factor``, ``layout``, ``structure``, ``region``, in
+    that order: each explains more than the next, and implies some of those
+    after it) that explains ``d``'s closed form against the reference at every
+    compared point of ``n`` points drawn at each of ``dims_list`` (the failing
+    float64 cases' sizes); empty when none does, or when no drawn point is
+    wrong."""
     batches = [_batch(d, dict(dims), seed, n) for dims in dims_list]
     batches = [b for b in batches if b.checked.any()]
     if not any(b.wrong.any() for b in batches):
         return []
-    found = [_factor(batches), _layout(batches), _structure(batches)]
-    found.append(_region(d, batches))
-    return [one for one in found if one is not None]
+    for kind in (_factor, _layout, _structure):
+        one = kind(batches)
+        if one is not None:
+            return [one]
+    one = _region(d, batches)
+    return [one] if one is not None else []
 
 
 def _edit_size(a: str, b: str) -> int:
