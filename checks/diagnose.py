@@ -20,6 +20,10 @@ every failing case:
   equal length (a δᵢⱼ term missing or extra), only off it, only at one element
   or one index of one axis (a row, a column); or ``C`` equals ``R`` summed or
   averaged over one axis (each entry holding the whole sum);
+- ``term``: ``C − R`` is a term ``T`` of a sum in the closed form (the term is
+  extra), ``2T`` (its sign is flipped) or ``−T`` (it is needed twice), ``T``
+  being the closed form less the closed form without that term
+  (``checks.mutate.without_terms``);
 - ``region``: ``C`` agrees with ``R`` (per point, as the verdict judges it) at
   the points drawn from some strata of one input and not at the others, or one
   feature of one input (its value, largest or smallest magnitude) splits the
@@ -48,11 +52,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import sampling
-from checks.case import point_evaluator
+from checks import on_host, sampling
+from checks.case import example_args, point_evaluator
 from checks.compare import compare, tolerance
 from checks.declare import Derivation, make_derivation
-from checks.mutate import mutants
+from checks.mutate import mutants, without_terms
+from checks.reference import expected_shape
 
 __all__ = ["POINTS", "Diagnosis", "Repair", "diagnose", "repair"]
 
@@ -68,7 +73,7 @@ MIN_SIDE = 2
 class Diagnosis:
     """One statement about a failing closed form that every compared point bears out."""
 
-    kind: str  # factor | layout | structure | region
+    kind: str  # factor | layout | structure | term | region
     message: str
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -129,6 +134,28 @@ def _sample(d: Derivation, dims: dict[str, int], seed: int, n: int):
         xs.append(np.asarray(x))
         strata.append(np.asarray(s))
     return xs, strata
+
+
+# Values per array of a diagnosis batch (points × elements of the derivative):
+# a case with a larger derivative is diagnosed on fewer points, at least
+# MIN_POINTS, or not at all.
+MAX_VALUES = 1 << 20
+MIN_POINTS = 16
+
+
+def _affordable(
+    d: Derivation, dims_list: Sequence[dict[str, int]], n: int
+) -> list[tuple[dict[str, int], int]]:
+    """The sizes to diagnose at, each with its number of points."""
+    out = []
+    for dims in dims_list:
+        args = tuple(example_args(d, dims, jnp.float64))
+        out_shape = on_host.traced(d.of, args).out_avals[0].shape
+        shape = expected_shape(out_shape, args[d.wrt_index].shape, d.order)
+        points = min(n, MAX_VALUES // max(math.prod(shape), 1))
+        if points >= MIN_POINTS:
+            out.append((dict(dims), points))
+    return out
 
 
 def _batch(d: Derivation, dims: dict[str, int], seed: int, n: int) -> _Batch:
@@ -419,6 +446,69 @@ def _reduced(batches: Sequence[_Batch]) -> Diagnosis | None:
     return None
 
 
+# ---------------------------------------------------------------- term
+
+# C − R = k·T for a term T of the closed form: k = 1, the term is extra; k = 2,
+# its sign is flipped; k = −1, it is needed twice.
+_TERM_MESSAGES = {
+    1.0: "the term {t} is extra: without it the closed form is the reference",
+    2.0: "the term {t} has the wrong sign: with it negated the closed form is the "
+    "reference",
+    -1.0: "the term {t} is counted once where the reference counts it twice",
+}
+
+
+def _term(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
+    """``C − R = k·T`` for a term ``T`` of a sum in the closed form (``T = C − C'``
+    with ``C'`` the closed form without it, evaluated at the same points), so
+    ``R = (1 − k)·C + k·C'``, held to the verdict's tolerance with that
+    combination's bound."""
+    for text, fn in without_terms(d):
+        edited = _edited(d, fn, "without a term")
+        try:
+            others = [_values_at(edited, b) for b in batches]
+        except Exception:  # the closed form without the term does not evaluate
+            continue
+        for k, message in _TERM_MESSAGES.items():
+            if all(_term_holds(b, o, k) for b, o in zip(batches, others)):
+                return Diagnosis(
+                    "term",
+                    message.format(t=f"`{text}`"),
+                    {"term": text, "multiple": k},
+                )
+    return None
+
+
+def _values_at(d: Derivation, b: _Batch) -> tuple[np.ndarray, np.ndarray]:
+    """``d``'s closed form and its bound at ``b``'s points, float64."""
+    c, ec, _, _ = point_evaluator(d, b.dims)(*b.xs)
+    return np.asarray(c, np.float64), np.asarray(ec, np.float64)
+
+
+def _term_holds(b: _Batch, other: tuple[np.ndarray, np.ndarray], k: float) -> bool:
+    c2, ec2 = (x[b.checked] for x in other)
+    c, ec = b.c[b.checked], b.ec[b.checked]
+    r, er = b.r[b.checked], b.er[b.checked]
+    with np.errstate(all="ignore"):
+        predicted = (1 - k) * c + k * c2
+        bound = abs(1 - k) * ec + abs(k) * ec2 + 2 * U * np.abs(predicted)
+        return bool(np.all(np.abs(predicted - r) <= tolerance(bound, er, "float64")))
+
+
+def _edited(d: Derivation, fn: Callable[..., Any], what: str) -> Derivation:
+    """``d`` with ``fn`` as its closed form."""
+    return make_derivation(
+        fn,
+        of=d.of,
+        wrt=d.wrt,
+        inputs=d.inputs,
+        order=d.order,
+        dims=d.dims,
+        name=f"{d.name} [{what}]",
+        source=d.source,
+    )
+
+
 # ---------------------------------------------------------------- region
 
 
@@ -509,13 +599,13 @@ def _threshold(
 def diagnose(
     d: Derivation, dims_list: Sequence[dict[str, int]], seed: int = 0, n: int = POINTS
 ) -> list[Diagnosis]:
-    """The first statement (``factor``, ``layout``, ``structure``, ``region``, in
-    that order: each explains more than the next, and implies some of those
-    after it) that explains ``d``'s closed form against the reference at every
-    compared point of ``n`` points drawn at each of ``dims_list`` (the failing
-    float64 cases' sizes); empty when none does, or when no drawn point is
-    wrong."""
-    batches = [_batch(d, dict(dims), seed, n) for dims in dims_list]
+    """The first statement (``factor``, ``layout``, ``structure``, ``term``,
+    ``region``, in that order: each explains more than the next, and implies
+    some of those after it) that explains ``d``'s closed form against the
+    reference at every compared point of ``n`` points drawn at each of
+    ``dims_list`` (the failing float64 cases' sizes, those small enough:
+    ``_affordable``); empty when none does, or when no drawn point is wrong."""
+    batches = [_batch(d, dims, seed, k) for dims, k in _affordable(d, dims_list, n)]
     batches = [b for b in batches if b.checked.any()]
     if not any(b.wrong.any() for b in batches):
         return []
@@ -523,7 +613,7 @@ def diagnose(
         one = kind(batches)
         if one is not None:
             return [one]
-    one = _region(d, batches)
+    one = _term(d, batches) or _region(d, batches)
     return [one] if one is not None else []
 
 
@@ -565,16 +655,7 @@ def repair(
     for m in candidates:
         if time.monotonic() > deadline:
             return None
-        edited = make_derivation(
-            m.closed_form,
-            of=d.of,
-            wrt=d.wrt,
-            inputs=d.inputs,
-            order=d.order,
-            dims=d.dims,
-            name=f"{d.name} [{m.description}]",
-            source=d.source,
-        )
+        edited = _edited(d, m.closed_form, m.description)
         try:
             screened = all(
                 not _batch(edited, dict(dims), seed, n).wrong.any()

@@ -34,7 +34,7 @@ from typing import Any
 from checks.declare import Derivation
 from checks.repro import undecorated_tree
 
-__all__ = ["Mutant", "MutationScore", "mutants", "score"]
+__all__ = ["Mutant", "MutationScore", "mutants", "score", "without_terms"]
 
 
 @dataclass
@@ -248,6 +248,37 @@ def mutants(d: Derivation, inverses: bool = False) -> list[Mutant]:
             if d.inputs[a].shape == d.inputs[b].shape and d.inputs[a].floating:
                 mutated = _SwapNames(a, b).visit(copy.deepcopy(tree))
                 add(f"swap the arguments {a} and {b}", mutated)
+    return out
+
+
+def without_terms(d: Derivation) -> list[tuple[str, Callable[..., Any]]]:
+    """For each term of each sum or difference in ``d``'s closed form, the term's
+    source, signed as it enters (``-b`` for the ``b`` of ``a - b``), and the
+    closed form without it: ``a + b`` becomes ``a`` (term ``b``) and ``b``
+    (term ``a``); ``a - b`` becomes ``a`` (term ``-b``) and ``-b`` (term ``a``).
+    So the closed form equals the one without the term plus the term."""
+    tree = _function_tree(d.closed_form)
+    if tree is None:
+        return []
+    out = []
+    count = sum(1 for stmt in tree.body for _ in ast.walk(stmt))
+    for index in range(count):
+        node = _nth_node(tree, index)
+        if not (
+            isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))
+        ):
+            continue
+        minus = isinstance(node.op, ast.Sub)
+        right = ast.UnaryOp(ast.USub(), node.right) if minus else node.right
+        for term, kept in ((right, node.left), (node.left, right)):
+            mutated = copy.deepcopy(tree)
+            replacer = _Replace(index, lambda n, kept=kept: copy.deepcopy(kept))
+            mutated.body = [replacer.visit(stmt) for stmt in mutated.body]
+            try:
+                fn = _compile(ast.fix_missing_locations(mutated), d.closed_form)
+            except Exception:
+                continue
+            out.append((ast.unparse(term), fn))
     return out
 
 

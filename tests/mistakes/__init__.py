@@ -1,7 +1,8 @@
 """A corpus of realistic mistakes, each with the diagnosis it must get.
 
 Every entry is a wrong derivation (``expect="fail"``) of one kind of
-``checks.diagnose``: a constant factor, a layout, a structure, a region.
+``checks.diagnose``: a constant factor, a layout, a structure, a term, a
+region.
 ``EXPECTED`` maps each entry's name to its kind and the details its first
 diagnosis must have. ``measure`` checks every entry, as ``verify`` does with
 ``repair=True``, and counts how many are diagnosed as expected, diagnosed
@@ -15,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks import derivations_in
-from tests.mistakes import factor, layout, region, structure
+from tests.mistakes import factor, layout, region, structure, term
 
-MODULES = (factor, layout, structure, region)
+MODULES = (factor, layout, structure, term, region)
 CATALOG = [d for module in MODULES for d in derivations_in(module)]
 EXPECTED = {name: e for module in MODULES for name, e in module.EXPECTED.items()}
 

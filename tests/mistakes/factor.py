@@ -177,7 +177,7 @@ def matrix_mse(P, Y):
     of=matrix_mse,
     wrt="P",
     inputs={"P": domain.real(("m", "n")), "Y": domain.real(("m", "n"))},
-    dims={"m": (2,), "n": (3,)},
+    dims={"m": (2,), "n": (3, 4)},
     expect="fail",
     why="divides by the rows only; the mean is over m·n entries",
 )
