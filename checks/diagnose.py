@@ -58,6 +58,7 @@ from checks.compare import compare, tolerance
 from checks.declare import Derivation, make_derivation
 from checks.mutate import mutants, without_terms
 from checks.reference import expected_shape
+from checks.shrink import BATCH
 
 __all__ = ["POINTS", "Diagnosis", "Repair", "diagnose", "repair"]
 
@@ -160,10 +161,28 @@ def _affordable(
 
 def _batch(d: Derivation, dims: dict[str, int], seed: int, n: int) -> _Batch:
     xs, strata = _sample(d, dims, seed, n)
-    c, ec, r, er = (np.asarray(v, np.float64) for v in point_evaluator(d, dims)(*xs))
+    c, ec, r, er = _evaluate(d, dims, xs)
     cmp = compare(c, ec, r, er, "float64")
     checked = np.asarray(cmp.checked, bool)
     return _Batch(dims, xs, strata, c, ec, r, er, checked, checked & (cmp.ratio > 1))
+
+
+def _evaluate(
+    d: Derivation, dims: dict[str, int], xs: Sequence[np.ndarray]
+) -> list[np.ndarray]:
+    """(C, e_C, R, e_R) at the points ``xs``, ``BATCH`` points per call, as the
+    counterexample search calls the same evaluator (so a compiled one is
+    compiled once for both)."""
+    evaluate = point_evaluator(d, dims)
+    n = len(xs[0])
+    parts = []
+    for start in range(0, n, BATCH):
+        chunk = [x[start : start + BATCH] for x in xs]
+        short = BATCH - len(chunk[0])
+        if short:
+            chunk = [np.concatenate([x, np.repeat(x[-1:], short, 0)]) for x in chunk]
+        parts.append([np.asarray(v, np.float64) for v in evaluate(*chunk)])
+    return [np.concatenate(p)[:n] for p in zip(*parts)]
 
 
 def _holds(batches: Sequence[_Batch], make: Callable[[_Batch], Any]) -> bool:
@@ -481,8 +500,8 @@ def _term(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
 
 def _values_at(d: Derivation, b: _Batch) -> tuple[np.ndarray, np.ndarray]:
     """``d``'s closed form and its bound at ``b``'s points, float64."""
-    c, ec, _, _ = point_evaluator(d, b.dims)(*b.xs)
-    return np.asarray(c, np.float64), np.asarray(ec, np.float64)
+    c, ec, _, _ = _evaluate(d, b.dims, b.xs)
+    return c, ec
 
 
 def _term_holds(b: _Batch, other: tuple[np.ndarray, np.ndarray], k: float) -> bool:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,7 +197,10 @@ class _SwapNames(ast.NodeTransformer):
 def _compile(tree: ast.FunctionDef, original: Callable[..., Any]) -> Callable[..., Any]:
     module = ast.fix_missing_locations(ast.Module(body=[tree], type_ignores=[]))
     namespace = dict(original.__globals__)
-    exec(compile(module, f"<mutant of {original.__name__}>", "exec"), namespace)
+    with warnings.catch_warnings():  # a mutant may subscript a literal, say
+        warnings.simplefilter("ignore", SyntaxWarning)
+        code = compile(module, f"<mutant of {original.__name__}>", "exec")
+    exec(code, namespace)
     return namespace[tree.name]
 
 
