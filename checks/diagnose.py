@@ -28,7 +28,8 @@ every failing case:
   the points drawn from some strata of one input and not at the others, or one
   feature of one input (its value, largest or smallest magnitude) splits the
   right points from the wrong ones at a threshold: "right except where
-  max|x| > 4".
+  max|x| > 4"; and it is right at some points of that input's bulk (a formula
+  right only where every entry is equal is not right in a region).
 
 **Repair.** Each single edit of the mutation catalog (``checks.mutate``, with its
 inverses) is applied to the failing closed form's source, smallest edit first,
@@ -397,7 +398,7 @@ def _diagonal_structure(batches: Sequence[_Batch]) -> Diagnosis | None:
             return Diagnosis(
                 "structure",
                 f"the closed form is right on the diagonal{where} and wrong off it: "
-                "the formula holds only for i = j (a δᵢⱼ term missing or extra)",
+                "the formula holds for i = j only",
                 {"pattern": "off-diagonal", "axes": [i, j]},
             )
     return None
@@ -567,7 +568,9 @@ def _region(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
         threshold = None
         if d.inputs[name].floating:
             threshold = _threshold(name, index, batches, wrong)
-        if bad & good and threshold is None:
+        if (bad & good and threshold is None) or labels[0] not in good:
+            # Not a region, or one where the closed form is wrong on the input's
+            # bulk (right on ties only, say, where a transpose is the same matrix).
             continue
         details: dict[str, Any] = {"input": name}
         parts = []

@@ -29,6 +29,7 @@ WRONG_NOT = {
     "softmax_jacobian_without_delta_and_one_more": "structure",
     "huber_grad_shifted": "region",
     "power_rule_term_half_right": "term",
+    "linear_map_jacobian_right_on_symmetric_only": "region",
 }
 
 
@@ -67,6 +68,18 @@ def linear_map(A, x):
 )
 def linear_map_transpose_and_more(A, x):
     return A.T + 1e-3 * jnp.outer(x, x)
+
+
+@derivation(
+    of=linear_map,
+    wrt="x",
+    inputs=SQUARE,
+    dims={"n": (3,)},
+    expect="fail",
+    why="right where A is symmetric (the ties points) only",
+)
+def linear_map_jacobian_right_on_symmetric_only(A, x):
+    return 0.5 * (A + A.T)
 
 
 def softmax(x):
