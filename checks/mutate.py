@@ -18,9 +18,10 @@ Mutations (each applied at one place):
 
 With ``inverses=True`` (the edits a one-edit repair tries, ``checks.diagnose``)
 the edits that undo these are added where they can be written without knowing
-what was lost: a constant c → c − 1 and c → 2c, and a minus sign put in front of
-an expression (a name, a call, a product, a quotient, a subscript). Swaps and
-transposes are their own inverses; a dropped term or factor cannot be guessed.
+what was lost: a constant c → c − 1 and c → 2c, a minus sign put in front of an
+expression (a name, a call, a product, a quotient, a subscript), and a
+transpose (``.T``) dropped. Swaps are their own inverses; a dropped term or
+factor cannot be guessed.
 """
 
 from __future__ import annotations
@@ -158,12 +159,14 @@ def _inverse_edits(
 ) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST]]]:
     """The edits undoing the catalog's where they can be written: c → c − 1 and
     c → 2c undo c → c + 1 and c → c/2; a minus sign put in front undoes
-    "drop a minus sign"."""
+    "drop a minus sign"; dropping a ``.T`` undoes a transpose."""
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
         value = node.value
         yield "change a constant", lambda n: ast.Constant(value - 1)
         if value != 0:
             yield "change a constant", lambda n: ast.Constant(value * 2)
+    if isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
+        yield "drop a transpose", lambda n: n.value
     load = not isinstance(getattr(node, "ctx", ast.Load()), (ast.Store, ast.Del))
     products = (ast.Mult, ast.Div, ast.MatMult)
     if load and (

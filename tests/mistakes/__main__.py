@@ -11,6 +11,6 @@ print(f"diagnosed otherwise:   {len(out.wrong)}")
 for line in out.wrong:
     print(f"  {line}")
 print(f"no diagnosis:          {len(out.missed)} {out.missed}")
-print(f"repaired by one edit:  {len(out.repaired)}/{out.total}")
+print(f"repaired by one edit:  {len(out.repaired)}/{out.total} {out.repaired}")
 print(f"not failing:           {out.not_failing}")
 print(f"({time.perf_counter() - start:.0f} s)")
