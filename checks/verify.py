@@ -387,7 +387,10 @@ def _explain(
                 edited, samples, seed, dtypes, devices, None, simplify=False
             ).outcome
 
-        result.repair = one_edit_repair(d, dims_list, check, seed, repair)
+        try:
+            result.repair = one_edit_repair(d, dims_list, check, seed, repair)
+        except Exception:  # as for the diagnosis: the verdict stands without it
+            result.repair = None
 
 
 def _bar_printer(
