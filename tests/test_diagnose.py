@@ -235,3 +235,32 @@ def test_cli_repair(tmp_path):
     code, out, err = run(path, "--repair-time", "-1", "--no-cache")
     assert code == 2 and out == ""
     assert err.strip().count("\n") == 0 and "repair_time must be" in err
+
+
+def _square(x):
+    return x**2
+
+
+def _square_jacobian_negated(x):
+    return -2 * jnp.diag(x)
+
+
+def test_a_large_derivative_is_diagnosed_on_fewer_points_or_not_at_all():
+    """k = 100: 10,000 elements, so 104 points (2²⁰ values per array); k = 300:
+    fewer than 16 points would fit, and it is not diagnosed."""
+    from checks.declare import make_derivation
+    from checks.diagnose import MAX_VALUES, _affordable
+
+    d = make_derivation(
+        _square_jacobian_negated,
+        of=_square,
+        wrt="x",
+        inputs={"x": domain.real(("k",))},
+        dims={"k": (100, 300)},
+    )
+    assert _affordable(d, [{"k": 100}, {"k": 300}], 256) == [
+        ({"k": 100}, MAX_VALUES // 10_000)
+    ]
+    (one,) = diagnose(d, [{"k": 100}, {"k": 300}])
+    assert one.kind == "factor" and one.details["name"] == "-1"
+    assert diagnose(d, [{"k": 300}]) == []
