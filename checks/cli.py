@@ -125,6 +125,18 @@ def _parser() -> argparse.ArgumentParser:
         "the check kills",
     )
     p.add_argument(
+        "--repair",
+        action="store_true",
+        help="for each failing derivation, also search the single edit of its "
+        "closed form that passes the full check, and print it as a diff",
+    )
+    p.add_argument(
+        "--repair-time",
+        type=float,
+        metavar="SECONDS",
+        help="time allowed for each entry's --repair search (default 5)",
+    )
+    p.add_argument(
         "--require-stable",
         action="store_true",
         help="exit 1 when a closed form is unstable in a low-precision dtype",
@@ -343,6 +355,8 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
             shards=shards,
             engine=args.engine,
             timeout=args.timeout or None,
+            repair=args.repair,
+            **({} if args.repair_time is None else {"repair_time": args.repair_time}),
         )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")

@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["SAFETY", "Comparison", "compare"]
+__all__ = ["SAFETY", "Comparison", "compare", "tolerance"]
 
 # Covers what the first-order bound leaves out: second-order terms, library
 # functions that miss their few-ulp budget, FMA contraction.
@@ -87,6 +87,14 @@ def in_ulps(err: Any, x: Any, dtype: Any, xp: Any = np) -> Any:
     """``err / ulp(x)``, without forming the ulp itself, which near zero is a
     subnormal number that some devices flush to zero."""
     return xp.ldexp(err, 1 - _exponent(x, dtype, xp)) / float(jnp.finfo(dtype).eps)
+
+
+def tolerance(closed_bound: Any, ref_bound: Any, dtype: Any, xp: Any = np) -> Any:
+    """τ = SAFETY · (e_C + e_R) + SAFETY · tiny(dtype), elementwise; +inf where it
+    is not finite. The one tolerance of the verdict (``compare``), also used to
+    test a closed form against a transformed reference (``checks.diagnose``)."""
+    tol = SAFETY * (closed_bound + ref_bound) + SAFETY * float(jnp.finfo(dtype).tiny)
+    return xp.where(xp.isfinite(tol), tol, xp.inf)
 
 
 @np.errstate(all="ignore")
@@ -138,8 +146,7 @@ def compare(
         closed_bad = comparable & ~closed_all_ok
         correctness = comparable & bounded
 
-    tol = SAFETY * (ec + er) + SAFETY * float(finfo.tiny)
-    tol = xp.where(xp.isfinite(tol), tol, xp.inf)
+    tol = tolerance(ec, er, dtype, xp)
     err = xp.where(c_ok, xp.abs(c - r), xp.inf)
     ratio_el = xp.where(c_ok, err / tol, xp.inf)
     ratio_el = xp.where(xp.isnan(ratio_el), xp.inf, ratio_el)

@@ -15,12 +15,20 @@ Mutations (each applied at one place):
   - swap two arguments of the closed form that have the same shape everywhere;
   - transpose: swap the operands of @ or of a two-argument call (``outer``),
     and swap ``[:, None]`` with ``[None, :]``.
+
+With ``inverses=True`` (the edits a one-edit repair tries, ``checks.diagnose``)
+the edits that undo these are added where they can be written without knowing
+what was lost: a constant c → c − 1 and c → 2c, a minus sign put in front of an
+expression (a name, a call, a product, a quotient, a subscript), and a
+transpose (``.T``) dropped. Swaps are their own inverses; a dropped term or
+factor cannot be guessed.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +36,7 @@ from typing import Any
 from checks.declare import Derivation
 from checks.repro import undecorated_tree
 
-__all__ = ["Mutant", "MutationScore", "mutants", "score"]
+__all__ = ["Mutant", "MutationScore", "mutants", "score", "without_terms"]
 
 
 @dataclass
@@ -38,6 +46,8 @@ class Mutant:
     description: str  # what changed
     line: str  # the mutated source line
     closed_form: Callable[..., Any]
+    source: str = ""  # the whole mutated definition (``ast.unparse``)
+    original: str = ""  # the original definition, unparsed the same way
 
 
 @dataclass
@@ -85,8 +95,13 @@ def _slice_pattern(node: ast.AST) -> str | None:
     return None
 
 
-def _edits(node: ast.AST) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST]]]:
-    """(description, edit) pairs for one node; an edit returns the replacement."""
+def _edits(
+    node: ast.AST, inverses: bool = False
+) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST]]]:
+    """(description, edit) pairs for one node; an edit returns the replacement.
+    ``inverses``: also the edits undoing the catalog's (see the module docstring)."""
+    if inverses:
+        yield from _inverse_edits(node)
     if isinstance(node, ast.BinOp):
         op = type(node.op)
         if op in (ast.Add, ast.Sub):
@@ -136,6 +151,31 @@ def _edits(node: ast.AST) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST]]]:
         )
 
 
+_NEGATABLE = (ast.Name, ast.Call, ast.Subscript)
+
+
+def _inverse_edits(
+    node: ast.AST,
+) -> Iterator[tuple[str, Callable[[ast.AST], ast.AST]]]:
+    """The edits undoing the catalog's where they can be written: c → c − 1 and
+    c → 2c undo c → c + 1 and c → c/2; a minus sign put in front undoes
+    "drop a minus sign"; dropping a ``.T`` undoes a transpose."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        value = node.value
+        yield "change a constant", lambda n: ast.Constant(value - 1)
+        if value != 0:
+            yield "change a constant", lambda n: ast.Constant(value * 2)
+    if isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
+        yield "drop a transpose", lambda n: n.value
+    load = not isinstance(getattr(node, "ctx", ast.Load()), (ast.Store, ast.Del))
+    products = (ast.Mult, ast.Div, ast.MatMult)
+    if load and (
+        isinstance(node, _NEGATABLE)
+        or (isinstance(node, ast.BinOp) and isinstance(node.op, products))
+    ):
+        yield "add a minus sign", lambda n: ast.UnaryOp(ast.USub(), n)
+
+
 class _Replace(ast.NodeTransformer):
     def __init__(self, target: int, edit: Callable[[ast.AST], ast.AST]):
         self.target, self.edit, self.index = target, edit, -1
@@ -160,7 +200,10 @@ class _SwapNames(ast.NodeTransformer):
 def _compile(tree: ast.FunctionDef, original: Callable[..., Any]) -> Callable[..., Any]:
     module = ast.fix_missing_locations(ast.Module(body=[tree], type_ignores=[]))
     namespace = dict(original.__globals__)
-    exec(compile(module, f"<mutant of {original.__name__}>", "exec"), namespace)
+    with warnings.catch_warnings():  # a mutant may subscript a literal, say
+        warnings.simplefilter("ignore", SyntaxWarning)
+        code = compile(module, f"<mutant of {original.__name__}>", "exec")
+    exec(code, namespace)
     return namespace[tree.name]
 
 
@@ -171,8 +214,9 @@ def _changed_line(original: str, mutated: str) -> str:
     return mutated.splitlines()[-1].strip()
 
 
-def mutants(d: Derivation) -> list[Mutant]:
-    """Every distinct one-change mutant of ``d``'s closed form."""
+def mutants(d: Derivation, inverses: bool = False) -> list[Mutant]:
+    """Every distinct one-change mutant of ``d``'s closed form (with
+    ``inverses``, also the edits undoing the catalog's)."""
     tree = _function_tree(d.closed_form)
     if tree is None:
         return []
@@ -192,14 +236,15 @@ def mutants(d: Derivation) -> list[Mutant]:
             fn = _compile(copy.deepcopy(mutated_tree), d.closed_form)
         except Exception:
             return
-        out.append(Mutant(description, _changed_line(original, source), fn))
+        line = _changed_line(original, source)
+        out.append(Mutant(description, line, fn, source, original))
 
     count = sum(1 for stmt in tree.body for _ in ast.walk(stmt))
     for index in range(count):
         node = _nth_node(tree, index)
         if node is None:
             continue
-        for description, edit in _edits(node):
+        for description, edit in _edits(node, inverses):
             mutated = copy.deepcopy(tree)
             replacer = _Replace(index, edit)
             mutated.body = [replacer.visit(stmt) for stmt in mutated.body]
@@ -210,6 +255,37 @@ def mutants(d: Derivation) -> list[Mutant]:
             if d.inputs[a].shape == d.inputs[b].shape and d.inputs[a].floating:
                 mutated = _SwapNames(a, b).visit(copy.deepcopy(tree))
                 add(f"swap the arguments {a} and {b}", mutated)
+    return out
+
+
+def without_terms(d: Derivation) -> list[tuple[str, Callable[..., Any]]]:
+    """For each term of each sum or difference in ``d``'s closed form, the term's
+    source, signed as it enters (``-b`` for the ``b`` of ``a - b``), and the
+    closed form without it: ``a + b`` becomes ``a`` (term ``b``) and ``b``
+    (term ``a``); ``a - b`` becomes ``a`` (term ``-b``) and ``-b`` (term ``a``).
+    So the closed form equals the one without the term plus the term."""
+    tree = _function_tree(d.closed_form)
+    if tree is None:
+        return []
+    out = []
+    count = sum(1 for stmt in tree.body for _ in ast.walk(stmt))
+    for index in range(count):
+        node = _nth_node(tree, index)
+        if not (
+            isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))
+        ):
+            continue
+        minus = isinstance(node.op, ast.Sub)
+        right = ast.UnaryOp(ast.USub(), node.right) if minus else node.right
+        for term, kept in ((right, node.left), (node.left, right)):
+            mutated = copy.deepcopy(tree)
+            replacer = _Replace(index, lambda n, kept=kept: copy.deepcopy(kept))
+            mutated.body = [replacer.visit(stmt) for stmt in mutated.body]
+            try:
+                fn = _compile(ast.fix_missing_locations(mutated), d.closed_form)
+            except Exception:
+                continue
+            out.append((ast.unparse(term), fn))
     return out
 
 

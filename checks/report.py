@@ -115,6 +115,7 @@ def render_result(r: DerivationResult, verbose: bool = False) -> str:
     lines = [head]
     if r.expect == "fail":
         lines.append(f"  expected to fail: {_plain(r.why)}")
+    lines.extend(_diagnosis_lines(r))
     if r.message:
         lines.append(f"  {_plain(r.message)}")
     if getattr(r, "output", ""):
@@ -142,12 +143,28 @@ def render_result(r: DerivationResult, verbose: bool = False) -> str:
             "(an equivalent program, or a blind spot in the sampling):"
         )
         lines.extend(f"    {s}" for s in r.mutants.survivors)
+    lines.extend(_repair_lines(r))
     if getattr(r, "repro_note", ""):
         lines.append(f"  no reproduction script: {_plain(r.repro_note)}")
     if r.repro:
         lines.append("  reproduce with plain JAX:")
         lines.extend("    " + line if line else "" for line in r.repro.splitlines())
     return "\n".join(lines)
+
+
+def _diagnosis_lines(r: DerivationResult) -> list[str]:
+    """A line per statement of ``checks.diagnose`` about a failure."""
+    found = getattr(r, "diagnosis", [])
+    return [f"  diagnosis: {_plain(one.message)}" for one in found]
+
+
+def _repair_lines(r: DerivationResult) -> list[str]:
+    """The single edit after which the closed form passes, as a unified diff."""
+    fix = getattr(r, "repair", None)
+    if fix is None:
+        return []
+    head = f"  one-edit repair ({_plain(fix.edit)}), passes the full check:"
+    return [head, *(f"    {_plain(line)}" for line in fix.diff.splitlines())]
 
 
 def _mutant_text(r: DerivationResult) -> str:

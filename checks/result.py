@@ -110,6 +110,10 @@ class DerivationResult:
     output: str = ""  # what its user code printed while it was checked
     mutants: Any = None  # a checks.mutate.MutationScore, with --mutants
     reused: bool = False  # read back from the result store (checks.store)
+    # What is wrong with a failure, and the single edit repairing it, when found
+    # (checks.diagnose: Diagnosis and Repair objects).
+    diagnosis: list[Any] = field(default_factory=list)
+    repair: Any = None
 
     @property
     def outcome(self) -> str:
@@ -185,6 +189,8 @@ class DerivationResult:
             "output": self.output,
             "reused": self.reused,
             **({"mutants": self.mutants.to_dict()} if self.mutants else {}),
+            "diagnosis": [one.to_dict() for one in self.diagnosis],
+            "repair": self.repair.to_dict() if self.repair else None,
         }
 
 

@@ -11,7 +11,7 @@ The fingerprint is a SHA-256 over:
 - the checker itself: the bytes of every module of ``checks``, and the versions
   of Python, JAX, jaxlib and NumPy;
 - the run: samples, seed, dtypes, device kinds and how many share the points,
-  whether mutants are scored;
+  whether mutants are scored, and how long a one-edit repair is searched for;
 - the entry's declaration: every field that is not a function (name, source,
   expectation, sizes, stated values, tolerances…), and every domain's kind,
   shape, strata and arguments;
@@ -141,6 +141,7 @@ def fingerprint(
     mutants: bool,
     shards: int | None = None,
     memo: dict[Any, str | None] | None = None,
+    repair: float | None = None,
 ) -> str | None:
     """The key of ``entry``'s result for this run, or None if it cannot be reused.
 
@@ -154,6 +155,7 @@ def fingerprint(
         seed,
         tuple(dtypes),
         mutants,
+        *(() if repair is None else (("repair", repair),)),
         jax.config.jax_enable_x64,
         on_host.current(),
     )

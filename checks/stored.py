@@ -14,6 +14,7 @@ import dataclasses
 import math
 from typing import Any
 
+from checks.diagnose import Diagnosis, Repair
 from checks.mutate import MutationScore
 from checks.result import (
     CASE_STATUSES,
@@ -37,7 +38,8 @@ class Invalid(ValueError):
 # Field types: "str", "int", "float" (a number, or "nan"/"inf"/"-inf"), "bool",
 # "values" (a nested list of numbers, booleans and nulls: an array), a tuple
 # ("one of", allowed…), ("list", type), ("map", type) (string keys), ("maybe",
-# type) (or null), or a schema (a dict: an object with exactly these fields).
+# type) (or null), "plain" (JSON data: objects, lists, strings, numbers, booleans,
+# nulls), or a schema (a dict: an object with exactly these fields).
 
 COUNTEREXAMPLE: dict[str, Any] = {
     "inputs": ("map", "values"),
@@ -51,6 +53,12 @@ MUTANTS: dict[str, Any] = {
     "killed": "int",
     "survivors": ("list", "str"),
 }
+DIAGNOSIS: dict[str, Any] = {
+    "kind": "str",
+    "message": "str",
+    "details": ("map", "plain"),
+}
+REPAIR: dict[str, Any] = {"diff": "str", "edit": "str"}
 CASE: dict[str, Any] = {
     "dtype": "str",
     "device": "str",
@@ -89,8 +97,12 @@ RESULT: dict[str, Any] = {
     "repro_note": "str",
     "output": "str",
     "mutants": ("maybe", MUTANTS),
+    "diagnosis": ("list", DIAGNOSIS),
+    "repair": ("maybe", REPAIR),
 }
 _CLASSES = {
+    id(DIAGNOSIS): Diagnosis,
+    id(REPAIR): Repair,
     id(COUNTEREXAMPLE): Counterexample,
     id(MUTANTS): MutationScore,
     id(CASE): CaseResult,
@@ -116,7 +128,7 @@ def _out(value: Any, kind: Any) -> Any:
         return {str(k): _out(v, kind[1]) for k, v in value.items()}
     if isinstance(kind, tuple) and kind[0] == "maybe":
         return _out(value, kind[1])
-    if kind == "values":
+    if kind in ("values", "plain"):
         return _values_out(value)
     return value
 
@@ -124,6 +136,8 @@ def _out(value: Any, kind: Any) -> Any:
 def _values_out(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_values_out(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _values_out(v) for k, v in value.items()}
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     return value
@@ -166,6 +180,8 @@ def _in(value: Any, kind: Any, where: str) -> Any:
         return _float_in(value, where)
     if kind == "values":
         return _values_in(value, where, 0)
+    if kind == "plain":
+        return _plain_in(value, where, 0)
     raise Invalid(f"{where}: {type(value).__name__} where {kind} belongs")
 
 
@@ -185,6 +201,21 @@ def _values_in(value: Any, where: str, depth: int) -> Any:
     if value is None or type(value) in (int, float, bool):
         return value
     return _float_in(value, where)
+
+
+def _plain_in(value: Any, where: str, depth: int) -> Any:
+    """JSON data as ``_values_out`` writes it: objects, lists, strings, numbers
+    (non-finite ones as ``"nan"``, ``"inf"``, ``"-inf"`` strings, read back as
+    strings), booleans and nulls."""
+    if depth >= _MAX_DEPTH:
+        raise Invalid(f"{where}: nested too deep")
+    if isinstance(value, list):
+        return [_plain_in(v, where, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain_in(v, where, depth + 1) for k, v in value.items()}
+    if value is None or type(value) in (int, float, bool, str):
+        return value
+    raise Invalid(f"{where}: {type(value).__name__} is not JSON data")
 
 
 def from_plain(data: Any) -> DerivationResult:

@@ -25,6 +25,8 @@ from checks.case import _nested, ahead_jobs, run_cases
 from checks.claims import ahead_jobs as claim_ahead_jobs
 from checks.claims import check_claim
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
+from checks.diagnose import diagnose
+from checks.diagnose import repair as one_edit_repair
 from checks.mutate import MutationScore, score
 from checks.repro import repro_script
 from checks.result import CaseResult, Counterexample, DerivationResult, Report
@@ -48,6 +50,7 @@ DEFAULT_TIMEOUT = watchdog.DEFAULT_TIMEOUT
 DEFAULT_SAMPLES = 1000
 DEFAULT_SEED = 0
 DEFAULT_DTYPES = ("float64", "float32")
+DEFAULT_REPAIR_TIME = 5.0  # seconds a one-edit repair is searched for, per entry
 DTYPES = ("float64", "float32", "bfloat16", "float16")
 
 
@@ -213,6 +216,18 @@ def _bounded(
     return outcome.value, True
 
 
+def _check_repair(repair: Any, repair_time: Any) -> float | None:
+    """The seconds a one-edit repair is searched for (None: not searched)."""
+    if not isinstance(repair, bool):
+        raise OptionError(f"repair must be True or False, got {repair!r}")
+    ok = isinstance(repair_time, (int, float)) and not isinstance(repair_time, bool)
+    if not ok or not np.isfinite(repair_time) or repair_time <= 0:
+        raise OptionError(
+            f"repair_time must be a positive number of seconds, got {repair_time!r}"
+        )
+    return float(repair_time) if repair else None
+
+
 def _check_engine(engine: str) -> None:
     if engine not in on_host.ENGINES:
         raise OptionError(
@@ -279,15 +294,17 @@ def _check_one(
     simplify: bool = True,
     shards: int | None = None,
     printed: Sequence[str] = (),
+    repair: float | None = None,
 ) -> DerivationResult:
     """``d`` checked; what its code printed (after ``printed``, what it printed
-    before) is kept in the result's ``output``."""
+    before) is kept in the result's ``output``. A failure is diagnosed (with
+    ``simplify``), and with ``repair`` (seconds) a one-edit repair searched."""
     parts = list(printed)
     if progress is not None:
         progress = _uncaptured(progress)
     with _captured(parts):
         result = _check_one_as_run(
-            d, samples, seed, dtypes, devices, progress, simplify, shards
+            d, samples, seed, dtypes, devices, progress, simplify, shards, repair
         )
     result.output = _kept_output(parts)
     return result
@@ -302,6 +319,7 @@ def _check_one_as_run(
     progress: Callable[[str], None] | None,
     simplify: bool = True,
     shards: int | None = None,
+    repair: float | None = None,
 ) -> DerivationResult:
     if d.kind == "claim":
         return _check_claim(d, samples, seed, devices, progress)
@@ -334,7 +352,45 @@ def _check_one_as_run(
                 )
     if simplify:
         _simplify(d, result, seed)
+        _explain(d, result, samples, seed, devices, repair)
     return result
+
+
+def _explain(
+    d: Derivation,
+    result: DerivationResult,
+    samples: int,
+    seed: int,
+    devices: Sequence[Any],
+    repair: float | None,
+) -> None:
+    """What is wrong with a failing derivation (``checks.diagnose``) and, with
+    ``repair`` seconds, the smallest single edit of its closed form that passes
+    the full check (float64 and float32, these samples and seed)."""
+    failing = [c for c in result.cases if c.status == "fail"]
+    if result.outcome != "fail" or not failing:
+        return
+    dims_list = [dict(t) for t in dict.fromkeys(tuple(c.dims.items()) for c in failing)]
+    with jax.default_device(jax.devices(failing[0].device)[0]):
+        watchdog.stage("diagnosing the failure")
+        try:
+            result.diagnosis = diagnose(d, dims_list, seed)
+        except Exception:  # an aid to reading the verdict, which stands without it
+            result.diagnosis = []
+        if repair is None:
+            return
+        watchdog.stage("searching a one-edit repair of the closed form")
+
+        def check(edited: Derivation) -> str:
+            dtypes = ["float64", "float32"]
+            return _check_one(
+                edited, samples, seed, dtypes, devices, None, simplify=False
+            ).outcome
+
+        try:
+            result.repair = one_edit_repair(d, dims_list, check, seed, repair)
+        except Exception:  # as for the diagnosis: the verdict stands without it
+            result.repair = None
 
 
 def _bar_printer(
@@ -446,6 +502,8 @@ def verify(
     shards: int | None = None,
     engine: str = "auto",
     timeout: float | None = DEFAULT_TIMEOUT,
+    repair: bool = False,
+    repair_time: float = DEFAULT_REPAIR_TIME,
     **declaration: Any,
 ) -> DerivationResult:
     """Check one derivation and return its result (what the JSON report renders).
@@ -467,8 +525,12 @@ def verify(
         compiles every check.
       timeout: seconds the check may take (None: no limit); past it the result
         is an error saying so and at which stage (``checks.watchdog``).
+      repair: for a failing derivation, also search the single edit of its closed
+        form that passes the full check (``checks.diagnose``; a failure is always
+        diagnosed), for at most ``repair_time`` seconds.
     """
     _check_keywords("verify", declaration)
+    repair_seconds = _check_repair(repair, repair_time)
     samples, dtypes, seed = _check_options(samples, dtypes, seed)
     if declaration:
         d = make_derivation(closed_form_or_derivation, **declaration)
@@ -484,7 +546,16 @@ def verify(
     with on_host.engine(engine):
         return _bounded(
             d,
-            lambda: _check_one(d, samples, seed, dtypes, devices, None, shards=shards),
+            lambda: _check_one(
+                d,
+                samples,
+                seed,
+                dtypes,
+                devices,
+                None,
+                shards=shards,
+                repair=repair_seconds,
+            ),
             timeout,
         )[0]
 
@@ -498,6 +569,8 @@ _OPTIONS = (
     "shards",
     "engine",
     "timeout",
+    "repair",
+    "repair_time",
 )
 _DECLARATION = tuple(
     p.name
@@ -523,6 +596,8 @@ def assert_derivation(
 ) -> DerivationResult:
     """``verify``, then raise ``AssertionError`` with the readable report unless
     the derivation met its expectation (a right one passes, a known-wrong one fails).
+    The report of a failure says what is wrong where it can (``checks.diagnose``),
+    and with ``repair=True`` the one edit that repairs it.
     """
     from checks.report import render_result
 
@@ -573,6 +648,8 @@ def check_all(
     shards: int | None = None,
     engine: str = "auto",
     timeout: float | None = DEFAULT_TIMEOUT,
+    repair: bool = False,
+    repair_time: float = DEFAULT_REPAIR_TIME,
 ) -> Report:
     """Check every derivation; one that breaks is reported and the rest still run.
 
@@ -585,8 +662,10 @@ def check_all(
     ``timeout``: seconds each entry may take (None: no limit); an entry past it
     is an error, and when the computation it waited for cannot be stopped, the
     entries after it are reported as not run (``checks.watchdog``).
+    ``repair``, ``repair_time``: see ``verify``.
     """
     samples, dtypes, seed = _check_options(samples, dtypes, seed)
+    repair_seconds = _check_repair(repair, repair_time)
     devices = resolve_devices(device)
     items = [as_derivation(d) for d in derivations]
     sizes = _check_sizes(sizes, items)
@@ -608,6 +687,7 @@ def check_all(
             sizes,
             shards,
             timeout,
+            repair_seconds,
         )
 
 
@@ -624,6 +704,7 @@ def _check_all(
     sizes: Mapping[str, int] | None,
     shards: int | None,
     timeout: float | None,
+    repair: float | None = None,
 ) -> Report:
     items = [_with_sizes(d, sizes) for d in items]
     # Stored results, or why an entry could not even be prepared (its fingerprint
@@ -644,6 +725,7 @@ def _check_all(
                 mutants=mutants,
                 shards=shards,
                 memo=traces,
+                repair=repair,
             )
             return key, store.load(key) if key else None
 
@@ -698,6 +780,7 @@ def _check_all(
                 step,
                 shards=shards,
                 printed=printed.get(index, ()),
+                repair=repair,
             )
             if mutants and result.status == "pass" and d.kind == "derivation":
                 if step:
