@@ -379,10 +379,12 @@ EXIT_INTERRUPTED = 130
 def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     from checks.declare import DeclarationError
     from checks.load import LoadError
+    from checks.precision import float64
     from checks.verify import OptionError
 
     try:
-        return _run(argv, stdout, stderr)
+        with float64():  # the checker's own work, whatever the caller's setting
+            return _run(argv, stdout, stderr)
     except (UsageError, LoadError, OptionError, DeclarationError) as exc:
         stderr.write(f"check-derivations: error: {_one_line(str(exc))}\n")
         return EXIT_USAGE

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 from checks.declare import DeclarationError, Derivation, derivations_in
+from checks.precision import in_float64
 
 __all__ = ["LoadError", "load_catalog", "load_targets"]
 
@@ -138,6 +139,7 @@ def _collect(module: ModuleType) -> list[Derivation]:
     return found
 
 
+@in_float64
 def load_target(target: str) -> list[Derivation]:
     """The derivations one target declares: a path to a .py file, a folder (its
     .py files), or a module (``good`` also finds ``good.py`` in the current
@@ -181,6 +183,7 @@ def _load_folder(folder: Path) -> list[Derivation]:
     return found
 
 
+@in_float64
 def load_targets(targets: list[str]) -> list[Derivation]:
     """All derivations of all targets, in order; the catalog when none is given."""
     if not targets:
@@ -191,6 +194,7 @@ def load_targets(targets: list[str]) -> list[Derivation]:
     return found
 
 
+@in_float64
 def load_catalog() -> list[Derivation]:
     """The built-in catalog of the documents' derivations."""
     return load_target(CATALOG_MODULE)

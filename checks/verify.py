@@ -26,6 +26,7 @@ from checks.claims import ahead_jobs as claim_ahead_jobs
 from checks.claims import check_claim
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
 from checks.mutate import MutationScore, score
+from checks.precision import in_float64
 from checks.repro import repro_script
 from checks.result import CaseResult, Counterexample, DerivationResult, Report
 from checks.shrink import shrink
@@ -435,6 +436,7 @@ def _start_run(items: Sequence[Any]) -> None:
             identity.computes(fn, None)
 
 
+@in_float64
 def verify(
     closed_form_or_derivation: Any,
     *,
@@ -532,6 +534,7 @@ def assert_derivation(
     return result
 
 
+@in_float64
 def mutation_score(
     d: Derivation,
     *,
@@ -559,6 +562,7 @@ def environment(seed: int, devices: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+@in_float64
 def check_all(
     derivations: Iterable[Derivation],
     *,
