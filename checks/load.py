@@ -16,7 +16,7 @@ from types import ModuleType
 from checks.declare import DeclarationError, Derivation, derivations_in
 from checks.precision import in_float64
 
-__all__ = ["LoadError", "load_catalog", "load_targets"]
+__all__ = ["LoadError", "load_catalog", "load_file", "load_targets"]
 
 CATALOG_MODULE = "derivations"
 
@@ -165,6 +165,13 @@ def load_target(target: str) -> list[Derivation]:
     if not found:
         raise LoadError(f"{target}: declares no derivations (use @checks.derivation)")
     return found
+
+
+@in_float64
+def load_file(path: Path) -> list[Derivation]:
+    """The derivations one ``.py`` file declares, in order; none is not an error
+    (a file a test runner's file pattern matched may declare nothing)."""
+    return _collect(_import_file(path))
 
 
 def _load_folder(folder: Path) -> list[Derivation]:
