@@ -108,7 +108,13 @@ def _parser() -> argparse.ArgumentParser:
         help="time limit for each entry (default 600; 0: no limit); an entry past "
         "it is reported as an error",
     )
-    p.add_argument("--format", default="table", choices=("table", "json"))
+    p.add_argument(
+        "--format",
+        default="table",
+        choices=("table", "json", "junit", "github"),
+        help="table (default), json, junit (JUnit XML) or github (GitHub "
+        "workflow annotations)",
+    )
     p.add_argument("--output", metavar="FILE", help="write the report to FILE")
     p.add_argument("--list", action="store_true", help="list the derivations and exit")
     p.add_argument(
@@ -293,7 +299,7 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     output = _check_output(args.output, args.targets) if args.output else None
 
     from checks.load import load_targets
-    from checks.report import render_json, render_list, render_list_json, render_table
+    from checks.report import render_list, render_list_json
     from checks.verify import (
         _check_options,
         _check_shards,
@@ -345,17 +351,30 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")
-    text = (
-        render_json(report)
-        if args.format == "json"
-        else render_table(report, args.verbose)
-    )
+    text = _render(report, items, args)
     counts = report.to_dict()["summary"]
     _emit(text, output, stdout, ", ".join(f"{v} {k}" for k, v in counts.items() if v))
     unstable = any(r.stability == "unstable" for r in report.results)
     if not report.ok or (args.require_stable and unstable):
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _render(report, items: Sequence, args: argparse.Namespace) -> str:
+    """The report in the format asked for."""
+    from checks.declare import defined_at
+    from checks.report import render_json, render_table
+    from checks.report_ci import render_github, render_junit
+
+    if args.format == "json":
+        return render_json(report)
+    locations = [defined_at(d) for d in items]
+    if args.format == "junit":
+        dtypes = _parse_dtypes(args.dtype)
+        return render_junit(report, locations, dtypes, args.engine, args.verbose)
+    if args.format == "github":
+        return render_github(report, locations, args.verbose)
+    return render_table(report, args.verbose)
 
 
 def main(

@@ -23,6 +23,7 @@ __all__ = [
     "render_list_json",
     "render_result",
     "render_table",
+    "summary_line",
 ]
 
 _MARK = {
@@ -187,6 +188,12 @@ def render_table(report: Report, verbose: bool = False) -> str:
     if scored:
         killed, total = sum(m.killed for m in scored), sum(m.total for m in scored)
         out += ["", f"mutation score: {killed}/{total} mutants killed"]
+    out += ["", summary_line(report)]
+    return "\n".join(out)
+
+
+def summary_line(report: Report) -> str:
+    """The report's last line: how many entries of each verdict, and where."""
     counts = summarize(report.results)
     summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
     reused = sum(r.reused for r in report.results)
@@ -194,12 +201,10 @@ def render_table(report: Report, verbose: bool = False) -> str:
         summary += f"; {reused} unchanged, results reused (--no-cache recomputes)"
     env = report.environment
     devices = ", ".join(env.get("devices", []))
-    out += [
-        "",
+    return (
         f"{len(report.results)} entries: {summary or 'none'}"
-        f"  (seed {env.get('seed')}, jax {env.get('jax')}, {devices})",
-    ]
-    return "\n".join(out)
+        f"  (seed {env.get('seed')}, jax {env.get('jax')}, {devices})"
+    )
 
 
 def render_json(report: Report) -> str:
