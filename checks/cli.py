@@ -351,7 +351,7 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")
-    text = _render(report, items, args)
+    text = _render(report, items, args, colour=output is None and _colour(stdout))
     counts = report.to_dict()["summary"]
     _emit(text, output, stdout, ", ".join(f"{v} {k}" for k, v in counts.items() if v))
     unstable = any(r.stability == "unstable" for r in report.results)
@@ -360,7 +360,15 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_OK
 
 
-def _render(report, items: Sequence, args: argparse.Namespace) -> str:
+def _colour(stream: TextIO) -> bool:
+    """Colours on a terminal, unless ``NO_COLOR`` is set (no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
+def _render(
+    report, items: Sequence, args: argparse.Namespace, colour: bool = False
+) -> str:
     """The report in the format asked for."""
     from checks.declare import defined_at
     from checks.report import render_json, render_table
@@ -374,7 +382,7 @@ def _render(report, items: Sequence, args: argparse.Namespace) -> str:
         return render_junit(report, locations, dtypes, args.engine, args.verbose)
     if args.format == "github":
         return render_github(report, locations, args.verbose)
-    return render_table(report, args.verbose)
+    return render_table(report, args.verbose, colour)
 
 
 def main(
