@@ -296,6 +296,8 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     sizes = _parse_sizes(args.sizes)
     if not (args.timeout >= 0 and args.timeout < float("inf")):
         raise UsageError(f"--timeout takes a number of seconds ≥ 0, got {args.timeout}")
+    if args.list and args.format in ("junit", "github"):
+        raise UsageError(f"--list writes a table or JSON, not --format {args.format}")
     output = _check_output(args.output, args.targets) if args.output else None
 
     from checks.load import load_targets

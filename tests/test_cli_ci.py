@@ -120,3 +120,10 @@ def test_github_is_only_the_summary_when_everything_passes(tmp_path):
     assert code == 0
     assert out.splitlines() == [out.splitlines()[-1]]
     assert out.startswith("1 entries: 1 pass")
+
+
+def test_list_in_a_ci_format_is_a_usage_error():
+    code, out, err = run("--list", "--format", "junit")
+    assert code == 2 and out == ""
+    expected = "--list writes a table or JSON, not --format junit"
+    assert err == f"check-derivations: error: {expected}\n"
