@@ -15,11 +15,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from checks.interrupt import MESSAGE as INTERRUPTED_MESSAGE
 from checks.interrupt import exit_on_interrupt
 from checks.paths import cache_dir, trusted_cache_dir
+
+if TYPE_CHECKING:
+    from checks.result import Report
 
 __all__ = ["main"]
 
@@ -369,7 +372,7 @@ def _colour(stream: TextIO) -> bool:
 
 
 def _render(
-    report, items: Sequence, args: argparse.Namespace, colour: bool = False
+    report: Report, items: Sequence, args: argparse.Namespace, colour: bool = False
 ) -> str:
     """The report in the format asked for."""
     from checks.declare import defined_at

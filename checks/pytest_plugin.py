@@ -46,6 +46,7 @@ class DerivationErrored(Exception):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """The command-line options and ini options of the module docstring."""
     group = parser.getgroup("derivation-checker", "checking derivations")
     group.addoption(
         "--derivations",
@@ -132,6 +133,9 @@ def _files_of(target: str) -> list[Path]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """The files to collect whatever their names, added to pytest's paths (in
+    place of its default paths for ``--derivations`` alone), and the options
+    every item checks with."""
     explicit = config.args_source == pytest.Config.ArgsSource.ARGS
     asked = [f for t in config.getoption("derivations") for f in _files_of(t)]
     configured = []
@@ -171,6 +175,7 @@ def pytest_collection_modifyitems(
 def pytest_collect_file(
     file_path: Path, parent: pytest.Collector
 ) -> DerivationFile | None:
+    """A derivations file: named by the options, or matching the patterns."""
     if file_path.suffix != ".py":
         return None
     config = parent.config
