@@ -63,7 +63,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-import checks  # noqa: E402, F401  (turns on float64 before anything is traced)
+jax.config.update("jax_enable_x64", True)  # checks' internals, used directly
 from checks.declare import Derivation, as_derivation  # noqa: E402
 from checks.verify import resolve_devices  # noqa: E402
 from derivations import (  # noqa: E402

@@ -38,6 +38,7 @@ RUN = textwrap.dedent(
     import sys
     import jax
     import numpy as np
+    jax.config.update("jax_enable_x64", True)
     from checks import case, lapack, on_host, sampling
     from checks.load import load_targets
 

@@ -50,7 +50,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from jax.test_util import check_grads  # noqa: E402
 
-import checks  # noqa: E402, F401  (turns on float64 before anything is traced)
+jax.config.update("jax_enable_x64", True)  # checks' internals, used directly
 from bench import autodiff, scale  # noqa: E402
 from checks import sampling  # noqa: E402
 from checks.case import _program  # noqa: E402
@@ -75,6 +75,7 @@ PEER_SCRIPT = textwrap.dedent(
     import sys, time
     sys.path.insert(0, {root!r})
     import checks, jax
+    jax.config.update("jax_enable_x64", True)
     from jax.test_util import check_grads
     from checks import sampling
     from derivations import CATALOG

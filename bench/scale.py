@@ -169,6 +169,7 @@ def large_shapes(device: str) -> list[dict[str, Any]]:
 SHARDS = """
 import json, time
 import jax
+jax.config.update("jax_enable_x64", True)  # checks' internals, used directly
 import checks
 from checks import case, sampling
 from checks.declare import as_derivation

@@ -17,8 +17,8 @@ against JAX autodiff on sampled inputs::
 
     verify(binary_cross_entropy_grad_beta).status   # 'pass'
 
-Importing ``checks`` turns on JAX's float64 support (``jax_enable_x64``): the
-reference is computed in float64, and that must be on before anything is traced.
+Importing ``checks`` leaves JAX's ``jax_enable_x64`` as it was: the checker
+turns float64 on only for its own work (``checks.precision``).
 """
 
 from checks import interrupt as _interrupt
@@ -26,26 +26,22 @@ from checks import interrupt as _interrupt
 if _interrupt.is_the_command():  # Ctrl-C while JAX loads: one line, no traceback
     _interrupt.exit_on_interrupt()
 
-import jax
-
-jax.config.update("jax_enable_x64", True)
-
-from checks import claims as claim  # noqa: E402
-from checks import domain  # noqa: E402
-from checks.declare import (  # noqa: E402
+from checks import claims as claim
+from checks import domain
+from checks.declare import (
     DeclarationError,
     Derivation,
     derivation,
     derivations_in,
 )
-from checks.domain import Domain  # noqa: E402
-from checks.result import (  # noqa: E402
+from checks.domain import Domain
+from checks.result import (
     CaseResult,
     Counterexample,
     DerivationResult,
     Report,
 )
-from checks.verify import assert_derivation, check_all, verify  # noqa: E402
+from checks.verify import assert_derivation, check_all, verify
 
 __all__ = [
     "CaseResult",

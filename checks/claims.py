@@ -57,6 +57,7 @@ from checks.declare import (
 )
 from checks.domain import Domain
 from checks.lapack import with_inline_lapack
+from checks.precision import in_float64
 from checks.result import CaseResult, Counterexample, DerivationResult
 from checks.rounding import with_error_bound
 
@@ -649,6 +650,7 @@ def _check_sampled_by(
     )
 
 
+@in_float64
 def check_claim(c: Claim, samples: int, seed: int, device: Any) -> DerivationResult:
     """Check a claim; one case per set of sizes (float64)."""
     result = DerivationResult(

@@ -16,11 +16,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from checks.interrupt import MESSAGE as INTERRUPTED_MESSAGE
 from checks.interrupt import exit_on_interrupt
 from checks.paths import cache_dir, trusted_cache_dir
+
+if TYPE_CHECKING:
+    from checks.result import Report
 
 __all__ = ["main"]
 
@@ -109,7 +112,13 @@ def _parser() -> argparse.ArgumentParser:
         help="time limit for each entry (default 600; 0: no limit); an entry past "
         "it is reported as an error",
     )
-    p.add_argument("--format", default="table", choices=("table", "json"))
+    p.add_argument(
+        "--format",
+        default="table",
+        choices=("table", "json", "junit", "github"),
+        help="table (default), json, junit (JUnit XML) or github (GitHub "
+        "workflow annotations)",
+    )
     p.add_argument("--output", metavar="FILE", help="write the report to FILE")
     p.add_argument("--list", action="store_true", help="list the derivations and exit")
     p.add_argument(
@@ -303,10 +312,12 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     sizes = _parse_sizes(args.sizes)
     if not (args.timeout >= 0 and args.timeout < float("inf")):
         raise UsageError(f"--timeout takes a number of seconds ≥ 0, got {args.timeout}")
+    if args.list and args.format in ("junit", "github"):
+        raise UsageError(f"--list writes a table or JSON, not --format {args.format}")
     output = _check_output(args.output, args.targets) if args.output else None
 
     from checks.load import load_targets
-    from checks.report import render_json, render_list, render_list_json, render_table
+    from checks.report import render_list, render_list_json
     from checks.verify import (
         _check_options,
         _check_shards,
@@ -360,17 +371,38 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         )
     if progress and stderr.isatty():
         stderr.write("\r\033[K")
-    text = (
-        render_json(report)
-        if args.format == "json"
-        else render_table(report, args.verbose)
-    )
+    text = _render(report, items, args, colour=output is None and _colour(stdout))
     counts = report.to_dict()["summary"]
     _emit(text, output, stdout, ", ".join(f"{v} {k}" for k, v in counts.items() if v))
     unstable = any(r.stability == "unstable" for r in report.results)
     if not report.ok or (args.require_stable and unstable):
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _colour(stream: TextIO) -> bool:
+    """Colours on a terminal, unless ``NO_COLOR`` is set (no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
+def _render(
+    report: Report, items: Sequence, args: argparse.Namespace, colour: bool = False
+) -> str:
+    """The report in the format asked for."""
+    from checks.declare import defined_at
+    from checks.report import render_json, render_table
+    from checks.report_ci import render_github, render_junit
+
+    if args.format == "json":
+        return render_json(report)
+    locations = [defined_at(d) for d in items]
+    if args.format == "junit":
+        dtypes = _parse_dtypes(args.dtype)
+        return render_junit(report, locations, dtypes, args.engine, args.verbose)
+    if args.format == "github":
+        return render_github(report, locations, args.verbose)
+    return render_table(report, args.verbose, colour)
 
 
 def main(
@@ -394,10 +426,12 @@ EXIT_INTERRUPTED = 130
 def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     from checks.declare import DeclarationError
     from checks.load import LoadError
+    from checks.precision import float64
     from checks.verify import OptionError
 
     try:
-        return _run(argv, stdout, stderr)
+        with float64():  # the checker's own work, whatever the caller's setting
+            return _run(argv, stdout, stderr)
     except (UsageError, LoadError, OptionError, DeclarationError) as exc:
         stderr.write(f"check-derivations: error: {_one_line(str(exc))}\n")
         return EXIT_USAGE

@@ -320,6 +320,12 @@ def _where(fn: Any) -> tuple[str, int] | None:
     return (code.co_filename, code.co_firstlineno) if code is not None else None
 
 
+def defined_at(record: Any) -> tuple[str, int] | None:
+    """The file and first line (its first decorator's) of the function a
+    derivation or claim record decorates, or None when it has no code."""
+    return _where(_function_of(record))
+
+
 def _describe_definition(fn: Any) -> str:
     where = _where(fn)
     label = getattr(fn, "__name__", repr(fn))

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from checks import sampling
+from checks.precision import in_float64
 
 Shape = tuple[int | str, ...]
 Sampler = Callable[[jax.Array, int, tuple[int, ...], Any], tuple[jax.Array, jax.Array]]
@@ -80,6 +81,7 @@ class Domain:
         """The concrete shape of one example, given the sizes in ``dims``."""
         return tuple(dims[s] if isinstance(s, str) else int(s) for s in self.shape)
 
+    @in_float64
     def sample(
         self, key: jax.Array, n: int, dims: Mapping[str, int], dtype: Any
     ) -> tuple[jax.Array, jax.Array]:

@@ -30,8 +30,13 @@ def _exit_at_once(signum: int, frame: Any) -> None:
 
 
 def is_the_command() -> bool:
-    """Whether this process is the ``check-derivations`` console script."""
-    return bool(sys.argv) and os.path.basename(sys.argv[0]) == "check-derivations"
+    """Whether this process is the ``check-derivations`` console script, or
+    ``python -m checks`` (``sys.argv[0]`` is still ``-m`` while the package is
+    imported: the interpreter's own arguments say which module)."""
+    if sys.argv and os.path.basename(sys.argv[0]) == "check-derivations":
+        return True
+    args = list(getattr(sys, "orig_argv", []))
+    return "-m" in args and args[args.index("-m") + 1 :][:1] == ["checks"]
 
 
 def exit_on_interrupt() -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 from types import ModuleType
 
 from checks.declare import DeclarationError, Derivation, derivations_in
+from checks.precision import in_float64
 
-__all__ = ["LoadError", "load_catalog", "load_targets"]
+__all__ = ["LoadError", "load_catalog", "load_file", "load_targets"]
 
 CATALOG_MODULE = "derivations"
 
@@ -138,6 +139,7 @@ def _collect(module: ModuleType) -> list[Derivation]:
     return found
 
 
+@in_float64
 def load_target(target: str) -> list[Derivation]:
     """The derivations one target declares: a path to a .py file, a folder (its
     .py files), or a module (``good`` also finds ``good.py`` in the current
@@ -165,6 +167,13 @@ def load_target(target: str) -> list[Derivation]:
     return found
 
 
+@in_float64
+def load_file(path: Path) -> list[Derivation]:
+    """The derivations one ``.py`` file declares, in order; none is not an error
+    (a file a test runner's file pattern matched may declare nothing)."""
+    return _collect(_import_file(path))
+
+
 def _load_folder(folder: Path) -> list[Derivation]:
     """The derivations of every .py file directly in ``folder``, by file name."""
     files = sorted(p for p in folder.glob("*.py") if p.is_file())
@@ -181,6 +190,7 @@ def _load_folder(folder: Path) -> list[Derivation]:
     return found
 
 
+@in_float64
 def load_targets(targets: list[str]) -> list[Derivation]:
     """All derivations of all targets, in order; the catalog when none is given."""
     if not targets:
@@ -191,6 +201,7 @@ def load_targets(targets: list[str]) -> list[Derivation]:
     return found
 
 
+@in_float64
 def load_catalog() -> list[Derivation]:
     """The built-in catalog of the documents' derivations."""
     return load_target(CATALOG_MODULE)

@@ -6,7 +6,7 @@ Formatting only; every number comes from ``checks.result``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from checks.result import (
@@ -23,6 +23,7 @@ __all__ = [
     "render_list_json",
     "render_result",
     "render_table",
+    "summary_line",
 ]
 
 _MARK = {
@@ -51,12 +52,28 @@ def _worst_text(r: DerivationResult) -> str:
     return f"{case.worst_error:.1e} / {case.tolerance:.1e} ({case.ratio:.2g}×)"
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    paint: Callable[[int, str, str], str] | None = None,
+) -> list[str]:
+    """Columns padded to their widest cell; ``paint(column, cell, padded)``
+    colours a body cell after it is padded (the widths are the plain text's)."""
     widths = [
         max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)
     ]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
-    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+    def line(cells: Sequence[str], body: bool = False) -> str:
+        padded = [c.ljust(w) for c, w in zip(cells, widths)]
+        if body and paint is not None:
+            padded = [paint(i, c, p) for i, (c, p) in enumerate(zip(cells, padded))]
+        return "  ".join(padded).rstrip()
+
+    return [
+        line(headers),
+        line(["-" * w for w in widths]),
+        *(line(r, body=True) for r in rows),
+    ]
 
 
 def _counterexample_lines(
@@ -171,8 +188,55 @@ def _mutant_text(r: DerivationResult) -> str:
     return f"{r.mutants.killed}/{r.mutants.total}" if r.mutants is not None else "-"
 
 
-def render_table(report: Report, verbose: bool = False) -> str:
-    """A row per derivation, then each failure's counterexample in full."""
+_COLOUR = {"pass": "32", "xfail": "33", "fail": "31", "error": "31", "xpass": "31"}
+
+
+def _coloured(text: str, status: str, colour: bool) -> str:
+    """``text`` in its verdict's ANSI colour when ``colour`` is on."""
+    return f"\033[{_COLOUR[status]}m{text}\033[0m" if colour else text
+
+
+def _needs_details(r: DerivationResult, verbose: bool) -> bool:
+    """An entry shown in full: every one with ``verbose``; otherwise one that did
+    not meet its expectation, or whose mutants (asked for) survive."""
+    unexpected = r.status in ("fail", "error", "xpass")
+    survivors = r.mutants is not None and r.mutants.survivors
+    return verbose or unexpected or bool(survivors)
+
+
+def _documented_errors(results: Sequence[DerivationResult]) -> list[str]:
+    """The entries that failed as declared: name, source, why, a line each."""
+    found = [r for r in results if r.status == "xfail"]
+    if not found:
+        return []
+    lines = [f"Documented errors found ({len(found)}; --verbose shows each in full):"]
+    for r in found:
+        where = f"  [{_plain(r.source)}]" if r.source else ""
+        lines.append(f"  {_plain(r.name)}{where}: {_plain(r.why)}")
+    return lines
+
+
+def _unstable(results: Sequence[DerivationResult]) -> list[str]:
+    """Passing entries unstable in a low-precision dtype, a line each."""
+    lines = []
+    for r in results:
+        if r.status != "pass" or r.stability != "unstable":
+            continue
+        case = next(c for c in r.cases if c.stability == "unstable")
+        lines.append(
+            f"  {_plain(r.name)}: {_case_label(case)}: {_plain(case.stability_message)}"
+        )
+    if lines:
+        lines.insert(
+            0, f"Unstable in low precision ({len(lines)}; --verbose shows the inputs):"
+        )
+    return lines
+
+
+def render_table(report: Report, verbose: bool = False, colour: bool = False) -> str:
+    """A row per entry; the documented errors found, a line each; each unexpected
+    failure or error in full (everything in full with ``verbose``); the summary.
+    ``colour``: ANSI colours on the verdicts (for a terminal)."""
     with_mutants = any(r.mutants is not None for r in report.results)
     rows = []
     for r in report.results:
@@ -190,14 +254,18 @@ def render_table(report: Report, verbose: bool = False) -> str:
         )
     headers = ["entry", "verdict", "worst error / tolerance", "cases ok"]
     headers += ["stability", *(["mutants killed"] if with_mutants else []), "source"]
-    out = _table(headers, rows)
+    status = {_MARK[k]: k for k in _MARK}
+
+    def paint(column: int, cell: str, padded: str) -> str:
+        return _coloured(padded, status[cell], colour) if column == 1 else padded
+
+    out = _table(headers, rows, paint)
+    if not verbose:
+        for section in (_documented_errors(report.results), _unstable(report.results)):
+            if section:
+                out += ["", *section]
     details = [
-        render_result(r, verbose)
-        for r in report.results
-        if verbose
-        or r.status != "pass"
-        or r.stability == "unstable"
-        or (r.mutants is not None and r.mutants.survivors)
+        render_result(r, verbose) for r in report.results if _needs_details(r, verbose)
     ]
     if details:
         out += ["", *("\n".join([d, ""]) for d in details)]
@@ -205,6 +273,12 @@ def render_table(report: Report, verbose: bool = False) -> str:
     if scored:
         killed, total = sum(m.killed for m in scored), sum(m.total for m in scored)
         out += ["", f"mutation score: {killed}/{total} mutants killed"]
+    out += ["", summary_line(report)]
+    return "\n".join(out)
+
+
+def summary_line(report: Report) -> str:
+    """The report's last line: how many entries of each verdict, and where."""
     counts = summarize(report.results)
     summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
     reused = sum(r.reused for r in report.results)
@@ -212,12 +286,10 @@ def render_table(report: Report, verbose: bool = False) -> str:
         summary += f"; {reused} unchanged, results reused (--no-cache recomputes)"
     env = report.environment
     devices = ", ".join(env.get("devices", []))
-    out += [
-        "",
+    return (
         f"{len(report.results)} entries: {summary or 'none'}"
-        f"  (seed {env.get('seed')}, jax {env.get('jax')}, {devices})",
-    ]
-    return "\n".join(out)
+        f"  (seed {env.get('seed')}, jax {env.get('jax')}, {devices})"
+    )
 
 
 def render_json(report: Report) -> str:

@@ -28,6 +28,7 @@ from checks.declare import DeclarationError, Derivation, as_derivation, make_der
 from checks.diagnose import diagnose
 from checks.diagnose import repair as one_edit_repair
 from checks.mutate import MutationScore, score
+from checks.precision import in_float64
 from checks.repro import repro_script
 from checks.result import CaseResult, Counterexample, DerivationResult, Report
 from checks.shrink import shrink
@@ -491,6 +492,7 @@ def _start_run(items: Sequence[Any]) -> None:
             identity.computes(fn, None)
 
 
+@in_float64
 def verify(
     closed_form_or_derivation: Any,
     *,
@@ -607,6 +609,7 @@ def assert_derivation(
     return result
 
 
+@in_float64
 def mutation_score(
     d: Derivation,
     *,
@@ -634,6 +637,7 @@ def environment(seed: int, devices: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+@in_float64
 def check_all(
     derivations: Iterable[Derivation],
     *,

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from checks.precision import carried
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "Outcome",
@@ -87,10 +89,11 @@ def bounded(fn: Callable[[], Any], timeout: float | None) -> Outcome:
         except SystemExit as exc:
             return Outcome(error=exc)
     outcome = Outcome()
+    run = carried(fn)  # under this thread's float64 setting
 
     def work() -> None:
         try:
-            outcome.value = fn()
+            outcome.value = run()
         except TimedOut:
             outcome.timed_out = True
         except BaseException as exc:  # SystemExit from user code too

@@ -1,0 +1,127 @@
+"""The pytest plugin: each entry of a derivations file is a test item whose
+outcome is its verdict (run in an inner pytest, small samples)."""
+
+import fnmatch
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import checks  # noqa: F401  (JAX loaded once, outside the inner runs)
+from checks.pytest_plugin import DEFAULT_PATTERNS
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).parent.parent
+SMALL = ("-p", "checks.pytest_plugin", "--derivation-samples", "50")
+
+THREE = """
+import jax.numpy as jnp
+from checks import derivation, domain
+
+def bce(alpha, beta):
+    return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))
+
+INPUTS = {"alpha": domain.unit_interval(), "beta": domain.unit_interval()}
+
+@derivation(of=bce, wrt="beta", inputs=INPUTS, source="notes, CE.3")
+def bce_right(alpha, beta):
+    return (beta - alpha) / (beta * (1 - beta))
+
+@derivation(of=bce, wrt="beta", inputs=INPUTS)
+def bce_sign_flipped(alpha, beta):
+    return (alpha - beta) / (beta * (1 - beta))
+
+@derivation(of=bce, wrt="beta", inputs=INPUTS, expect="fail",
+            why="the sign is flipped")
+def bce_documented_error(alpha, beta):
+    return (alpha - beta) / (beta * (1 - beta))
+"""
+
+
+def test_a_right_a_wrong_and_a_documented_error(pytester):
+    pytester.makepyfile(mine_derivations=THREE)
+    result = pytester.runpytest(*SMALL, "--junitxml=out.xml")
+    result.assert_outcomes(passed=1, failed=1, xfailed=1)
+    text = result.stdout.str()
+    # the command line's report of the wrong entry: worst input, both values,
+    # a reproduction
+    assert "FAIL bce_sign_flipped" in text
+    for part in ("worst input found:", "closed form", "autodiff reference"):
+        assert part in text
+    assert "reproduce with plain JAX:" in text
+    assert "FAIL bce_right" not in text
+    cases = ET.parse(pytester.path / "out.xml").getroot().iter("testcase")
+    by_name = {c.get("name"): c for c in cases}
+    assert set(by_name) == {"bce_right", "bce_sign_flipped", "bce_documented_error"}
+    assert by_name["bce_sign_flipped"].find("failure") is not None
+    assert by_name["bce_right"].find("failure") is None
+    assert by_name["bce_documented_error"].find("skipped") is not None
+
+
+def test_k_selects_entries_by_name(pytester):
+    pytester.makepyfile(mine_derivations=THREE)
+    result = pytester.runpytest(*SMALL, "-k", "right")
+    result.assert_outcomes(passed=1, deselected=2)
+
+
+def test_an_unexpected_pass_of_a_documented_error_fails(pytester):
+    pytester.makepyfile(
+        derivations_wrongly_doubted=THREE.replace(
+            "def bce_documented_error(alpha, beta):\n    return (alpha - beta)",
+            "def bce_documented_error(alpha, beta):\n    return (beta - alpha)",
+        )
+    )
+    result = pytester.runpytest(*SMALL, "-k", "documented")
+    result.assert_outcomes(failed=1, deselected=2)
+    assert "XPASS(strict)" in result.stdout.str()
+
+
+def test_an_entry_that_errors_is_a_failure_not_an_xfail(pytester):
+    broken = (
+        "\n@derivation(of=bce, wrt='beta', inputs=INPUTS, expect='fail', why='x')\n"
+        "def bce_broken(alpha, beta):\n"
+        "    raise ValueError('broken closed form')\n"
+    )
+    pytester.makepyfile(mine_derivations=THREE + broken)
+    result = pytester.runpytest(*SMALL, "-k", "broken")
+    result.assert_outcomes(failed=1, deselected=3)
+    assert "ERROR bce_broken" in result.stdout.str()
+    assert "broken closed form" in result.stdout.str()
+
+
+def test_derivations_option_and_pyproject_modules(pytester):
+    pytester.makepyfile(plain=THREE)
+    result = pytester.runpytest(*SMALL, "-k", "right")  # not a derivations file
+    result.assert_outcomes()
+    result = pytester.runpytest(*SMALL, "--derivations", "plain.py", "-k", "right")
+    result.assert_outcomes(passed=1, deselected=2)
+    pytester.makepyprojecttoml('[tool.derivation-checker]\nmodules = ["plain"]\n')
+    pytester.syspathinsert()
+    result = pytester.runpytest(*SMALL, "-k", "right")
+    result.assert_outcomes(passed=1, deselected=2)
+
+
+def test_a_wrong_option_is_one_line_and_a_usage_error(pytester):
+    pytester.makepyfile(mine_derivations=THREE)
+    result = pytester.runpytest(*SMALL, "--derivation-dtype", "float128")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "float128" in result.stderr.str()
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_a_file_that_fails_to_import_is_a_one_line_collection_error(pytester):
+    pytester.makepyfile(mine_derivations="import not_a_module_anywhere\n")
+    result = pytester.runpytest(*SMALL)
+    result.assert_outcomes(errors=1)
+    assert "not_a_module_anywhere" in result.stdout.str()
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_the_default_patterns_match_none_of_the_projects_own_modules():
+    own = [*ROOT.glob("derivations/**/*.py"), *ROOT.glob("tests/**/*.py")]
+    assert own
+    matched = [
+        p for p in own if any(fnmatch.fnmatch(p.name, pat) for pat in DEFAULT_PATTERNS)
+    ]
+    assert matched == []
