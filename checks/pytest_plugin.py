@@ -224,6 +224,9 @@ class DerivationItem(pytest.Item):
             raise DerivationFailed(text)
         if result.outcome == "error":
             raise DerivationErrored(text)
+        if result.outcome == "skipped":  # a package its code needs is missing
+            reasons = [c.message for c in result.cases if c.message]
+            pytest.skip(reasons[0] if reasons else "skipped")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None):
         if excinfo.errisinstance((DerivationFailed, DerivationErrored)):

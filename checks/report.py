@@ -188,7 +188,14 @@ def _mutant_text(r: DerivationResult) -> str:
     return f"{r.mutants.killed}/{r.mutants.total}" if r.mutants is not None else "-"
 
 
-_COLOUR = {"pass": "32", "xfail": "33", "fail": "31", "error": "31", "xpass": "31"}
+_COLOUR = {
+    "pass": "32",
+    "xfail": "33",
+    "fail": "31",
+    "error": "31",
+    "xpass": "31",
+    "skipped": "36",
+}
 
 
 def _coloured(text: str, status: str, colour: bool) -> str:
@@ -205,7 +212,8 @@ def _needs_details(r: DerivationResult, verbose: bool) -> bool:
 
 
 def _documented_errors(results: Sequence[DerivationResult]) -> list[str]:
-    """The entries that failed as declared: name, source, why, a line each."""
+    """The entries that failed as declared: name, source, why, a line each, with
+    the checker's diagnosis (and repair, when searched) beneath."""
     found = [r for r in results if r.status == "xfail"]
     if not found:
         return []
@@ -213,6 +221,7 @@ def _documented_errors(results: Sequence[DerivationResult]) -> list[str]:
     for r in found:
         where = f"  [{_plain(r.source)}]" if r.source else ""
         lines.append(f"  {_plain(r.name)}{where}: {_plain(r.why)}")
+        lines.extend(f"  {line}" for line in _diagnosis_lines(r) + _repair_lines(r))
     return lines
 
 

@@ -38,6 +38,8 @@ def _headline(r: DerivationResult) -> str:
         return f"passed, but it is declared to fail: {r.why}"
     if r.status == "xfail":
         return f"documented error found: {r.why}"
+    if r.status == "skipped":
+        return next((c.message for c in r.cases if c.message), "skipped")
     if r.message:
         return r.message.splitlines()[0]
     case = r.worst_case()
@@ -81,7 +83,7 @@ def render_junit(
         "tests": len(results),
         "failures": sum(r.status in ("fail", "xpass") for r in results),
         "errors": sum(r.status == "error" for r in results),
-        "skipped": sum(r.status == "xfail" for r in results),
+        "skipped": sum(r.status in ("xfail", "skipped") for r in results),
     }
     total = f"{sum(float(_seconds(r)) for r in results):.3f}"
     attrs = {k: str(v) for k, v in counts.items()} | {"time": total}
@@ -117,9 +119,9 @@ def render_junit(
             tag, kind = "failure", r.status
         elif r.status == "error":
             tag, kind = "error", "error"
-        elif r.status == "xfail":
+        elif r.status in ("xfail", "skipped"):
             ET.SubElement(
-                case, "skipped", message=_xml_text(_headline(r)), type="xfail"
+                case, "skipped", message=_xml_text(_headline(r)), type=r.status
             )
             continue
         else:

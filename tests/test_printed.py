@@ -209,3 +209,29 @@ def test_the_catalog_listing_names_each_document_with_its_unchecked_lines():
     names = {n for d in docs for s in d["sections"] for n in s["entries"]}
     assert names == {e["name"] for e in listed["entries"]}
     assert all(any(s["not_checked"] for s in d["sections"]) for d in docs)
+
+
+def test_a_skipped_claim_reads_as_skipped_in_every_format(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from checks.report import render_table
+
+    path = tmp_path / "mine.py"
+    path.write_text(SKIPPED_FILE)
+    out, err = io.StringIO(), io.StringIO()
+    assert main([str(path), "--format", "junit"], stdout=out, stderr=err) == 0
+    suite = ET.fromstring(out.getvalue()).find("testsuite")
+    assert suite.get("skipped") == "1" and suite.get("failures") == "0"
+    (skipped,) = suite.iter("skipped")
+    assert skipped.get("type") == "skipped"
+    assert "pip install no_such_package_here" in skipped.get("message")
+    out = io.StringIO()
+    assert main([str(path), "--format", "github"], stdout=out, stderr=err) == 0
+    (line,) = [x for x in out.getvalue().splitlines() if x.startswith("::")]
+    assert line.startswith("::notice") and "no_such_package_here" in line
+    result = checks.verify(
+        claim.output(stated="1", requires=("no_such_package_here",), name="n")(
+            lambda: 1
+        )
+    )
+    assert "SKIP" in render_table(Report([result], {}), colour=True)

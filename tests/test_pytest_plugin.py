@@ -125,3 +125,22 @@ def test_the_default_patterns_match_none_of_the_projects_own_modules():
         p for p in own if any(fnmatch.fnmatch(p.name, pat) for pat in DEFAULT_PATTERNS)
     ]
     assert matched == []
+
+
+def test_a_claim_whose_package_is_missing_is_a_pytest_skip(pytester):
+    pytester.makepyfile(
+        mine_derivations="""
+from checks import claim
+
+@claim.output(stated="1", requires=("no_such_package_here",))
+def needs_a_package():
+    return 1
+
+@claim.count(stated="4")
+def four():
+    return 2 * 2
+"""
+    )
+    result = pytester.runpytest(*SMALL, "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    assert "pip install no_such_package_here" in result.stdout.str()
