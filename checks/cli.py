@@ -94,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
         "(default: all of them)",
     )
     p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="join a jax.distributed cluster (JAX_COORDINATOR_ADDRESS, "
+        "JAX_NUM_PROCESSES, JAX_PROCESS_ID) and spread each case's points over "
+        "every process's devices; process 0 writes the report",
+    )
+    p.add_argument(
         "--engine",
         default="auto",
         choices=("auto", "xla"),
@@ -290,7 +297,18 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     sizes = _parse_sizes(args.sizes)
     if not (args.timeout >= 0 and args.timeout < float("inf")):
         raise UsageError(f"--timeout takes a number of seconds ≥ 0, got {args.timeout}")
-    output = _check_output(args.output, args.targets) if args.output else None
+    leader = True
+    if args.distributed:
+        from checks.distributed import report_stream, start
+
+        stdout = report_stream(stdout)  # native code's prints go to stderr
+        start()  # before JAX computes anything
+        import jax
+
+        leader = jax.process_index() == 0
+    output = None
+    if args.output and leader:
+        output = _check_output(args.output, args.targets)
 
     from checks.load import load_targets
     from checks.report import render_json, render_list, render_list_json, render_table
@@ -320,7 +338,9 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         _check_sizes(sizes, items)
         items = [_with_sizes(d, sizes) for d in items]
         text = render_list_json(items) if args.format == "json" else render_list(items)
-        _emit(text, output, stdout, f"{len(items)} entries")
+        if leader:
+            _emit(text, output, stdout, f"{len(items)} entries")
+            stdout.flush()
         return EXIT_OK
 
     if not (args.no_cache or args.no_compile_cache):
@@ -337,7 +357,8 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
             device=args.device,
             progress=progress,
             mutants=args.mutants,
-            reuse=not args.no_cache,
+            # Every process must run the same programs: none reads stored results.
+            reuse=not (args.no_cache or args.distributed),
             sizes=sizes,
             shards=shards,
             engine=args.engine,
@@ -351,7 +372,10 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         else render_table(report, args.verbose)
     )
     counts = report.to_dict()["summary"]
-    _emit(text, output, stdout, ", ".join(f"{v} {k}" for k, v in counts.items() if v))
+    if leader:
+        summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+        _emit(text, output, stdout, summary)
+        stdout.flush()
     unstable = any(r.stability == "unstable" for r in report.results)
     if not report.ok or (args.require_stable and unstable):
         return EXIT_FAILED
@@ -378,12 +402,19 @@ EXIT_INTERRUPTED = 130
 
 def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     from checks.declare import DeclarationError
+    from checks.distributed import DistributedError
     from checks.load import LoadError
     from checks.verify import OptionError
 
     try:
         return _run(argv, stdout, stderr)
-    except (UsageError, LoadError, OptionError, DeclarationError) as exc:
+    except (
+        UsageError,
+        LoadError,
+        OptionError,
+        DeclarationError,
+        DistributedError,
+    ) as exc:
         stderr.write(f"check-derivations: error: {_one_line(str(exc))}\n")
         return EXIT_USAGE
     except SystemExit as exc:  # --help, or user code at import
