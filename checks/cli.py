@@ -299,13 +299,11 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         raise UsageError(f"--timeout takes a number of seconds ≥ 0, got {args.timeout}")
     leader = True
     if args.distributed:
-        from checks.distributed import report_stream, start
+        from checks.distributed import is_leader, report_stream, start
 
         stdout = report_stream(stdout)  # native code's prints go to stderr
         start()  # before JAX computes anything
-        import jax
-
-        leader = jax.process_index() == 0
+        leader = is_leader()
     output = None
     if args.output and leader:
         output = _check_output(args.output, args.targets)

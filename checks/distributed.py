@@ -28,13 +28,13 @@ from typing import TextIO
 
 __all__ = [
     "ENV_ADDRESS",
+    "ENV_HEARTBEAT",
     "ENV_PROCESSES",
     "ENV_PROCESS_ID",
-    "ENV_HEARTBEAT",
     "DistributedError",
-    "start",
     "is_leader",
     "report_stream",
+    "start",
 ]
 
 ENV_ADDRESS = "JAX_COORDINATOR_ADDRESS"
