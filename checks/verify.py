@@ -563,6 +563,7 @@ def environment(seed: int, devices: Sequence[Any]) -> dict[str, Any]:
         "jax": jax.__version__,
         "devices": [str(d) for d in devices],
         "seed": seed,
+        "processes": jax.process_count(),  # >1: a jax.distributed cluster
     }
 
 

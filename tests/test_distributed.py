@@ -132,7 +132,8 @@ def test_two_processes_reach_one_process_verdicts(tmp_path):
     many = json.loads(out[0].read_text())
     alone = json.loads((tmp_path / "alone.json").read_text())
     assert many["environment"]["seed"] == alone["environment"]["seed"] == 3
-    assert len(many["environment"]["devices"]) == 2  # both processes' devices
+    assert many["environment"]["processes"] == 2
+    assert alone["environment"]["processes"] == 1
     got, want = _cases(many), _cases(alone)
     assert list(got) == list(want)
     for name in want:
