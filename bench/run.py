@@ -20,6 +20,8 @@ measured in the same run:
    checker's compiled program (sampling, closed form and reference with their
    error bounds, and the comparison, on every point) against ``check_grads`` on
    the same function (one point per call), compilation excluded for both.
+2a. The cost of a verdict (``bench/overhead.py``): the full check against the
+   bare closed form and reference on the same points, and where its time goes.
 3–6. ``bench/scale.py`` (10⁷ samples in bounded memory, large shapes, sharding
    over 1 to 4 devices, the bandwidth floor) and ``bench/autodiff.py`` (closed
    forms against ``jax.grad``, ``jax.jacfwd`` and ``jax.jacrev``).
@@ -200,7 +202,15 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
-SECTIONS = ("startup", "throughput", "samples", "large", "shards", "autodiff")
+SECTIONS = (
+    "startup",
+    "throughput",
+    "overhead",
+    "samples",
+    "large",
+    "shards",
+    "autodiff",
+)
 
 
 def _gib(row: dict) -> str:
@@ -262,6 +272,22 @@ def throughput_section(device: Any, samples: int) -> list[str]:
         )
         print(lines[-1], flush=True)
     return [*lines, ""]
+
+
+def overhead_section(device: Any, samples: int) -> list[str]:
+    from bench import overhead
+
+    return [
+        "## 2a. The cost of a verdict: the full check against the bare evaluation",
+        "",
+        f"Float64, {samples:,} points, first declared sizes (`bench/overhead.py`): "
+        "bare is `jit(vmap(closed_form))` plus `jit(vmap(reference))` on the "
+        "same points; the full check adds sampling, both rounding-error bounds "
+        f"and the comparison. Target: at most {overhead.TARGET:g}×.",
+        "",
+        overhead.markdown(overhead.run(device, samples)),
+        "",
+    ]
 
 
 def samples_section(device: str) -> list[str]:
@@ -416,6 +442,7 @@ def main() -> None:
     sections = {
         "startup": lambda: startup_section(args.device),
         "throughput": lambda: throughput_section(device, args.samples),
+        "overhead": lambda: overhead_section(device, args.samples),
         "samples": lambda: samples_section(args.device),
         "large": lambda: large_section(args.device),
         "shards": lambda: sharding_section(args.device),
