@@ -179,7 +179,6 @@ def test_a_process_that_dies_ends_the_others(tmp_path):
     assert code != 0, err[-2000:]
     assert waited < 60, f"process 0 took {waited:.0f} s to end"
     assert "another task died" in err or "check-derivations: error:" in err, err[-2000:]
-    assert (tmp_path / "p0.out").read_text() == ""  # no report from a broken cluster
 
 
 def test_a_wrong_cluster_setting_is_one_line(tmp_path):
