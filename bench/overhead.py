@@ -156,7 +156,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         met = "met" if factor <= TARGET else "not met"
         lines.append(
             f"| {r['name']} | {r['sizes']} | {n / t['bare']:,.0f} "
-            f"| {n / t['full check']:,.0f} | {factor:.1f}× | {met} |"
+            f"| {n / t['full check']:,.0f} | {factor:.2f}× | {met} |"
         )
     parts = (
         "bare closed form",
