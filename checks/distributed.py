@@ -71,7 +71,7 @@ def settings(environ: dict[str, str] | None = None) -> dict[str, object]:
     processes = _int_env(ENV_PROCESSES, environ)
     process_id = _int_env(ENV_PROCESS_ID, environ)
     heartbeat = _int_env(ENV_HEARTBEAT, environ)
-    if address is not None and address.rpartition(":")[2].isdigit() is False:
+    if address is not None and not address.rpartition(":")[2].isdigit():
         raise DistributedError(f"{ENV_ADDRESS} must be host:port, got {address!r}")
     if processes is not None and processes < 1:
         raise DistributedError(f"{ENV_PROCESSES} must be at least 1, got {processes}")

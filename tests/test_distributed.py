@@ -195,3 +195,34 @@ def test_a_wrong_cluster_setting_is_one_line(tmp_path):
     assert done.stderr == (
         "check-derivations: error: JAX_NUM_PROCESSES must be an integer, got 'two'\n"
     )
+
+
+def test_cluster_settings_are_read_and_checked():
+    from checks.distributed import DistributedError, settings
+
+    env = {
+        "JAX_COORDINATOR_ADDRESS": "10.0.0.1:1234",
+        "JAX_NUM_PROCESSES": "4",
+        "JAX_PROCESS_ID": "3",
+    }
+    assert settings(env) == {
+        "coordinator_address": "10.0.0.1:1234",
+        "num_processes": 4,
+        "process_id": 3,
+        "heartbeat_timeout_seconds": 20,
+    }
+    # Unset: left to JAX's detection of a cluster manager.
+    assert settings({})["num_processes"] is None
+    assert (
+        settings({"JAX_HEARTBEAT_TIMEOUT_SECONDS": "5"})["heartbeat_timeout_seconds"]
+        == 5
+    )
+    for bad, says in [
+        ({**env, "JAX_PROCESS_ID": "4"}, "JAX_PROCESS_ID must be 0 ≤ id < "),
+        ({**env, "JAX_NUM_PROCESSES": "0"}, "JAX_NUM_PROCESSES must be at least 1"),
+        ({**env, "JAX_COORDINATOR_ADDRESS": "host"}, "must be host:port"),
+        ({"JAX_HEARTBEAT_TIMEOUT_SECONDS": "0"}, "must be at least 1"),
+        ({"JAX_PROCESS_ID": "x"}, "JAX_PROCESS_ID must be an integer"),
+    ]:
+        with pytest.raises(DistributedError, match=says):
+            settings(bad)
