@@ -46,6 +46,9 @@ ENV_HEARTBEAT = "JAX_HEARTBEAT_TIMEOUT_SECONDS"
 # default is 100), and seconds the processes wait for each other to connect.
 HEARTBEAT_TIMEOUT = 20
 CONNECT_TIMEOUT = 120
+# Seconds the processes wait for each other at exit: their last steps after the
+# last collective (a counterexample's search, the report) are their own.
+SHUTDOWN_TIMEOUT = 120
 
 
 class DistributedError(Exception):
@@ -104,7 +107,7 @@ def start(environ: dict[str, str] | None = None) -> None:
         jax.distributed.initialize(
             **options,
             initialization_timeout=CONNECT_TIMEOUT,
-            shutdown_timeout_seconds=options["heartbeat_timeout_seconds"],
+            shutdown_timeout_seconds=SHUTDOWN_TIMEOUT,
         )
     except (ValueError, TypeError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
