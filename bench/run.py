@@ -20,6 +20,8 @@ measured in the same run:
    checker's compiled program (sampling, closed form and reference with their
    error bounds, and the comparison, on every point) against ``check_grads`` on
    the same function (one point per call), compilation excluded for both.
+2a. The cost of a verdict (``bench/overhead.py``): the full check against the
+   bare closed form and reference on the same points, and where its time goes.
 3–6. ``bench/scale.py`` (10⁷ samples in bounded memory, large shapes, sharding
    over 1 to 4 devices, the bandwidth floor) and ``bench/autodiff.py`` (closed
    forms against ``jax.grad``, ``jax.jacfwd`` and ``jax.jacrev``).
@@ -110,6 +112,9 @@ def timed_process(argv: list[str], env: dict[str, str] | None = None) -> float:
     return seconds
 
 
+# Seconds over which a compiled check's and check_grads's calls are timed.
+TIMED_S = 1.0
+
 # Start-up runs timed for each figure (the median is reported): the machine's
 # cores are shared, and one run can be 20% off.
 REPEATS = 3
@@ -158,7 +163,7 @@ def points_per_second_ours(closed_form, n: int, device) -> tuple[float, float]:
         compile_s = time.perf_counter() - start
         jax.device_get(compiled(key, count))
         runs, start = 0, time.perf_counter()
-        while time.perf_counter() - start < 1.0 or runs < 3:
+        while time.perf_counter() - start < TIMED_S or runs < 3:
             jax.device_get(compiled(key, count))
             runs += 1
         seconds = (time.perf_counter() - start) / runs
@@ -180,7 +185,7 @@ def points_per_second_check_grads(closed_form, device) -> float:
         x = args[d.wrt_index]
         check_grads(f, (x,), order=d.order, modes=("rev",))  # warm-up
         calls, start = 0, time.perf_counter()
-        while time.perf_counter() - start < 1.0 or calls < 3:
+        while time.perf_counter() - start < TIMED_S or calls < 3:
             check_grads(f, (x,), order=d.order, modes=("rev",))
             calls += 1
     return calls / (time.perf_counter() - start)
@@ -198,7 +203,15 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
-SECTIONS = ("startup", "throughput", "samples", "large", "shards", "autodiff")
+SECTIONS = (
+    "startup",
+    "throughput",
+    "overhead",
+    "samples",
+    "large",
+    "shards",
+    "autodiff",
+)
 
 
 def _gib(row: dict) -> str:
@@ -260,6 +273,22 @@ def throughput_section(device: Any, samples: int) -> list[str]:
         )
         print(lines[-1], flush=True)
     return [*lines, ""]
+
+
+def overhead_section(device: Any, samples: int) -> list[str]:
+    from bench import overhead
+
+    return [
+        "## 2a. The cost of a verdict: the full check against the bare evaluation",
+        "",
+        f"Float64, {samples:,} points, first declared sizes (`bench/overhead.py`): "
+        "bare is `jit(vmap(closed_form))` plus `jit(vmap(reference))` on the "
+        "same points; the full check adds sampling, both rounding-error bounds "
+        f"and the comparison. Target: at most {overhead.TARGET:g}×.",
+        "",
+        overhead.markdown(overhead.run(device, samples)),
+        "",
+    ]
 
 
 def samples_section(device: str) -> list[str]:
@@ -414,6 +443,7 @@ def main() -> None:
     sections = {
         "startup": lambda: startup_section(args.device),
         "throughput": lambda: throughput_section(device, args.samples),
+        "overhead": lambda: overhead_section(device, args.samples),
         "samples": lambda: samples_section(args.device),
         "large": lambda: large_section(args.device),
         "shards": lambda: sharding_section(args.device),

@@ -213,7 +213,7 @@ FLOOR = """
 import json, time
 import jax, jax.numpy as jnp
 device = jax.devices({platform!r})[0]
-x = jax.device_put(jnp.ones((1 << 28,), jnp.float32), device)  # 1 GiB
+x = jax.device_put(jnp.ones(({elements},), jnp.float32), device)  # 1 GiB by default
 copy = jax.jit(lambda v: v + 1, donate_argnums=0)  # in place: no page faults
 x = jax.block_until_ready(copy(x))
 runs, start = 0, time.perf_counter()
@@ -225,9 +225,10 @@ print(json.dumps({{"bytes_per_s": 2 * x.nbytes / seconds}}))
 """
 
 
-def copy_bandwidth(device: str) -> float:
-    """Bytes per second read plus written by a jitted ``x + 1`` over 1 GiB, its
-    output written over its input (donated): the copy's bandwidth, not the cost of
-    mapping fresh memory, which on CPU is several times slower."""
-    result = child(FLOOR.format(platform=device))
+def copy_bandwidth(device: str, elements: int = 1 << 28) -> float:
+    """Bytes per second read plus written by a jitted ``x + 1`` over ``elements``
+    float32 values (1 GiB by default), its output written over its input
+    (donated): the copy's bandwidth, not the cost of mapping fresh memory, which
+    on CPU is several times slower."""
+    result = child(FLOOR.format(platform=device, elements=elements))
     return float(result.get("bytes_per_s", float("nan")))

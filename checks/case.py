@@ -409,11 +409,15 @@ def points_sharding(devices: Sequence[Any]) -> Any:
 
 def shard_devices(device: Any, shards: int | None) -> tuple[Any, ...]:
     """The devices a case's points are spread over: the first ``shards`` of
-    ``device``'s platform (all of them for None), ``device`` first. Across hosts
-    started with ``jax.distributed``, these are every process's devices."""
+    ``device``'s platform (all of them for None), ``device`` first. Across
+    processes started with ``jax.distributed`` (``checks.distributed``), these are
+    every process's devices in JAX's global order, the same mesh in each."""
     if shards == 1:
         return (device,)
-    found = [device, *(x for x in jax.devices(device.platform) if x != device)]
+    if jax.process_count() > 1:
+        found = list(jax.devices(device.platform))
+    else:
+        found = [device, *(x for x in jax.devices(device.platform) if x != device)]
     return tuple(found if shards is None else found[:shards])
 
 

@@ -98,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
         "(default: all of them)",
     )
     p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="join a jax.distributed cluster (JAX_COORDINATOR_ADDRESS, "
+        "JAX_NUM_PROCESSES, JAX_PROCESS_ID) and spread each case's points over "
+        "every process's devices; process 0 writes the report",
+    )
+    p.add_argument(
         "--engine",
         default="auto",
         choices=("auto", "xla"),
@@ -314,7 +321,16 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         raise UsageError(f"--timeout takes a number of seconds ≥ 0, got {args.timeout}")
     if args.list and args.format in ("junit", "github"):
         raise UsageError(f"--list writes a table or JSON, not --format {args.format}")
-    output = _check_output(args.output, args.targets) if args.output else None
+    leader = True
+    if args.distributed:
+        from checks.distributed import is_leader, report_stream, start
+
+        stdout = report_stream(stdout)  # native code's prints go to stderr
+        start()  # before JAX computes anything
+        leader = is_leader()
+    output = None
+    if args.output and leader:
+        output = _check_output(args.output, args.targets)
 
     from checks.load import load_targets
     from checks.report import render_list, render_list_json
@@ -344,7 +360,9 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         _check_sizes(sizes, items)
         items = [_with_sizes(d, sizes) for d in items]
         text = render_list_json(items) if args.format == "json" else render_list(items)
-        _emit(text, output, stdout, f"{len(items)} entries")
+        if leader:
+            _emit(text, output, stdout, f"{len(items)} entries")
+            stdout.flush()
         return EXIT_OK
 
     if not (args.no_cache or args.no_compile_cache):
@@ -361,7 +379,8 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
             device=args.device,
             progress=progress,
             mutants=args.mutants,
-            reuse=not args.no_cache,
+            # Every process must run the same programs: none reads stored results.
+            reuse=not (args.no_cache or args.distributed),
             sizes=sizes,
             shards=shards,
             engine=args.engine,
@@ -373,7 +392,10 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write("\r\033[K")
     text = _render(report, items, args, colour=output is None and _colour(stdout))
     counts = report.to_dict()["summary"]
-    _emit(text, output, stdout, ", ".join(f"{v} {k}" for k, v in counts.items() if v))
+    if leader:
+        summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+        _emit(text, output, stdout, summary)
+        stdout.flush()
     unstable = any(r.stability == "unstable" for r in report.results)
     if not report.ok or (args.require_stable and unstable):
         return EXIT_FAILED
@@ -425,6 +447,7 @@ EXIT_INTERRUPTED = 130
 
 def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     from checks.declare import DeclarationError
+    from checks.distributed import DistributedError
     from checks.load import LoadError
     from checks.precision import float64
     from checks.verify import OptionError
@@ -432,7 +455,13 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     try:
         with float64():  # the checker's own work, whatever the caller's setting
             return _run(argv, stdout, stderr)
-    except (UsageError, LoadError, OptionError, DeclarationError) as exc:
+    except (
+        UsageError,
+        LoadError,
+        OptionError,
+        DeclarationError,
+        DistributedError,
+    ) as exc:
         stderr.write(f"check-derivations: error: {_one_line(str(exc))}\n")
         return EXIT_USAGE
     except SystemExit as exc:  # --help, or user code at import

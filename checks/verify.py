@@ -66,7 +66,8 @@ def resolve_devices(device: str) -> list[Any]:
     found = []
     for platform in ("cpu", "gpu") if device == "all" else (device,):
         try:
-            found.append(jax.devices(platform)[0])
+            # This process's own (the first of all when it is the only one).
+            found.append(jax.local_devices(backend=platform)[0])
         except RuntimeError:
             if device == platform:
                 raise OptionError(
@@ -246,6 +247,12 @@ def _check_shards(shards: Any, devices: Sequence[Any] = ()) -> int | None:
             raise OptionError(
                 f"shards={shards} but JAX sees {count} {device.platform.upper()} "
                 f"device{'s' if count != 1 else ''} (at most {count})"
+            )
+        if jax.process_count() > 1 and 1 < shards < count:
+            # A mesh must hold devices of every process, or of one alone.
+            raise OptionError(
+                f"shards={shards} across {jax.process_count()} processes: give 1 "
+                f"(each process checks every point) or {count} (all devices)"
             )
     return shards
 
@@ -634,6 +641,7 @@ def environment(seed: int, devices: Sequence[Any]) -> dict[str, Any]:
         "jax": jax.__version__,
         "devices": [str(d) for d in devices],
         "seed": seed,
+        "processes": jax.process_count(),  # >1: a jax.distributed cluster
     }
 
 
