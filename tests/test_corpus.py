@@ -90,6 +90,9 @@ def _params():
         for engine in ENGINES:
             gap = KNOWN_GAPS.get((d.name, engine))
             marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
+            # one worker per (module, engine): the run ``_report`` caches
+            group = f"{d.closed_form.__module__}-{engine}"
+            marks.append(pytest.mark.xdist_group(group))
             yield pytest.param(d, engine, id=f"{d.name}-{engine}", marks=marks)
 
 
