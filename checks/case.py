@@ -32,7 +32,7 @@ from jax.extend import core
 from checks import ahead, identity, on_host, sampling
 from checks.compare import Comparison, compare
 from checks.declare import Derivation
-from checks.forms import FormError
+from checks.forms import FormError, part_element
 from checks.lapack import with_inline_lapack
 from checks.reference import expected_shape, reference
 from checks.result import CaseResult, Counterexample
@@ -1052,6 +1052,8 @@ def _counterexample(
         element=element,
         region={p: d.inputs[p].strata[int(s[i])] for p, s in zip(params, o["strata"])},
     )
+    if d.parts:  # several entries concatenated (checks.forms)
+        return counterexample, part_element(d.parts, flat)
     return counterexample, (f"[{', '.join(map(str, element))}]" if element else "")
 
 

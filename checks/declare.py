@@ -62,6 +62,8 @@ class Derivation:
         domains when ``of`` returns a tuple); None: ``domain.real`` of its shape.
       tangents: with ``form="jvp"`` (or a Hessian-vector product), a domain per
         ``wrt`` name; a name left out gets ``domain.real`` of its parameter's shape.
+      parts: set by ``checks.forms`` on the record it checks: the entries
+        (``checks.forms.Part``) concatenated into the values compared.
     """
 
     closed_form: Callable[..., Any]
@@ -77,6 +79,7 @@ class Derivation:
     form: str = "jacobian"
     cotangent: Domain | tuple[Domain, ...] | None = None
     tangents: Mapping[str, Domain] = field(default_factory=dict)
+    parts: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     kind = "derivation"
 

@@ -35,12 +35,14 @@ of its undecorated primal, with the primal outputs of both prepended.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from checks import domain as domains
 from checks.declare import Derivation, _positional_names
@@ -132,6 +134,19 @@ def checked_parts(result: Any, want: Sequence[Part], what: str) -> list[Any]:
     return entries
 
 
+def part_element(parts: Sequence[Part], flat: int) -> str:
+    """'[label: j, k]': the entry and index of element ``flat`` of the
+    concatenation of ``parts`` (``flat``)."""
+    for part in parts:
+        size = math.prod(part.shape)
+        if flat < size:
+            index = np.unravel_index(flat, part.shape) if part.shape else ()
+            where = ", ".join(str(int(i)) for i in index)
+            return f"[{part.label}{': ' + where if where else ''}]"
+        flat -= size
+    return f"[{flat}]"
+
+
 def _holding(of: Callable[..., Any], args: Sequence[Any], index: Sequence[int]):
     """``of`` as a function of the arguments at ``index`` alone, the others held
     at ``args``."""
@@ -210,9 +225,7 @@ def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
         if len(out_leaves) != 1:
             raise FormError("of= must return one real array")
         out_shape = tuple(out_leaves[0].shape)
-        want = [
-            Part(f"∂of/∂{w}", out_shape + s) for w, s in zip(d.wrt_names, wrt_shapes)
-        ]
+        want = [Part(f"∂/∂{w}", out_shape + s) for w, s in zip(d.wrt_names, wrt_shapes)]
 
         def g(*xs: Any) -> jax.Array:
             shapes = [jax.ShapeDtypeStruct(jnp.shape(x), x.dtype) for x in xs]
@@ -231,7 +244,7 @@ def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
         (w,) = d.wrt_names
         v = _unique(extra_names[0], taken)
         extra[v] = d.tangents.get(w) or domains.real(d.inputs[w].shape)
-        want = [Part(f"H·{v} for {w}", wrt_shapes[0])]
+        want = [Part(f"H·{v}", wrt_shapes[0])]
 
         def g(*xs: Any) -> jax.Array:
             grad = jax.grad(_holding(of, xs[:n], index))
@@ -247,9 +260,7 @@ def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
         else:
             cts = [_unique(f"{base}_{i}", taken) for i in range(len(out_leaves))]
         extra.update(zip(cts, _cotangent_domains(d, out_leaves, dims)))
-        want = [
-            Part(f"the cotangent of {w}", s) for w, s in zip(d.wrt_names, wrt_shapes)
-        ]
+        want = [Part(w, s) for w, s in zip(d.wrt_names, wrt_shapes)]
 
         def g(*xs: Any) -> jax.Array:
             wrt = [xs[i] for i in index]
@@ -269,7 +280,7 @@ def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
         many = not jax.tree_util.treedef_is_leaf(out_def)
         want = [
             Part(
-                f"the tangent of output {i}" if many else "the tangent of of=",
+                f"output {i}" if many else "the output",
                 tuple(x.shape),
             )
             for i, x in enumerate(out_leaves)
@@ -286,6 +297,7 @@ def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
                 result = jax.tree.leaves(result)
             return flat(checked_parts(result, want, "the closed form"))
 
+    parts = tuple(want) if len(want) > 1 else ()
     g.__name__ = f"autodiff_{d.form}_of_{getattr(of, '__name__', 'of')}"
     closed.__name__ = getattr(closed_form, "__name__", "closed_form")
     return replace(
@@ -299,6 +311,7 @@ def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
         form="jacobian",
         cotangent=None,
         tangents={},
+        parts=parts,
     )
 
 
