@@ -221,6 +221,8 @@ def make_derivation(
             f"{label}: order=2 takes one wrt name and form 'jacobian' (the Hessian) "
             "or 'vjp' (a Hessian-vector product)"
         )
+    tangent_domains = _tangent_domains(tangents, form, order, wrt_names, inputs, label)
+    cotangent = _cotangent_domains(cotangent, form, order, label)
     closed_params = _positional_names(closed_form, "the closed form", label)
     extra = _extra_arguments(form, order, wrt_names)
     if closed_params[: len(params)] != params or len(closed_params) != len(
@@ -236,8 +238,6 @@ def make_derivation(
             f"{label}: the closed form takes ({', '.join(closed_params)}) but of= "
             f"takes ({', '.join(params)}); {rule}"
         )
-    tangent_domains = _tangent_domains(tangents, form, order, wrt_names, inputs, label)
-    cotangent = _cotangent_domains(cotangent, form, order, label)
     if expect not in EXPECTATIONS:
         raise DeclarationError(
             f"{label}: expect must be 'pass' or 'fail', got {expect!r}"

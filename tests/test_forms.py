@@ -1,0 +1,213 @@
+"""Derivations in VJP, JVP and several-``wrt`` form, and custom derivative rules.
+
+Every entry of ``tests/forms_files/backward.py`` meets its expectation under both
+engines ("auto": NumPy where it can; "xla": every check compiled), in float64
+and float32: a right one passes in both, a wrong one fails in both. Then the
+errors a form's declaration or closed form can make, each a clear message.
+"""
+
+import functools
+import json
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import pytest
+
+import checks
+import checks.report
+from checks import DeclarationError, derivation, derivations_in, domain
+from tests.forms_files import backward
+
+SAMPLES = 200
+ENGINES = ("auto", "xla")
+ENTRIES = derivations_in(backward)
+
+
+@functools.cache
+def _report(engine: str) -> dict:
+    report = checks.check_all(
+        ENTRIES, samples=SAMPLES, seed=0, dtypes=("float64", "float32"), engine=engine
+    )
+    return {r.name: r for r in report.results}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("d", ENTRIES, ids=[d.name for d in ENTRIES])
+def test_entry_meets_its_expectation_in_float64_and_float32(d, engine):
+    result = _report(engine)[d.name]
+    text = checks.report.render_result(result, verbose=True)
+    assert not result.message, text
+    assert {c.dtype for c in result.cases} == {"float64", "float32"}, text
+    if d.expect == "pass":
+        assert all(c.status == "pass" for c in result.cases), text
+        assert result.status == "pass", text
+    else:  # fails in each dtype (at some sizes: a slip may vanish at N = 1)
+        for dtype in ("float64", "float32"):
+            assert any(c.status == "fail" for c in result.cases if c.dtype == dtype), (
+                text
+            )
+        assert result.status == "xfail" and result.ok, text
+
+
+def test_the_file_covers_every_form_right_and_wrong():
+    kinds = {(d.kind, getattr(d, "form", ""), d.expect) for d in ENTRIES}
+    for form in ("vjp", "jvp", "jacobian"):
+        assert ("derivation", form, "pass") in kinds
+        assert ("derivation", form, "fail") in kinds
+    assert any(isinstance(d.wrt, tuple) and d.form == "jacobian" for d in ENTRIES)
+    assert any(d.kind == "derivation" and d.order == 2 for d in ENTRIES)
+
+
+def test_a_failing_tuple_entry_is_named_and_reproduced(tmp_path):
+    result = checks.verify(backward.affine_backward_mean_db, samples=SAMPLES)
+    f64 = next(c for c in result.cases if c.dtype == "float64" and c.status == "fail")
+    assert "closed form[b: " in f64.message
+    assert "dout" in f64.counterexample.inputs
+    assert result.repro, result.repro_note
+    script = tmp_path / "repro.py"
+    script.write_text(result.repro)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    difference = float(done.stdout.rsplit("max |difference|:", 1)[1])
+    assert difference > 1e-6
+
+
+def test_a_right_vjp_reproduction_compares_jax_vjp():
+    text = checks.repro.repro_snippet(
+        backward.polar_vjp.__derivation__,
+        {
+            "r": jnp.ones(3),
+            "theta": jnp.zeros(3),
+            "cotangent_0": jnp.ones(3),
+            "cotangent_1": jnp.ones(3),
+        },
+    )
+    assert "jax.vjp(" in text and "(cotangent_0, cotangent_1,)" in text
+
+
+def _layer(W, b, x):
+    return jnp.tanh(W @ x + b)
+
+
+_INPUTS = {
+    "W": domain.real(("m", "n")),
+    "b": domain.real(("m",)),
+    "x": domain.real(("n",)),
+}
+_DIMS = {"m": 3, "n": 2}
+
+
+def _errors(fn, **declaration) -> list[str]:
+    declaration = {"of": _layer, "inputs": _INPUTS, "dims": _DIMS, **declaration}
+    result = checks.verify(fn, samples=20, dtypes=["float64"], **declaration)
+    assert result.status == "error"
+    return [c.message for c in result.cases]
+
+
+def test_a_vjp_of_the_wrong_shape_is_an_error_naming_the_entry():
+    def transposed(W, b, x, g):
+        d = g * (1 - jnp.tanh(W @ x + b) ** 2)
+        return jnp.outer(x, d), d
+
+    (message,) = _errors(transposed, wrt=("W", "b"), form="vjp")
+    assert message == "the closed form returns shape (2, 3) for W, expected (3, 2)"
+
+
+def test_one_array_where_a_tuple_is_due_is_an_error():
+    def only_b(W, b, x, g):
+        return g * (1 - jnp.tanh(W @ x + b) ** 2)
+
+    (message,) = _errors(only_b, wrt=("W", "b"), form="vjp")
+    assert "returned one array; it must return a tuple of 2 arrays (W, b)" in message
+
+
+def test_a_cotangent_domain_of_the_wrong_shape_is_an_error():
+    def vjp_b(W, b, x, g):
+        return g * (1 - jnp.tanh(W @ x + b) ** 2)
+
+    (message,) = _errors(vjp_b, wrt="b", form="vjp", cotangent=domain.real(("n",)))
+    assert message.startswith("cotangent=real(scale=1.0, shape=('n',)) has shape (2,)")
+    assert "of= returns shape (3,)" in message
+
+
+def test_a_cotangent_domain_is_sampled_as_declared():
+    def vjp_b(W, b, x, g):
+        return g * (1 - jnp.tanh(W @ x + b) ** 2)
+
+    result = checks.verify(
+        vjp_b,
+        of=_layer,
+        inputs=_INPUTS,
+        dims=_DIMS,
+        wrt="b",
+        form="vjp",
+        cotangent=domain.positive(("m",)),
+        samples=50,
+    )
+    assert result.status == "pass"
+
+
+def test_a_hessian_vector_product_needs_a_scalar_of():
+    def hvp(W, b, x, v):
+        return v
+
+    (message,) = _errors(hvp, wrt="b", form="vjp", order=2)
+    assert message.startswith("order=2 with form='vjp' (a Hessian-vector product)")
+
+
+@pytest.mark.parametrize(
+    ("declaration", "says"),
+    [
+        ({"wrt": ("W", "c")}, "wrt='c' is not a parameter of of="),
+        ({"wrt": ("W", "W")}, "names a parameter twice"),
+        ({"wrt": "W", "form": "hessian"}, "form must be one of"),
+        ({"wrt": ("W", "b"), "order": 2}, "order=2 takes one wrt name"),
+        ({"wrt": "W", "form": "jvp", "order": 2}, "order=2 takes one wrt name"),
+        ({"wrt": "W", "form": "vjp", "tangents": domain.real()}, "tangents= is for"),
+        ({"wrt": "W", "cotangent": domain.real()}, "cotangent= is for form='vjp'"),
+        (
+            {"wrt": "b", "form": "jvp", "tangents": {"b": domain.real(("n",))}},
+            "tangents['b'] has shape ('n',) but 'b' has shape ('m',)",
+        ),
+        (
+            {"wrt": "b", "form": "vjp", "cotangent": domain.integers(0, 2)},
+            "cotangent= must be a real-valued checks.domain domain",
+        ),
+    ],
+)
+def test_declaration_mistakes_are_named(declaration, says):
+    def closed(W, b, x, t):
+        return t
+
+    with pytest.raises(DeclarationError, match=None) as raised:
+        derivation(of=_layer, inputs=_INPUTS, dims=_DIMS, **declaration)(closed)
+    assert says in str(raised.value)
+
+
+def test_the_closed_form_must_take_the_extra_arguments():
+    def no_cotangent(W, b, x):
+        return b
+
+    with pytest.raises(DeclarationError) as raised:
+        derivation(of=_layer, wrt="b", form="vjp", inputs=_INPUTS, dims=_DIMS)(
+            no_cotangent
+        )
+    assert "followed by the cotangent of of='s output (form='vjp')" in str(raised.value)
+
+    def one_tangent(W, b, x, dW):
+        return dW @ x
+
+    with pytest.raises(DeclarationError) as raised:
+        derivation(of=_layer, wrt=("W", "x"), form="jvp", inputs=_INPUTS, dims=_DIMS)(
+            one_tangent
+        )
+    assert "a tangent of W and a tangent of x" in str(raised.value)
+
+
+def test_the_json_report_lists_the_form():
+    text = checks.report.render_list_json([backward.affine_backward.__derivation__])
+    (entry,) = json.loads(text)["entries"]
+    assert entry["wrt"] == ["x", "w", "b"] and entry["form"] == "vjp"
