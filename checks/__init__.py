@@ -45,6 +45,7 @@ from checks.result import (  # noqa: E402
     DerivationResult,
     Report,
 )
+from checks.rules import rule  # noqa: E402
 from checks.verify import assert_derivation, check_all, verify  # noqa: E402
 
 __all__ = [
@@ -61,5 +62,6 @@ __all__ = [
     "derivation",
     "derivations_in",
     "domain",
+    "rule",
     "verify",
 ]

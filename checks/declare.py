@@ -496,12 +496,13 @@ def derivations_in(module: ModuleType) -> list[Derivation]:
 
 
 def as_derivation(item: Any) -> Any:
-    """The record (a ``Derivation`` or a ``checks.claims.Claim``) of a decorated
-    function, or the record itself."""
-    if getattr(item, "kind", None) in ("derivation", "claim") and not callable(item):
+    """The record (a ``Derivation``, a ``checks.claims.Claim`` or a
+    ``checks.rules.Rule``) of a decorated function, or the record itself."""
+    kinds = ("derivation", "claim", "rule")
+    if getattr(item, "kind", None) in kinds and not callable(item):
         return item
     record = getattr(item, "__derivation__", None)
-    if getattr(record, "kind", None) in ("derivation", "claim"):
+    if getattr(record, "kind", None) in kinds:
         return record
     raise DeclarationError(
         f"{item!r} is not a derivation: decorate it with @checks.derivation(...)"

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 
+import jax
 import jax.numpy as jnp
 import pytest
 
@@ -57,6 +58,9 @@ def test_the_file_covers_every_form_right_and_wrong():
         assert ("derivation", form, "fail") in kinds
     assert any(isinstance(d.wrt, tuple) and d.form == "jacobian" for d in ENTRIES)
     assert any(d.kind == "derivation" and d.order == 2 for d in ENTRIES)
+    for form in ("vjp", "jvp"):
+        assert ("rule", form, "pass") in kinds and ("rule", form, "fail") in kinds
+    assert any(d.kind == "rule" and d.fixed for d in ENTRIES)
 
 
 def test_a_failing_tuple_entry_is_named_and_reproduced(tmp_path):
@@ -211,3 +215,64 @@ def test_the_json_report_lists_the_form():
     text = checks.report.render_list_json([backward.affine_backward.__derivation__])
     (entry,) = json.loads(text)["entries"]
     assert entry["wrt"] == ["x", "w", "b"] and entry["form"] == "vjp"
+
+
+def test_a_wrong_rule_shrinks_to_an_input_beyond_its_cutoff():
+    result = checks.verify(backward.softplus_with_cutoff, samples=SAMPLES)
+    assert result.status == "xfail" and result.kind == "rule"
+    x = result.shrunk.inputs["x"]
+    i = result.shrunk.element[0] - len(x)  # after the primal outputs
+    assert abs(x[i]) > 20, result.shrunk
+    assert result.repro, result.repro_note
+    assert "jax.vjp(lambda x: closed_form_function(x), x)" in result.repro
+
+
+def test_the_real_domain_samples_beyond_twenty():
+    from checks import on_host
+
+    x, _ = domain.real(("n",)).sample_on_host(
+        on_host.np.uint64(0), 1000, {"n": 3}, "float64"
+    )
+    assert (abs(x) > 20).any(axis=1).mean() > 0.05
+
+
+def test_a_rule_without_its_derivative_is_an_error():
+    @checks.rule(inputs={"x": domain.real()})
+    @jax.custom_vjp
+    def undefined(x):
+        return x
+
+    result = checks.verify(undefined, samples=20, dtypes=["float64"])
+    assert result.status == "error"
+    assert result.cases[0].message == (
+        "no rule to check: undefined.defvjp(fwd, bwd) was never called"
+    )
+
+
+def test_rule_declaration_mistakes_are_named():
+    with pytest.raises(DeclarationError, match=r"goes above @jax\.custom_vjp"):
+        checks.rule(inputs={"x": domain.real()})(lambda x: x)
+
+    def scaled(x, s):
+        return x * s
+
+    with pytest.raises(DeclarationError, match="'s' is in nondiff_argnums"):
+        checks.rule(inputs={"x": domain.real(), "s": domain.real()})(
+            jax.custom_vjp(scaled, nondiff_argnums=(1,))
+        )
+    with pytest.raises(DeclarationError, match="inputs= has no entry for s"):
+        checks.rule(inputs={"x": domain.real()})(jax.custom_jvp(scaled))
+    with pytest.raises(DeclarationError, match=r"inputs\['s'\] must be a real"):
+        checks.rule(inputs={"x": domain.real(), "s": domain.integers(0, 3)})(
+            jax.custom_jvp(scaled)
+        )
+
+
+def test_check_derivations_finds_rules_in_a_file():
+    from checks.load import load_target
+
+    found = load_target(backward.__file__)
+    rules = {d.name: d.form for d in found if d.kind == "rule"}
+    assert rules["stable_softplus"] == "vjp" and rules["log1pexp"] == "jvp"
+    text = checks.report.render_list(found)
+    assert "rule: vjp wrt x" in text and "vjp wrt x, w, b" in text

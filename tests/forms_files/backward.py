@@ -254,3 +254,108 @@ def logistic_loss_hvp_wrong_vector(w, x, v):
     """Wrong: σ(1 − σ)·(x·x)·x (right: (x·v)·x)."""
     s = jax.nn.sigmoid(w @ x)
     return s * (1 - s) * (x @ x) * x
+
+
+# Custom derivative rules: checked against autodiff of their own primal.
+_REAL = {"x": domain.real(("n",))}
+_N = {"n": (3, 8)}
+
+
+@checks.rule(inputs=_REAL, dims=_N, source="JAX docs, custom_vjp (softplus)")
+@jax.custom_vjp
+def stable_softplus(x):
+    """log(1 + eˣ), written without overflow: max(x, 0) + log1p(e^−|x|)."""
+    return jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+
+
+def _softplus_fwd(x):
+    return stable_softplus(x), x
+
+
+def _softplus_bwd(x, g):
+    """d softplus/dx = σ(x)."""
+    return (g * jax.nn.sigmoid(x),)
+
+
+stable_softplus.defvjp(_softplus_fwd, _softplus_bwd)
+
+
+@checks.rule(
+    inputs=_REAL,
+    dims=_N,
+    source="JAX docs, custom_vjp (softplus)",
+    expect="fail",
+    why="the backward rule's cutoff returns 0 for x > 20, where σ(x) ≈ 1",
+)
+@jax.custom_vjp
+def softplus_with_cutoff(x):
+    """log(1 + eˣ); its rule is right only for |x| ≤ 20."""
+    return jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+
+
+def _cutoff_fwd(x):
+    return softplus_with_cutoff(x), x
+
+
+def _cutoff_bwd(x, g):
+    """Wrong: σ(x) with a cutoff at |x| > 20 that sends large x to 0, not 1."""
+    return (g * jnp.where(jnp.abs(x) > 20.0, 0.0, jax.nn.sigmoid(x)),)
+
+
+softplus_with_cutoff.defvjp(_cutoff_fwd, _cutoff_bwd)
+
+
+@checks.rule(inputs=_REAL, dims=_N, source="JAX docs, custom_jvp (log1pexp)")
+@jax.custom_jvp
+def log1pexp(x):
+    """log(1 + eˣ), with its tangent σ(x)·ẋ given by a rule."""
+    return jnp.logaddexp(x, 0.0)
+
+
+@log1pexp.defjvp
+def _log1pexp_jvp(primals, tangents):
+    (x,), (x_dot,) = primals, tangents
+    return log1pexp(x), jax.nn.sigmoid(x) * x_dot
+
+
+@checks.rule(
+    inputs=_REAL,
+    dims=_N,
+    source="JAX docs, custom_jvp (log1pexp)",
+    expect="fail",
+    why="the tangent uses 1 − σ(x) = σ(−x) instead of σ(x)",
+)
+@jax.custom_jvp
+def log1pexp_flipped(x):
+    """log(1 + eˣ), with a wrong tangent rule."""
+    return jnp.logaddexp(x, 0.0)
+
+
+@log1pexp_flipped.defjvp
+def _log1pexp_flipped_jvp(primals, tangents):
+    (x,), (x_dot,) = primals, tangents
+    return log1pexp_flipped(x), jax.nn.sigmoid(-x) * x_dot
+
+
+@checks.rule(
+    inputs={"x": domain.real(("n",)), "beta": 2.5},
+    dims=_N,
+    source="JAX docs, custom_vjp with nondiff_argnums",
+)
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def sharp_softplus(x, beta):
+    """log(1 + e^(βx))/β, β a fixed sharpness (not differentiated)."""
+    z = beta * x
+    return (jnp.maximum(z, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(z)))) / beta
+
+
+def _sharp_fwd(x, beta):
+    return sharp_softplus(x, beta), x
+
+
+def _sharp_bwd(beta, x, g):
+    """d/dx = σ(βx); nothing for β."""
+    return (g * jax.nn.sigmoid(beta * x),)
+
+
+sharp_softplus.defvjp(_sharp_fwd, _sharp_bwd)
