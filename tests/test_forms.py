@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import pytest
 
 import checks
+import checks.load
 import checks.report
 from checks import DeclarationError, derivation, derivations_in, domain
 from tests.forms_files import backward
@@ -276,3 +277,27 @@ def test_check_derivations_finds_rules_in_a_file():
     assert rules["stable_softplus"] == "vjp" and rules["log1pexp"] == "jvp"
     text = checks.report.render_list(found)
     assert "rule: vjp wrt x" in text and "vjp wrt x, w, b" in text
+
+
+def _readme_blocks(heading: str) -> list[str]:
+    """The Python blocks of the README section under ``heading``."""
+    from pathlib import Path
+
+    text = Path(__file__).parents[1].joinpath("README.md").read_text()
+    section = text.split(heading, 1)[1].split("\n### ", 1)[0]
+    return [part.split("```", 1)[0] for part in section.split("```python\n")[1:]]
+
+
+def test_the_readme_examples_run_and_pass(tmp_path, monkeypatch):
+    blocks = _readme_blocks("### Backward passes: VJP and JVP forms")
+    assert len(blocks) == 2
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for i, block in enumerate(blocks):
+        module = tmp_path / f"readme_forms_{i}.py"
+        module.write_text(block)
+        report = checks.check_all(
+            checks.load.load_target(str(module)), samples=50, dtypes=["float64"]
+        )
+        assert report.results and all(r.status == "pass" for r in report.results), [
+            (r.name, r.status, r.message) for r in report.results
+        ]
