@@ -4,10 +4,11 @@ The catalog's ``softmax_cross_entropy_grad_logits`` (Jacobian form: the gradient
 of the scalar cost, reference ``jax.jacrev``) and the same result written as a
 backward pass (``form="vjp"``: the closed form takes the cost's cotangent Ē and
 returns Ē·∂E/∂z, reference ``jax.vjp``), each checked at one point of
-batch × classes = m × k in float32 (its reference in float64), each in a fresh
-Python, reporting the check's time and the process's peak resident memory.
+batch × classes = m × k in float32 (``--dtype``; the reference is float64
+either way), each in a fresh Python, reporting the check's time and the
+process's peak resident memory.
 
-    PYTHONPATH=. python bench/forms.py --m 1024 --k 32000
+    PYTHONPATH=. python bench/forms.py --m 1024 --k 32000 [--dtype float64]
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ RUN = """
 import json, time
 import checks
 start = time.perf_counter()
-r = checks.verify(d, samples=1, sizes={sizes!r}, dtypes=["float32"])
+r = checks.verify(d, samples=1, sizes={sizes!r}, dtypes=[{dtype!r}])
 seconds = time.perf_counter() - start
 c = r.cases[0]
 print(json.dumps({{"status": r.status, "ratio": c.ratio, "message": c.message,
@@ -52,11 +53,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--m", type=int, default=1024)
     parser.add_argument("--k", type=int, default=32000)
+    parser.add_argument("--dtype", default="float32")
     args = parser.parse_args()
     sizes = {"m": args.m, "k": args.k}
     for form, declare in (("jacobian", JACOBIAN), ("vjp", VJP)):
-        row = child(PEAK + declare + RUN.format(sizes=sizes))
-        row.update(form=form, sizes=sizes)
+        row = child(PEAK + declare + RUN.format(sizes=sizes, dtype=args.dtype))
+        row.update(form=form, sizes=sizes, dtype=args.dtype)
         print(json.dumps(row), flush=True)
 
 

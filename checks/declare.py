@@ -317,7 +317,7 @@ def _tangent_domains(
     label: str,
 ) -> dict[str, Domain]:
     """The domain of each ``wrt`` parameter's tangent that ``tangents=`` names."""
-    if tangents is None:
+    if tangents is None or (isinstance(tangents, Mapping) and not tangents):
         return {}
     if not (form == "jvp" or (form == "vjp" and order == 2)):
         raise DeclarationError(
