@@ -117,6 +117,7 @@ def checked_parts(result: Any, want: Sequence[Part], what: str) -> list[Any]:
     is_sequence = isinstance(result, (tuple, list))
     if many and not (is_sequence and len(result) == len(want)):
         got = f"{len(result)} entries" if is_sequence else "one array"
+        got = "None" if result is None else got
         raise FormError(
             f"{what} returned {got}; it must return a tuple of {len(want)} arrays "
             f"({', '.join(p.label for p in want)})"
@@ -160,14 +161,15 @@ def _holding(of: Callable[..., Any], args: Sequence[Any], index: Sequence[int]):
     return f
 
 
-def _unique(name: str, taken: set[str]) -> str:
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, with ``_`` appended until it is not in ``taken`` (then added)."""
     while name in taken:
         name += "_"
     taken.add(name)
     return name
 
 
-def _output_tree(d: Any, of: Callable[..., Any], avals: Sequence[Any]) -> Any:
+def output_tree(of: Callable[..., Any], avals: Sequence[Any]) -> Any:
     """The shapes ``of`` returns (a pytree of ``ShapeDtypeStruct``), or a
     ``FormError`` saying why ``of`` cannot be traced or is not real-valued."""
     from checks.case import _where, _whole
@@ -211,7 +213,7 @@ def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
     params = list(d.params)
     index = [params.index(w) for w in d.wrt_names]
     avals = example_args(d, dims, jnp.float64)
-    out_tree = _output_tree(d, d.of, avals)
+    out_tree = output_tree(d.of, avals)
     out_leaves, out_def = jax.tree.flatten(out_tree)
     names = _positional_names(d.closed_form, "the closed form", d.name)
     extra_names = list(names[len(params) :])
@@ -242,7 +244,7 @@ def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
                 f"return a scalar; it returns {shapes}"
             )
         (w,) = d.wrt_names
-        v = _unique(extra_names[0], taken)
+        v = unique_name(extra_names[0], taken)
         extra[v] = d.tangents.get(w) or domains.real(d.inputs[w].shape)
         want = [Part(f"H·{v}", wrt_shapes[0])]
 
@@ -256,9 +258,9 @@ def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
     elif d.form == "vjp":
         base = extra_names[0]
         if len(out_leaves) == 1 and jax.tree_util.treedef_is_leaf(out_def):
-            cts = [_unique(base, taken)]
+            cts = [unique_name(base, taken)]
         else:
-            cts = [_unique(f"{base}_{i}", taken) for i in range(len(out_leaves))]
+            cts = [unique_name(f"{base}_{i}", taken) for i in range(len(out_leaves))]
         extra.update(zip(cts, _cotangent_domains(d, out_leaves, dims)))
         want = [Part(w, s) for w, s in zip(d.wrt_names, wrt_shapes)]
 
@@ -274,7 +276,7 @@ def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
 
     else:  # jvp
         for w, name in zip(d.wrt_names, extra_names):
-            extra[_unique(name, taken)] = d.tangents.get(w) or domains.real(
+            extra[unique_name(name, taken)] = d.tangents.get(w) or domains.real(
                 d.inputs[w].shape
             )
         many = not jax.tree_util.treedef_is_leaf(out_def)
@@ -313,8 +315,3 @@ def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
         tangents={},
         parts=parts,
     )
-
-
-def extra_names(d: Any, dims: dict[str, int]) -> list[str]:
-    """The names of the inputs lowering adds to ``d`` (cotangents, tangents)."""
-    return [p for p in lowered(d, dims).inputs if p not in d.inputs]

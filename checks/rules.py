@@ -46,7 +46,7 @@ from checks.declare import (
     size_combinations,
 )
 from checks.domain import Domain
-from checks.forms import FormError, Part, checked_parts, flat
+from checks.forms import FormError, Part, checked_parts, flat, unique_name
 
 __all__ = ["Rule", "lower_rule", "rule"]
 
@@ -234,7 +234,7 @@ def lower_rule(r: Rule, dims: dict[str, int]) -> Derivation:
     ``(primal by the rule, derivative by the rule)`` against ``(f.fun, autodiff
     of f.fun)``."""
     from checks.case import example_args
-    from checks.forms import _output_tree
+    from checks.forms import output_tree
 
     fn, primal = r.fn, r.fn.fun
     ready = fn.fwd is not None if r.form == "vjp" else fn.jvp is not None
@@ -260,7 +260,7 @@ def lower_rule(r: Rule, dims: dict[str, int]) -> Derivation:
         return g
 
     avals = example_args(r, dims, jnp.float64)
-    out_tree = _output_tree(r, lambda *xs: primal(*full(xs)), avals)
+    out_tree = output_tree(lambda *xs: primal(*full(xs)), avals)
     out_leaves, out_def = jax.tree.flatten(out_tree)
     many = len(out_leaves) > 1
     taken = set(sampled)
@@ -273,10 +273,7 @@ def lower_rule(r: Rule, dims: dict[str, int]) -> Derivation:
         base = "cotangent"
         names = [base] if not many else [f"{base}_{i}" for i in range(len(out_leaves))]
         for name, x in zip(names, out_leaves):
-            while name in taken:
-                name += "_"
-            taken.add(name)
-            extra[name] = domains.real(tuple(x.shape))
+            extra[unique_name(name, taken)] = domains.real(tuple(x.shape))
         want += [Part(p, r.inputs[p].resolve(dims)) for p in sampled]
 
         def side(f: Callable[..., Any], by_rule: bool) -> Callable[..., Any]:
@@ -292,11 +289,7 @@ def lower_rule(r: Rule, dims: dict[str, int]) -> Derivation:
 
     else:
         for p in sampled:
-            name = f"tangent_{p}"
-            while name in taken:
-                name += "_"
-            taken.add(name)
-            extra[name] = domains.real(r.inputs[p].shape)
+            extra[unique_name(f"tangent_{p}", taken)] = domains.real(r.inputs[p].shape)
         want += [
             Part(f"tangent {i}" if many else "tangent", tuple(x.shape))
             for i, x in enumerate(out_leaves)
