@@ -308,3 +308,17 @@ def test_mutants_of_a_vjp_closed_form_keep_its_form_and_are_killed():
 
     score = mutation_score(backward.relu_backward.__derivation__, samples=100)
     assert score.total > 0 and score.killed > 0, score
+
+
+def test_assert_derivation_and_the_json_report_take_a_rule():
+    checks.assert_derivation(backward.sharp_softplus, samples=50)
+    checks.assert_derivation(backward.log1pexp_flipped, samples=50)  # xfail: ok
+    report = checks.check_all([backward.sharp_softplus], samples=50)
+    (entry,) = json.loads(checks.report.render_json(report))["results"]
+    assert entry["kind"] == "rule" and entry["status"] == "pass"
+
+
+def test_sizes_replace_the_declared_ones_for_a_vjp_form():
+    result = checks.verify(backward.affine_backward, samples=50, sizes={"N": 7})
+    assert result.status == "pass"
+    assert {c.dims["N"] for c in result.cases} == {7}
