@@ -322,3 +322,10 @@ def test_sizes_replace_the_declared_ones_for_a_vjp_form():
     result = checks.verify(backward.affine_backward, samples=50, sizes={"N": 7})
     assert result.status == "pass"
     assert {c.dims["N"] for c in result.cases} == {7}
+
+
+def test_a_forward_rule_with_a_wrong_primal_fails_there():
+    result = checks.verify(backward.softplus_relu_forward, samples=SAMPLES)
+    assert result.status == "xfail"
+    failing = [c for c in result.cases if c.status == "fail"]
+    assert failing and all("closed form[primal: " in c.message for c in failing)

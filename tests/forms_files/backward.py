@@ -359,3 +359,42 @@ def _sharp_bwd(beta, x, g):
 
 
 sharp_softplus.defvjp(_sharp_fwd, _sharp_bwd)
+
+
+@checks.rule(
+    inputs={"p": 3, "x": domain.real(("n",))},
+    dims=_N,
+    source="JAX docs, custom_jvp with nondiff_argnums",
+)
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def integer_power(p, x):
+    """xᵖ for a fixed integer p (not differentiated)."""
+    return x**p
+
+
+@integer_power.defjvp
+def _integer_power_jvp(p, primals, tangents):
+    """d xᵖ = p·xᵖ⁻¹·ẋ."""
+    (x,), (x_dot,) = primals, tangents
+    return integer_power(p, x), p * x ** (p - 1) * x_dot
+
+
+@checks.rule(
+    inputs=_REAL,
+    dims=_N,
+    source="JAX docs, custom_vjp (softplus)",
+    expect="fail",
+    why="the forward rule returns relu(x) as the primal, not softplus(x)",
+)
+@jax.custom_vjp
+def softplus_relu_forward(x):
+    """log(1 + eˣ); its backward rule is right, its forward rule's primal not."""
+    return jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+
+
+def _relu_forward_fwd(x):
+    """Wrong: the primal output is max(x, 0), without log1p(e^−|x|)."""
+    return jnp.maximum(x, 0.0), x
+
+
+softplus_relu_forward.defvjp(_relu_forward_fwd, _softplus_bwd)
