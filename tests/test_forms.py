@@ -329,3 +329,55 @@ def test_a_forward_rule_with_a_wrong_primal_fails_there():
     assert result.status == "xfail"
     failing = [c for c in result.cases if c.status == "fail"]
     assert failing and all("closed form[primal: " in c.message for c in failing)
+
+
+def _largest_value(jaxpr) -> int:
+    """Elements of the largest value any equation of ``jaxpr`` makes (nested too)."""
+    import math
+
+    from jax.extend import core
+
+    largest = 0
+    for eqn in jaxpr.eqns:
+        for v in eqn.outvars:
+            largest = max(largest, math.prod(getattr(v.aval, "shape", ())))
+        for p in eqn.params.values():
+            for sub in p if isinstance(p, (tuple, list)) else (p,):
+                if isinstance(sub, core.ClosedJaxpr):
+                    largest = max(largest, _largest_value(sub.jaxpr))
+                elif isinstance(sub, core.Jaxpr):
+                    largest = max(largest, _largest_value(sub))
+    return largest
+
+
+def _vjp_w(W, x, g):
+    return W
+
+
+def _jvp_w(W, x, dW):
+    return x
+
+
+def test_a_vjp_or_jvp_check_never_forms_a_jacobian():
+    import jax
+
+    from checks import case, forms, rounding
+
+    dims = {"m": 200, "n": 200}  # ∂h/∂W alone would be m·m·n = 8,000,000 numbers
+    for form, closed in (("vjp", _vjp_w), ("jvp", _jvp_w)):
+        d = checks.declare.make_derivation(
+            closed,
+            of=backward.tanh_layer,
+            wrt="W",
+            form=form,
+            inputs=backward._LAYER,
+            dims=dims,
+        )
+        low = forms.lowered(d, dims)
+        avals = case.example_args(low, dims, jnp.float64)
+        for fn in (low.of, rounding.with_error_bound(low.of, *avals)):
+            jaxpr = jax.make_jaxpr(fn)(*avals).jaxpr
+            assert _largest_value(jaxpr) <= 200 * 200, form
+    # The measure tells: the Jacobian-form reference forms the whole ∂h/∂W.
+    jacobian = jax.make_jaxpr(jax.jacrev(backward.tanh_layer))(*avals[:2]).jaxpr
+    assert _largest_value(jacobian) == 200 * 200 * 200
