@@ -41,6 +41,7 @@ from checks.result import (
     DerivationResult,
     Report,
 )
+from checks.rules import rule
 from checks.verify import assert_derivation, check_all, verify
 
 __all__ = [
@@ -57,5 +58,6 @@ __all__ = [
     "derivation",
     "derivations_in",
     "domain",
+    "rule",
     "verify",
 ]

@@ -32,6 +32,7 @@ from jax.extend import core
 from checks import ahead, identity, on_host, sampling
 from checks.compare import Comparison, compare
 from checks.declare import Derivation
+from checks.forms import FormError, part_element
 from checks.lapack import with_inline_lapack
 from checks.reference import expected_shape, reference
 from checks.result import CaseResult, Counterexample
@@ -104,6 +105,8 @@ def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | Non
     out = outs[0]
     try:
         traced, tree = on_host._traced_with_tree(d.closed_form, args)
+    except FormError as exc:  # a VJP, JVP or tuple result of the wrong shape
+        return str(exc)
     except Exception as exc:
         where = _where(exc, d.closed_form)
         return f"closed form cannot be traced by jax.jit: {_whole(exc)}{where}"
@@ -1053,6 +1056,8 @@ def _counterexample(
         element=element,
         region={p: d.inputs[p].strata[int(s[i])] for p, s in zip(params, o["strata"])},
     )
+    if d.parts:  # several entries concatenated (checks.forms)
+        return counterexample, part_element(d.parts, flat)
     return counterexample, (f"[{', '.join(map(str, element))}]" if element else "")
 
 

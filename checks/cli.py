@@ -80,8 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--kind",
-        choices=("derivation", "claim"),
-        help="check only derivations or only claims (default: both)",
+        choices=("derivation", "claim", "rule"),
+        help="check only derivations, claims or custom rules (default: all)",
     )
     p.add_argument(
         "--dtype",

@@ -30,6 +30,7 @@ from checks.domain import Domain
 __all__ = ["DeclarationError", "Derivation", "derivation", "derivations_in"]
 
 EXPECTATIONS = ("pass", "fail")
+FORMS = ("jacobian", "vjp", "jvp")
 
 
 class DeclarationError(ValueError):
@@ -43,18 +44,31 @@ class Derivation:
     Attributes:
       closed_form: the hand-derived derivative, written for one example.
       of: the function being differentiated, same parameters in the same order.
-      wrt: the name of the parameter differentiated against.
+      wrt: the name of the parameter differentiated against, or a tuple of
+        names (the closed form then returns a tuple, one entry per name).
       inputs: a domain for every parameter of ``of``.
-      order: 1 (Jacobian layout ``of(...).shape + wrt.shape``) or 2 (Hessian).
+      order: 1 (Jacobian layout ``of(...).shape + wrt.shape``) or 2 (Hessian;
+        with ``form="vjp"``, a Hessian-vector product).
       dims: for each size name, the sizes to check; every combination is a case.
       name, source: how reports name it, and the document and section it states.
       expect: ``"pass"`` for a right derivation, ``"fail"`` for a known-wrong one.
       why: for ``expect="fail"``, the error in one line.
+      form: ``"jacobian"`` (the closed form returns the derivative), ``"vjp"``
+        (it takes a cotangent of ``of``'s output after ``of``'s parameters and
+        returns the cotangent of each ``wrt``) or ``"jvp"`` (it takes a tangent
+        per ``wrt`` and returns the tangent of ``of``'s output); see
+        ``checks.forms``.
+      cotangent: with ``form="vjp"``, the domain of the cotangent (a tuple of
+        domains when ``of`` returns a tuple); None: ``domain.real`` of its shape.
+      tangents: with ``form="jvp"`` (or a Hessian-vector product), a domain per
+        ``wrt`` name; a name left out gets ``domain.real`` of its parameter's shape.
+      parts: set by ``checks.forms`` on the record it checks: the entries
+        (``checks.forms.Part``) concatenated into the values compared.
     """
 
     closed_form: Callable[..., Any]
     of: Callable[..., Any]
-    wrt: str
+    wrt: str | tuple[str, ...]
     inputs: Mapping[str, Domain]
     order: int = 1
     dims: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
@@ -62,6 +76,10 @@ class Derivation:
     source: str = ""
     expect: str = "pass"
     why: str = ""
+    form: str = "jacobian"
+    cotangent: Domain | tuple[Domain, ...] | None = None
+    tangents: Mapping[str, Domain] = field(default_factory=dict)
+    parts: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     kind = "derivation"
 
@@ -71,8 +89,13 @@ class Derivation:
         return tuple(self.inputs)
 
     @property
+    def wrt_names(self) -> tuple[str, ...]:
+        """The names in ``wrt``, as a tuple (one name for a single ``wrt``)."""
+        return (self.wrt,) if isinstance(self.wrt, str) else tuple(self.wrt)
+
+    @property
     def wrt_index(self) -> int:
-        return self.params.index(self.wrt)
+        return self.params.index(self.wrt_names[0])
 
     def dims_cases(self) -> Iterator[dict[str, int]]:
         """Every combination of the sizes in ``dims`` (one empty case if none)."""
@@ -147,6 +170,9 @@ def make_derivation(
     source: str = "",
     expect: str = "pass",
     why: str = "",
+    form: str = "jacobian",
+    cotangent: Domain | Sequence[Domain] | None = None,
+    tangents: Domain | Mapping[str, Domain] | None = None,
 ) -> Derivation:
     """Validate a declaration and build its record (no registration)."""
     label = name or getattr(closed_form, "__name__", None) or repr(closed_form)
@@ -177,23 +203,41 @@ def make_derivation(
                 f"{label}: inputs[{p!r}] must be a checks.domain domain, "
                 f"got {inputs[p]!r}"
             )
-    closed_params = _positional_names(closed_form, "the closed form", label)
-    if closed_params != params:
-        raise DeclarationError(
-            f"{label}: the closed form takes ({', '.join(closed_params)}) but of= "
-            f"takes ({', '.join(params)}); they must match in name and order"
-        )
-    if wrt not in params:
-        raise DeclarationError(
-            f"{label}: wrt={wrt!r} is not a parameter of of= ({', '.join(params)})"
-        )
-    if not inputs[wrt].floating:
-        raise DeclarationError(
-            f"{label}: cannot differentiate with respect to {wrt!r}: "
-            f"its domain {inputs[wrt].describe()} is not real-valued"
-        )
+    wrt_names = _wrt_names(wrt, params, label)
+    for w in wrt_names:
+        if not inputs[w].floating:
+            raise DeclarationError(
+                f"{label}: cannot differentiate with respect to {w!r}: "
+                f"its domain {inputs[w].describe()} is not real-valued"
+            )
     if order not in (1, 2):
         raise DeclarationError(f"{label}: order must be 1 or 2, got {order!r}")
+    if form not in FORMS:
+        raise DeclarationError(
+            f"{label}: form must be one of {', '.join(map(repr, FORMS))}, got {form!r}"
+        )
+    if order == 2 and (form == "jvp" or len(wrt_names) > 1):
+        raise DeclarationError(
+            f"{label}: order=2 takes one wrt name and form 'jacobian' (the Hessian) "
+            "or 'vjp' (a Hessian-vector product)"
+        )
+    tangent_domains = _tangent_domains(tangents, form, order, wrt_names, inputs, label)
+    cotangent = _cotangent_domains(cotangent, form, order, label)
+    closed_params = _positional_names(closed_form, "the closed form", label)
+    extra = _extra_arguments(form, order, wrt_names)
+    if closed_params[: len(params)] != params or len(closed_params) != len(
+        params
+    ) + len(extra):
+        rule = (
+            f"the closed form must take them in the same order followed by "
+            f"{' and '.join(extra)} (form={form!r})"
+            if extra
+            else "they must match in name and order"
+        )
+        raise DeclarationError(
+            f"{label}: the closed form takes ({', '.join(closed_params)}) but of= "
+            f"takes ({', '.join(params)}); {rule}"
+        )
     if expect not in EXPECTATIONS:
         raise DeclarationError(
             f"{label}: expect must be 'pass' or 'fail', got {expect!r}"
@@ -222,6 +266,105 @@ def make_derivation(
         source=source,
         expect=expect,
         why=why,
+        form=form,
+        cotangent=cotangent,
+        tangents=tangent_domains,
+    )
+
+
+def _wrt_names(wrt: Any, params: tuple[str, ...], label: str) -> tuple[str, ...]:
+    """``wrt`` (a name or a tuple of names) checked against ``of``'s parameters."""
+    names = (wrt,) if isinstance(wrt, str) else wrt
+    if not isinstance(names, tuple) or not names:
+        raise DeclarationError(
+            f"{label}: wrt= must be a parameter name or a tuple of them, got {wrt!r}"
+        )
+    for w in names:
+        if w not in params:
+            raise DeclarationError(
+                f"{label}: wrt={w!r} is not a parameter of of= ({', '.join(params)})"
+            )
+    if len(set(names)) != len(names):
+        raise DeclarationError(f"{label}: wrt={wrt!r} names a parameter twice")
+    return names
+
+
+def _extra_arguments(form: str, order: int, wrt: tuple[str, ...]) -> list[str]:
+    """What the closed form takes after ``of``'s parameters, in words."""
+    if form == "vjp" and order == 2:
+        return [f"a tangent of {wrt[0]}"]
+    if form == "vjp":
+        return ["the cotangent of of='s output"]
+    if form == "jvp":
+        return [f"a tangent of {w}" for w in wrt]
+    return []
+
+
+def _float_domain(dom: Any, what: str, label: str) -> Domain:
+    if not isinstance(dom, Domain) or not dom.floating:
+        raise DeclarationError(
+            f"{label}: {what} must be a real-valued checks.domain domain, got {dom!r}"
+        )
+    return dom
+
+
+def _tangent_domains(
+    tangents: Any,
+    form: str,
+    order: int,
+    wrt: tuple[str, ...],
+    inputs: Mapping[str, Domain],
+    label: str,
+) -> dict[str, Domain]:
+    """The domain of each ``wrt`` parameter's tangent that ``tangents=`` names."""
+    if tangents is None or (isinstance(tangents, Mapping) and not tangents):
+        return {}
+    if not (form == "jvp" or (form == "vjp" and order == 2)):
+        raise DeclarationError(
+            f"{label}: tangents= is for form='jvp' or a Hessian-vector product"
+        )
+    if isinstance(tangents, Domain):
+        if len(wrt) != 1:
+            raise DeclarationError(
+                f"{label}: with several wrt names, tangents= must map each to a domain"
+            )
+        tangents = {wrt[0]: tangents}
+    if not isinstance(tangents, Mapping):
+        raise DeclarationError(
+            f"{label}: tangents= must map wrt names to domains, got {tangents!r}"
+        )
+    out = {}
+    for name, dom in tangents.items():
+        if name not in wrt:
+            raise DeclarationError(
+                f"{label}: tangents= names {name!r}, which is not in wrt={wrt!r}"
+            )
+        out[name] = _float_domain(dom, f"tangents[{name!r}]", label)
+        if dom.shape != inputs[name].shape:
+            raise DeclarationError(
+                f"{label}: tangents[{name!r}] has shape {dom.shape!r} but "
+                f"{name!r} has shape {inputs[name].shape!r}"
+            )
+    return out
+
+
+def _cotangent_domains(
+    cotangent: Any, form: str, order: int, label: str
+) -> Domain | tuple[Domain, ...] | None:
+    """``cotangent=`` checked: one domain, or a tuple for an ``of`` returning one."""
+    if cotangent is None:
+        return None
+    if form != "vjp" or order != 1:
+        raise DeclarationError(f"{label}: cotangent= is for form='vjp' (order 1)")
+    if isinstance(cotangent, Domain):
+        return _float_domain(cotangent, "cotangent=", label)
+    if not isinstance(cotangent, (tuple, list)) or not cotangent:
+        raise DeclarationError(
+            f"{label}: cotangent= must be a domain or a tuple of domains, "
+            f"got {cotangent!r}"
+        )
+    return tuple(
+        _float_domain(dom, f"cotangent[{i}]", label) for i, dom in enumerate(cotangent)
     )
 
 
@@ -236,14 +379,25 @@ def derivation(
     source: str = "",
     expect: str = "pass",
     why: str = "",
+    form: str = "jacobian",
+    cotangent: Domain | Sequence[Domain] | None = None,
+    tangents: Domain | Mapping[str, Domain] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare that the decorated function is the derivative of ``of`` wrt ``wrt``.
 
     Args:
       of: the function being differentiated.
-      wrt: the name of one parameter of ``of``.
+      wrt: the name of one parameter of ``of``, or a tuple of names (the closed
+        form returns a tuple, one entry per name, in that order).
       inputs: a domain (``checks.domain``) for every parameter of ``of``.
-      order: 1 (``jax.jacobian`` layout) or 2 (``jax.hessian`` layout).
+      order: 1 (``jax.jacobian`` layout) or 2 (``jax.hessian`` layout; with
+        ``form="vjp"``, the Hessian-vector product ``H·v``).
+      form: ``"jacobian"`` (default), ``"vjp"`` (the closed form takes a
+        cotangent of ``of``'s output last and returns each ``wrt``'s cotangent,
+        as ``jax.vjp``) or ``"jvp"`` (it takes a tangent per ``wrt`` last and
+        returns the tangent of ``of``'s output, as ``jax.jvp``).
+      cotangent: the cotangent's domain (``form="vjp"``; default ``domain.real``).
+      tangents: each ``wrt``'s tangent's domain (default ``domain.real``).
       dims: sizes to check for each size name used in a domain's shape.
       name: report name (default: the closed form's ``__name__``).
       source: the document and section that states the result.
@@ -266,6 +420,9 @@ def derivation(
             source=source,
             expect=expect,
             why=why,
+            form=form,
+            cotangent=cotangent,
+            tangents=tangents,
         )
         closed_form.__derivation__ = record
         register_in_module(closed_form, record)
@@ -345,12 +502,13 @@ def derivations_in(module: ModuleType) -> list[Derivation]:
 
 
 def as_derivation(item: Any) -> Any:
-    """The record (a ``Derivation`` or a ``checks.claims.Claim``) of a decorated
-    function, or the record itself."""
-    if getattr(item, "kind", None) in ("derivation", "claim") and not callable(item):
+    """The record (a ``Derivation``, a ``checks.claims.Claim`` or a
+    ``checks.rules.Rule``) of a decorated function, or the record itself."""
+    kinds = ("derivation", "claim", "rule")
+    if getattr(item, "kind", None) in kinds and not callable(item):
         return item
     record = getattr(item, "__derivation__", None)
-    if getattr(record, "kind", None) in ("derivation", "claim"):
+    if getattr(record, "kind", None) in kinds:
         return record
     raise DeclarationError(
         f"{item!r} is not a derivation: decorate it with @checks.derivation(...)"

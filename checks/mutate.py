@@ -321,6 +321,9 @@ def score(
             dims=d.dims,
             name=f"{d.name} [{m.description}]",
             source=d.source,
+            form=d.form,
+            cotangent=d.cotangent,
+            tangents=d.tangents,
         )
         result.total += 1
         if check(mutant) == "pass":

@@ -6,7 +6,10 @@ hand per derivation, so the two sides cannot drift apart:
 - order 1: ``jax.jacrev`` of ``of`` with respect to ``wrt`` when ``of`` has fewer
   outputs than ``wrt`` has entries (a gradient), else ``jax.jacfwd``; both give
   ``jax.jacobian``'s layout ``of(...).shape + wrt.shape``;
-- order 2: ``jax.hessian``, layout ``of(...).shape + wrt.shape + wrt.shape``.
+- order 2: ``jax.hessian``, layout ``of(...).shape + wrt.shape + wrt.shape``;
+- order 0: ``of`` itself, whose values the closed form's are compared with. A
+  derivation in VJP or JVP form, or over several ``wrt`` names, is checked as
+  one of order 0 whose ``of`` is the autodiff computation (``checks.forms``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ def reference(
 ) -> Callable[..., Any]:
     """The derivative of ``of`` in its ``wrt_index``-th argument, as a function.
     ``out_shape``: the shape ``of`` returns, if known (else traced to find it)."""
+    if order == 0:
+        return of
     if order == 2:
         return jax.hessian(of, argnums=wrt_index)
     if out_shape is None:

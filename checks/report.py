@@ -310,11 +310,22 @@ def render_list(items: Sequence[Any]) -> str:
     rows = []
     for d in items:
         dims = " ".join(f"{k}∈{list(v)}" for k, v in d.dims.items())
-        what = (
-            f"claim: {d.form}" if d.kind == "claim" else f"order {d.order} wrt {d.wrt}"
-        )
+        what = _checks(d)
         rows.append([_plain(d.name), d.expect, _plain(what), dims, _plain(d.source)])
     return "\n".join(_table(["entry", "expect", "checks", "sizes", "source"], rows))
+
+
+def _checks(d: Any) -> str:
+    """What an entry checks, in words: 'order 1 wrt beta', 'vjp wrt W, b'."""
+    if d.kind == "claim":
+        return f"claim: {d.form}"
+    wrt = ", ".join(d.wrt_names)
+    if d.kind == "rule":
+        return f"rule: {d.form} wrt {wrt}"
+    if d.form == "jacobian":
+        return f"order {d.order} wrt {wrt}"
+    what = "Hessian-vector product" if d.order == 2 else d.form
+    return f"{what} wrt {wrt}"
 
 
 def render_list_json(items: Sequence[Any]) -> str:
@@ -335,7 +346,7 @@ def render_list_json(items: Sequence[Any]) -> str:
         if d.kind == "claim":
             entry["form"] = d.form
         else:
-            entry.update(order=d.order, wrt=d.wrt)
+            entry.update(order=d.order, wrt=d.wrt, form=d.form)
         entries.append(entry)
     return json.dumps({"entries": entries, "documents": documents(items)}, indent=2)
 

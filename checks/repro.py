@@ -23,6 +23,7 @@ import types
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
 
 from checks.declare import Derivation
@@ -254,6 +255,8 @@ def _copied_script(d: Derivation, inputs: dict[str, np.ndarray]) -> str:
 def _comparison(
     d: Derivation, inputs: dict[str, np.ndarray], closed: str, of: str
 ) -> str:
+    if d.kind == "rule" or d.form != "jacobian" or not isinstance(d.wrt, str):
+        return _form_comparison(d, inputs, closed, of)
     args = ", ".join(d.inputs)
     derivative = "jax.hessian" if d.order == 2 else "jax.jacobian"
     body = [f"{p} = {_literal(inputs[p])}" for p in d.inputs]
@@ -265,6 +268,72 @@ def _comparison(
         'print("max |difference|:", jnp.max(jnp.abs(closed_form - autodiff)))',
     ]
     return "\n".join(body)
+
+
+def _form_comparison(
+    d: Any, inputs: dict[str, np.ndarray], closed: str, of: str
+) -> str:
+    """``_comparison`` for a VJP, JVP or several-``wrt`` derivation, or a custom
+    rule (``checks.forms``): both sides by ``jax.vjp``, ``jax.jvp`` or
+    ``jax.jacobian``, compared entry by entry."""
+    params = list(d.inputs)
+    extras = [p for p in inputs if p not in d.inputs]
+    body = [f"{p} = {_literal(inputs[p])}" for p in params + extras]
+    call = [*params]
+    if d.kind == "rule":  # the non-differentiable arguments, from the record
+        fixed = f"{closed}.__derivation__.fixed"
+        call = [p if p in d.inputs else f"{fixed}[{p!r}]" for p in d.signature]
+    args = ", ".join(call)
+    wrt = list(d.wrt_names)
+    held = f"lambda {', '.join(wrt)}: {{f}}({args})"
+    single = len(wrt) == 1
+    if d.kind != "rule" and d.form == "jacobian":
+        argnums = [params.index(w) for w in wrt]
+        body.append(f"closed_form = {closed}({args})")
+        body.append(f"autodiff = jax.jacobian({of}, argnums={tuple(argnums)})({args})")
+    elif d.form == "vjp" and d.order == 2:
+        v = extras[0]
+        body.append(f"closed_form = {closed}({args}, {v})")
+        grad = f"jax.grad({held.format(f=of)})"
+        body.append(f"autodiff = jax.jvp({grad}, ({wrt[0]},), ({v},))[1]")
+    elif d.form == "vjp":
+        out = jax.eval_shape(d.of, *_primal_arguments(d, inputs))
+        leaf = jax.tree_util.treedef_is_leaf(jax.tree.structure(out))
+        ct = extras[0] if leaf else f"({', '.join(extras)},)"
+        pick = "[0]" if single else ""
+        primals = ", ".join(wrt)
+        sides = [("closed_form", closed), ("autodiff", of)]
+        if d.kind != "rule":
+            body.append(f"closed_form = {closed}({args}, {ct})")
+            sides = sides[1:]
+        for side, f in sides:
+            body.append(f"_, pullback = jax.vjp({held.format(f=f)}, {primals})")
+            body.append(f"{side} = pullback({ct}){pick}")
+    else:  # jvp
+        primals, tangents = ", ".join(wrt) + ",", ", ".join(extras) + ","
+        sides = [("closed_form", closed), ("autodiff", of)]
+        if d.kind != "rule":
+            body.append(f"closed_form = {closed}({args}, {', '.join(extras)})")
+            sides = sides[1:]
+        for side, f in sides:
+            jvp = f"jax.jvp({held.format(f=f)}, ({primals}), ({tangents}))"
+            body.append(f"_, {side} = {jvp}")
+    body += [
+        'print("closed form:", closed_form)',
+        'print("autodiff:   ", autodiff)',
+        "pairs = zip(jax.tree.leaves(closed_form), jax.tree.leaves(autodiff))",
+        'print("max |difference|:", max(float(jnp.max(jnp.abs(jnp.asarray(c) - a)))'
+        " for c, a in pairs))",
+    ]
+    return "\n".join(body)
+
+
+def _primal_arguments(d: Any, inputs: dict[str, np.ndarray]) -> list[Any]:
+    """The arguments ``d.of`` is called with at ``inputs`` (a rule's fixed,
+    non-differentiable ones from its record)."""
+    if d.kind == "rule":
+        return [inputs[p] if p in d.inputs else d.fixed[p] for p in d.signature]
+    return [np.asarray(inputs[p]) for p in d.inputs]
 
 
 def _name_in(module: types.ModuleType, value: Any, preferred: str) -> str | None:

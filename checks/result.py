@@ -100,7 +100,7 @@ class DerivationResult:
     expect: str
     why: str = ""
     cases: list[CaseResult] = field(default_factory=list)
-    kind: str = "derivation"  # or "claim"
+    kind: str = "derivation"  # or "claim", "rule"
     message: str = ""  # an error that stopped every case (a declaration problem)
     shrunk: Counterexample | None = None  # the simplest failing input found
     shrunk_dims: dict[str, int] = field(default_factory=dict)

@@ -128,6 +128,10 @@ def _domain_digest(dom: Any, n: int, dims: dict[str, int], dtype: Any) -> str | 
 def _functions(entry: Any) -> list[Any]:
     if entry.kind == "claim":
         return [entry.fn]
+    if entry.kind == "rule":  # the primal and the rule's own functions
+        fn = entry.fn
+        rules = [fn.fwd, fn.bwd] if entry.form == "vjp" else [fn.jvp]
+        return [entry.of, *(r for r in rules if r is not None)]
     return [entry.closed_form, entry.of]
 
 

@@ -26,7 +26,7 @@ from checks.result import (
 __all__ = ["Invalid", "from_plain", "to_plain"]
 
 EXPECTATIONS = ("pass", "fail")
-KINDS = ("derivation", "claim")
+KINDS = ("derivation", "claim", "rule")
 STABILITIES = ("stable", "unstable", "not-checked")
 _MAX_DEPTH = 32  # nesting of a counterexample's values (arrays of rank ≤ 32)
 

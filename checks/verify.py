@@ -27,6 +27,7 @@ from checks.claims import check_claim
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
 from checks.diagnose import diagnose
 from checks.diagnose import repair as one_edit_repair
+from checks.forms import FormError, lowered
 from checks.mutate import MutationScore, score
 from checks.precision import in_float64
 from checks.repro import repro_script
@@ -168,7 +169,12 @@ def _ahead_jobs(
         if d.kind == "claim":
             jobs += claim_ahead_jobs(d, samples, seed, device)
         else:
-            jobs += ahead_jobs(d, dtypes, device, samples, seed, shards)
+            for dims in d.dims_cases():
+                try:
+                    one = lowered(d, dims)
+                except FormError:  # reported when the case runs
+                    continue
+                jobs += ahead_jobs(one, dtypes, device, samples, seed, shards)
     return jobs
 
 
@@ -331,7 +337,9 @@ def _check_one_as_run(
 ) -> DerivationResult:
     if d.kind == "claim":
         return _check_claim(d, samples, seed, devices, progress)
-    result = DerivationResult(name=d.name, source=d.source, expect=d.expect, why=d.why)
+    result = DerivationResult(
+        name=d.name, source=d.source, expect=d.expect, why=d.why, kind=d.kind
+    )
     for device in devices:
         for dims in d.dims_cases():
             chunks = None
@@ -342,11 +350,14 @@ def _check_one_as_run(
                 chunks = _bar_printer(progress, label)
             watchdog.stage(f"preparing the check on {device.platform} {sizes}".strip())
             try:
+                one = lowered(d, dims)  # as a Jacobian-form check (checks.forms)
                 result.cases.extend(
-                    run_cases(d, dims, dtypes, device, samples, seed, chunks, shards)
+                    run_cases(one, dims, dtypes, device, samples, seed, chunks, shards)
                 )
             except Exception as exc:  # one broken derivation never stops the rest
                 message = f"checker error: {type(exc).__name__}: {exc}".rstrip()
+                if isinstance(exc, FormError):
+                    message = str(exc)
                 result.cases.extend(
                     CaseResult(
                         dtype=dt,
@@ -455,14 +466,15 @@ def _simplify(d: Derivation, result: DerivationResult, seed: int) -> None:
     case = min(
         failing, key=lambda c: (int(np.prod(list(c.dims.values()) or [1])), c.ratio)
     )
+    checked = lowered(d, case.dims)  # the record the case was checked as
     inputs = {
-        p: _array(v, np.float64 if d.inputs[p].floating else np.int32)
+        p: _array(v, np.float64 if checked.inputs[p].floating else np.int32)
         for p, v in case.counterexample.inputs.items()
     }
     watchdog.stage("searching and simplifying a counterexample")
     try:
         with jax.default_device(jax.devices(case.device)[0]):
-            shrunk = shrink(d, case.dims, inputs, seed)
+            shrunk = shrink(checked, case.dims, inputs, seed)
     except Exception as exc:  # the raw counterexample still stands
         result.message = f"could not simplify the counterexample: {exc}".splitlines()[0]
         return

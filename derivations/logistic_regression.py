@@ -887,6 +887,32 @@ def batch_gradient_descent_b_gradient(
     return (1 / m) * jnp.sum(Y_hat - Y.astype(Y_hat.dtype))
 
 
+@derivation(
+    of=batch_log_loss,
+    wrt=("w", "b"),
+    form="vjp",
+    inputs=BATCH,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Batch Gradient Descent", w and b updates',
+)
+def batch_gradient_descent_vjp(
+    w: jax.Array, b: jax.Array, X: jax.Array, Y: jax.Array, J_bar: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """The w and b updates as one backward pass ("Batch Gradient Descent").
+
+    Derivation (the two gradients the step applies, as a VJP of J(w, b)):
+      dZ = Ŷ − Y                                  (∂L/∂z for the sigmoid log loss)
+      dw = (1/m) X dZᵀ,  db = (1/m) Σᵢ dZ_i        (as in "Vectorized Representation")
+      (w̄, b̄) = J̄·(dw, db)                         (J scalar: its cotangent scales both)
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; Ŷ = σ(wᵀX + b); w̄ shaped as w, b̄ as b.
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Batch Gradient Descent", w and b updates.
+    """
+    m = X.shape[1]
+    dZ = jax.nn.sigmoid(w.T @ X + b) - Y.astype(w.dtype)
+    return J_bar * (1 / m) * (X @ dZ.T), J_bar * (1 / m) * jnp.sum(dZ)
+
+
 # --- Bien, listing "Calculating Derivatives and Cost" ---------------------------------
 
 
@@ -972,6 +998,37 @@ def calculate_derivatives_db(
     m = X.shape[1]
     yhat = jax.nn.sigmoid(W.T @ X + b)
     return 1.0 / m * jnp.sum(yhat - y.astype(yhat.dtype)[None, :])
+
+
+@derivation(
+    of=calculate_cost,
+    wrt=("W", "b"),
+    form="vjp",
+    inputs=LISTING,
+    dims=EXAMPLES_FEATURES,
+    source=f'{BIEN}, "Calculating Derivatives and Cost", dW and db',
+    expect="fail",
+    why="dW drops the factor X: one number (1/m)Σ(ŷ − y) for every weight",
+)
+def calculate_derivatives_and_cost_vjp(
+    W: jax.Array, b: jax.Array, X: jax.Array, y: jax.Array, cost_bar: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """dW, db of calculate_derivatives_and_cost(W, b, X, y), as one backward pass.
+
+    Derivation (as stated, the listing's two lines times the cost's cotangent):
+      dW = 1.0/m*np.sum(yhat - y)     (one number, broadcast to every weight)
+      db = 1.0/m*np.sum(yhat - y)
+    Domain: y⁽ⁱ⁾ ∈ {0, 1}; natural log; ŷ = σ(Wᵀx + b).
+    Why wrong: ∂z⁽ⁱ⁾/∂W_j = x_j⁽ⁱ⁾, not 1: dW = (1/m) X (ŷ − y)ᵀ, shape (n, 1); db
+      is right (see calculate_derivatives_dW and calculate_derivatives_db).
+    Source: Ngo Huy Bien, "Logistic Regression" lecture slides,
+      "Calculating Derivatives and Cost", dW and db.
+    """
+    m = X.shape[1]
+    yhat = jax.nn.sigmoid(W.T @ X + b)
+    db = 1.0 / m * jnp.sum(yhat - y.astype(yhat.dtype)[None, :])
+    dW = jnp.full(W.shape, db, dtype=W.dtype)
+    return cost_bar * dW, cost_bar * db
 
 
 # === Claims: the stated values, identities and inequalities ===========================
