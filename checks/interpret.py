@@ -34,15 +34,7 @@ import ml_dtypes
 import numpy as np
 from jax.extend import core
 
-from checks.rounding import (
-    _DATA_MOVEMENT,
-    _IDENTITY,
-    _LIBRARY_ULPS,
-    _STRUCTURAL,
-    OWN_ROUNDING,
-    arithmetic_rules,
-    own_ulps,
-)
+from checks import rules
 
 __all__ = ["Unsupported", "evaluate", "supported"]
 
@@ -246,12 +238,23 @@ def _einsum_spec(dimension_numbers: Any, nl: int, nr: int) -> str:
     return f"...{''.join(lhs)},...{''.join(rhs)}->...{''.join(out)}"
 
 
+def _einsum(spec: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.einsum``, in float32 for ml_dtypes' types (bfloat16, float8), which
+    it does not take: XLA's CPU also accumulates those in float32, and the
+    result is rounded to the equation's dtype afterwards."""
+    if a.dtype.kind == "V":
+        a = a.astype(np.float32)
+    if b.dtype.kind == "V":
+        b = b.astype(np.float32)
+    return np.einsum(spec, a, b, optimize=True)
+
+
 def _dot_general(params: dict[str, Any], a: np.ndarray, b: np.ndarray) -> np.ndarray:
     spec = _einsum_spec(params["dimension_numbers"], a.ndim - 1, b.ndim - 1)
     dtype = params.get("preferred_element_type")
     if dtype is not None:
         a, b = a.astype(np.dtype(dtype)), b.astype(np.dtype(dtype))
-    return np.einsum(spec, a, b, optimize=True)
+    return _einsum(spec, a, b)
 
 
 def _select_n(params: dict[str, Any], which: np.ndarray, *cases: np.ndarray):
@@ -291,13 +294,14 @@ def _slice(params: dict[str, Any], x: np.ndarray) -> np.ndarray:
 
 
 def _pad(params: dict[str, Any], x: np.ndarray, value: np.ndarray) -> np.ndarray:
-    config = params["padding_config"]
-    if any(lo < 0 or hi < 0 or interior != 0 for lo, hi, interior in config):
-        raise Unsupported("pad with negative or interior padding")
+    """``lax.pad``: ``interior`` copies of the value between neighbours, then
+    low and high padding (negative amounts crop)."""
     if value.shape[0] != 1:
         raise Unsupported("pad with a value that differs between points")
-    widths = [(0, 0), *((int(lo), int(hi)) for lo, hi, _ in config)]
-    return np.pad(x, widths, constant_values=value.reshape(()))
+    fill = value.reshape(())
+    config = params["padding_config"]
+    x = _dilate(x, [int(interior) + 1 for _, _, interior in config], 1, fill)
+    return _pad_spatial(x, [(lo, hi) for lo, hi, _ in config], 1, fill)
 
 
 def _point_index(starts: Sequence[np.ndarray], b: int, rank: int) -> np.ndarray:
@@ -321,30 +325,329 @@ def _dynamic_slice(params: dict[str, Any], x: np.ndarray, *starts: np.ndarray):
     return x[tuple(index)]
 
 
+def _mode(params: dict[str, Any]) -> str:
+    return str(params["mode"]).rsplit(".", 1)[-1]
+
+
+def _along(rank: int, axis: int, n: int) -> np.ndarray:
+    """0, 1, …, n − 1 along axis ``axis`` of a point of rank ``rank``, shaped to
+    broadcast over the batch."""
+    shape = [1] * (rank + 1)
+    shape[axis + 1] = n
+    return np.arange(n).reshape(shape)
+
+
+def _spread(a: np.ndarray, window_axes: Sequence[int]) -> np.ndarray:
+    """Per-point index values over the batch axes, with size-1 window axes
+    inserted where ``window_axes`` (axes of one point) are."""
+    for d in sorted(window_axes):
+        a = np.expand_dims(a, d + 1)
+    return a
+
+
+def _fill_value(params: dict[str, Any], dtype: np.dtype) -> Any:
+    """What ``mode="fill"`` puts where a gather reads out of bounds: as JAX,
+    NaN for floats, the most negative signed and largest unsigned integer,
+    True for booleans, unless given."""
+    fill = params.get("fill_value")
+    if fill is not None:
+        return fill
+    if _floating(dtype):
+        return np.nan
+    if dtype == np.bool_:
+        return True
+    info = np.iinfo(dtype)
+    return info.min if dtype.kind == "i" else info.max
+
+
+def _window_index(
+    operand_shape: Sequence[int],
+    indices: np.ndarray,
+    starts_map: Sequence[int],
+    window_dims: Sequence[int],
+    window_axes: Sequence[int],
+    batching: Sequence[tuple[int, int]],
+    sizes: Sequence[int],
+    rank: int,
+    clip: bool,
+) -> tuple[list[Any], Any]:
+    """Operand indices of every element of a gather's output or a scatter's
+    updates (the point's rank ``rank``), and where the window lies in bounds.
+
+    ``indices`` (points axis first, index vector last) gives the window's start
+    in the operand dims ``starts_map``; operand dim ``window_dims[j]`` runs
+    along axis ``window_axes[j]``; ``batching`` pairs an operand dim with the
+    index batch dim it follows. The other axes are the index batch dims, in
+    order. A start is clamped so its window fits (``clip``, as XLA's gather
+    does); otherwise a window out of bounds is flagged in the mask."""
+    batch_axes = [a for a in range(rank) if a not in window_axes]
+    batch_shape = indices.shape[1:-1]
+    index: list[Any] = []
+    valid: Any = True
+    for d, extent in enumerate(operand_shape):
+        i: Any = 0
+        if d in starts_map:
+            start = indices[..., list(starts_map).index(d)].astype(np.int64)
+            start = _spread(start, window_axes)
+            top = extent - sizes[d]
+            if not clip:
+                valid = valid & (start >= 0) & (start <= top)
+            i = np.clip(start, 0, max(top, 0))
+        for od, idim in batching:
+            if od == d:
+                i = i + _along(rank, batch_axes[idim], batch_shape[idim])
+        if d in window_dims:
+            axis = window_axes[list(window_dims).index(d)]
+            i = i + _along(rank, axis, sizes[d])
+        index.append(i)
+    return index, valid
+
+
 def _gather(params: dict[str, Any], x: np.ndarray, indices: np.ndarray):
-    """``lax.gather`` of whole slices at integer indices (``x[i]``, ``x[i, j]``,
-    ``jnp.take``): the indexed dimensions collapsed, the others kept whole."""
+    """``lax.gather`` in every form JAX emits (``x[i]``, ``x[i, j]``,
+    ``x[jnp.arange(n), y]``, ``jnp.take``, ``jnp.take_along_axis``, ``W[idx]``):
+    each output element reads the operand at its window's start plus its
+    offset; a start is clamped into bounds (XLA), or with ``mode="fill"`` an
+    out-of-bounds window reads the fill value."""
     dn = params["dimension_numbers"]
-    mapped = tuple(dn.start_index_map)
     sizes = tuple(int(s) for s in params["slice_sizes"])
-    rest = [d for d in range(x.ndim - 1) if d not in mapped]
-    batch_rank = indices.ndim - 2
-    if (
-        dn.operand_batching_dims
-        or tuple(dn.collapsed_slice_dims) != tuple(sorted(mapped))
-        or any(sizes[d] != 1 for d in mapped)
-        or any(sizes[d] != x.shape[d + 1] for d in rest)
-        or tuple(dn.offset_dims) != tuple(range(batch_rank, batch_rank + len(rest)))
-        or "FILL" in str(params["mode"])
-    ):
-        raise Unsupported("gather of this form")
+    rank = indices.ndim - 2 + len(dn.offset_dims)
+    skipped = set(dn.collapsed_slice_dims) | set(dn.operand_batching_dims)
+    window_dims = [d for d in range(x.ndim - 1) if d not in skipped]
+    fill = _mode(params) == "FILL_OR_DROP"
+    index, valid = _window_index(
+        x.shape[1:],
+        indices,
+        dn.start_index_map,
+        window_dims,
+        dn.offset_dims,
+        list(zip(dn.operand_batching_dims, dn.start_indices_batching_dims)),
+        sizes,
+        rank,
+        clip=not fill,
+    )
     b = _batch([x, indices])
-    moved = np.moveaxis(_full(x, b), [d + 1 for d in mapped], range(1, len(mapped) + 1))
-    index = [np.arange(b).reshape((b, *(1,) * batch_rank))]
-    for k, d in enumerate(mapped):
-        i = _full(indices[..., k], b).astype(np.int64)
-        index.append(np.clip(i, 0, x.shape[d + 1] - 1))
-    return moved[tuple(index)]
+    point = np.arange(b).reshape((b, *(1,) * rank))
+    out = _full(x, b)[(point, *index)]
+    out_shape = [0] * rank
+    batch_axes = [a for a in range(rank) if a not in dn.offset_dims]
+    for a, n in zip(batch_axes, indices.shape[1:-1]):
+        out_shape[a] = n
+    for a, d in zip(dn.offset_dims, window_dims):
+        out_shape[a] = sizes[d]
+    out = np.broadcast_to(out, (b, *out_shape))
+    if fill and valid is not True:
+        out = np.where(valid, out, np.asarray(_fill_value(params, x.dtype), x.dtype))
+    return out
+
+
+_COMBINE = {
+    "scatter-add": np.add,
+    "scatter_add": np.add,
+    "scatter-mul": np.multiply,
+    "scatter-min": np.minimum,
+    "scatter-max": np.maximum,
+}
+
+
+def _scatter(name: str) -> Rule:
+    """``lax.scatter`` (``x.at[i].set``) and its combining forms
+    (``.at[i].add/mul/min/max``): every update element lands on the operand at
+    its window's start plus its offset, in order, so repeated indices add up (or
+    the last one wins, for ``set``). A window out of bounds is dropped, as XLA
+    does, unless ``mode="clip"`` clamped its start."""
+
+    def rule(params: dict[str, Any], x: np.ndarray, indices: np.ndarray, upd):
+        dn = params["dimension_numbers"]
+        rank = upd.ndim - 1
+        skipped = set(dn.inserted_window_dims) | set(dn.operand_batching_dims)
+        window_dims = [d for d in range(x.ndim - 1) if d not in skipped]
+        sizes = [1] * (x.ndim - 1)
+        for d, a in zip(window_dims, dn.update_window_dims):
+            sizes[d] = upd.shape[a + 1]
+        index, valid = _window_index(
+            x.shape[1:],
+            indices,
+            dn.scatter_dims_to_operand_dims,
+            window_dims,
+            dn.update_window_dims,
+            list(zip(dn.operand_batching_dims, dn.scatter_indices_batching_dims)),
+            sizes,
+            rank,
+            clip=_mode(params) == "CLIP",
+        )
+        b = _batch([x, indices, upd])
+        shape = (b, *upd.shape[1:])
+        point = np.arange(b).reshape((b, *(1,) * rank))
+        where = [np.broadcast_to(i, shape) for i in (point, *index)]
+        values = np.broadcast_to(upd, shape).astype(x.dtype)
+        if valid is not True:
+            keep = np.broadcast_to(valid, shape)
+            where = [i[keep] for i in where]
+            values = values[keep]
+        out = np.array(_full(x, b))
+        if name == "scatter":
+            out[tuple(where)] = values
+        else:
+            _COMBINE[name].at(out, tuple(where), values)
+        return out
+
+    return rule
+
+
+def _dilate(x: np.ndarray, dilation: Sequence[int], first: int, fill: Any = 0):
+    """``x`` with ``d − 1`` copies of ``fill`` between neighbours along axes
+    ``first``, ``first + 1``, … (``lhs_dilation``, ``rhs_dilation``,
+    ``base_dilation``)."""
+    if all(int(d) == 1 for d in dilation):
+        return x
+    shape = list(x.shape)
+    for i, d in enumerate(dilation):
+        shape[first + i] = (
+            (shape[first + i] - 1) * int(d) + 1 if shape[first + i] else 0
+        )
+    out = np.full(shape, fill, x.dtype)
+    step = (slice(None),) * first + tuple(slice(None, None, int(d)) for d in dilation)
+    out[step] = x
+    return out
+
+
+def _pad_spatial(x: np.ndarray, padding: Sequence[Any], first: int, fill: Any = 0):
+    """``x`` padded by (low, high) on axes ``first``, …; negative amounts crop."""
+    widths = [(0, 0)] * first + [
+        (max(int(lo), 0), max(int(hi), 0)) for lo, hi in padding
+    ]
+    x = np.pad(x, widths, constant_values=fill)
+    crop = (slice(None),) * first + tuple(
+        slice(max(-int(lo), 0), x.shape[first + i] - max(-int(hi), 0))
+        for i, (lo, hi) in enumerate(padding)
+    )
+    return x[crop]
+
+
+_SPATIAL = string.ascii_uppercase
+
+
+def _conv(params: dict[str, Any], lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``lax.conv_general_dilated`` (cross-correlation) in any dimension layout,
+    with strides, padding, input and kernel dilation and feature groups: the
+    dilated, padded input's windows contracted with the kernel."""
+    if int(params["batch_group_count"]) != 1:
+        raise Unsupported("conv_general_dilated with batch_group_count")
+    dn = params["dimension_numbers"]
+    groups = int(params["feature_group_count"])
+    dtype = params.get("preferred_element_type")
+    if dtype is not None:
+        lhs, rhs = lhs.astype(np.dtype(dtype)), rhs.astype(np.dtype(dtype))
+    lhs = np.transpose(lhs, (0, *(int(d) + 1 for d in dn.lhs_spec)))
+    rhs = np.transpose(rhs, (0, *(int(d) + 1 for d in dn.rhs_spec)))
+    n_sp = lhs.ndim - 3
+    lhs = _dilate(lhs, params["lhs_dilation"], 3)
+    lhs = _pad_spatial(lhs, params["padding"], 3)
+    rhs = _dilate(rhs, params["rhs_dilation"], 3)
+    kernel = rhs.shape[3:]
+    windows = np.lib.stride_tricks.sliding_window_view(
+        lhs, kernel, axis=tuple(range(3, 3 + n_sp))
+    )
+    strides = tuple(slice(None, None, int(s)) for s in params["window_strides"])
+    windows = windows[(slice(None),) * 3 + strides]
+    p, n, c = windows.shape[:3]
+    out_sp = windows.shape[3 : 3 + n_sp]
+    windows = windows.reshape((p, n, groups, c // groups, *windows.shape[3:]))
+    o = rhs.shape[1]
+    rhs = rhs.reshape((rhs.shape[0], groups, o // groups, *rhs.shape[2:]))
+    so, sk = _SPATIAL[:n_sp], _SPATIAL[n_sp : 2 * n_sp]
+    spec = f"...ngc{so}{sk},...goc{sk}->...ngo{so}"
+    out = _einsum(spec, windows, rhs)
+    out = out.reshape((out.shape[0], n, o, *out_sp))
+    inverse = np.argsort([int(d) for d in dn.out_spec])
+    return np.transpose(out, (0, *(int(a) + 1 for a in inverse)))
+
+
+def _windows(x: np.ndarray, params: dict[str, Any], fill: Any) -> np.ndarray:
+    """The windows of ``lax.reduce_window``: (points, *output, *window), the
+    operand dilated and padded with ``fill`` (the reduction's identity)."""
+    rank = x.ndim - 1
+    x = _dilate(x, params.get("base_dilation") or (1,) * rank, 1, fill)
+    x = _pad_spatial(x, params["padding"], 1, fill)
+    dims = [int(w) for w in params["window_dimensions"]]
+    dil = [int(d) for d in params.get("window_dilation") or (1,) * rank]
+    span = [(w - 1) * d + 1 for w, d in zip(dims, dil)]
+    view = np.lib.stride_tricks.sliding_window_view(
+        x, span, axis=tuple(range(1, rank + 1))
+    )
+    step = tuple(slice(None, None, int(s)) for s in params["window_strides"])
+    return view[(slice(None), *step, *(slice(None, None, d) for d in dil))]
+
+
+def _lowest(dtype: np.dtype, sign: int) -> Any:
+    if _floating(dtype):
+        return sign * np.inf
+    info = np.iinfo(dtype)
+    return info.min if sign < 0 else info.max
+
+
+def _reduce_window(fn: Callable[..., Any], sign: int) -> Rule:
+    def rule(params: dict[str, Any], x: np.ndarray) -> np.ndarray:
+        fill = 0 if sign == 0 else _lowest(x.dtype, sign)
+        win = _windows(x, params, np.asarray(fill).astype(x.dtype))
+        rank = x.ndim - 1
+        return fn(win, axis=tuple(range(1 + rank, 1 + 2 * rank)))
+
+    return rule
+
+
+def _select_and_scatter_add(params: dict[str, Any], source: np.ndarray, operand):
+    """The transpose of max (or min) pooling: each source value is added into
+    the element its operand window selects, the first maximum (``ge``) or
+    minimum (``le``) in window order, as XLA's select keeps the current
+    element while ``select(current, candidate)`` holds."""
+    name = getattr(params["select_prim"], "name", str(params["select_prim"]))
+    if name not in ("ge", "le"):
+        raise Unsupported(f"select_and_scatter_add selecting by {name}")
+    sign = -1 if name == "ge" else 1
+    rank = operand.ndim - 1
+    fill = np.asarray(_lowest(operand.dtype, sign)).astype(operand.dtype)
+    plain = dict(params, base_dilation=None, window_dilation=None)
+    win = _windows(operand, plain, fill)
+    b = _batch([source, operand])
+    out_shape = win.shape[1 : 1 + rank]
+    flat = win.reshape((win.shape[0], *out_shape, -1))
+    pick = np.argmax(flat, axis=-1) if sign < 0 else np.argmin(flat, axis=-1)
+    pick = np.broadcast_to(pick, (b, *out_shape))
+    dims = [int(w) for w in params["window_dimensions"]]
+    offsets = np.unravel_index(pick, dims)
+    where = [np.broadcast_to(np.arange(b).reshape((b, *(1,) * rank)), pick.shape)]
+    for d in range(rank):
+        start = _along(rank, d, out_shape[d]) * int(params["window_strides"][d])
+        where.append(start + offsets[d])
+    padded = _pad_spatial(
+        np.zeros((b, *operand.shape[1:]), source.dtype), params["padding"], 1
+    )
+    np.add.at(padded, tuple(where), np.broadcast_to(source, pick.shape))
+    lo = [int(lo) for lo, _ in params["padding"]]
+    crop = tuple(slice(a, a + s) for a, s in zip(lo, operand.shape[1:]))
+    return padded[(slice(None), *crop)]
+
+
+def _top_k(params: dict[str, Any], x: np.ndarray) -> list[np.ndarray]:
+    """``lax.top_k``: the k largest along ``axis`` in descending order, a tie
+    going to the lower index, NaN above every number (XLA's total order)."""
+    k = int(params["k"])
+    axis = int(params.get("axis", x.ndim - 2)) + 1
+    moved = np.moveaxis(x, axis, -1)
+    if _floating(x.dtype):
+        key = -np.where(np.isnan(moved), np.inf, moved.astype(np.float64))
+        nan_first = ~np.isnan(moved)
+        order = np.lexsort((key, nan_first), axis=-1)
+    else:
+        order = np.argsort(-moved.astype(np.int64), axis=-1, kind="stable")
+    order = order[..., :k]
+    values = np.take_along_axis(moved, order, axis=-1)
+    return [
+        np.moveaxis(values, -1, axis),
+        np.moveaxis(order.astype(np.int32), -1, axis),
+    ]
 
 
 # jax.random's default generator, threefry2x32 (Salmon et al., "Parallel random
@@ -489,6 +792,18 @@ _VALUES: dict[str, Rule] = {
     "random_wrap": lambda params, x: x,
     "random_unwrap": lambda params, x: x,
     "gather": _gather,
+    "scatter": _scatter("scatter"),
+    "scatter-add": _scatter("scatter-add"),
+    "scatter_add": _scatter("scatter_add"),
+    "scatter-mul": _scatter("scatter-mul"),
+    "scatter-min": _scatter("scatter-min"),
+    "scatter-max": _scatter("scatter-max"),
+    "conv_general_dilated": _conv,
+    "reduce_window_sum": _reduce_window(np.sum, 0),
+    "reduce_window_max": _reduce_window(np.max, -1),
+    "reduce_window_min": _reduce_window(np.min, 1),
+    "select_and_scatter_add": _select_and_scatter_add,
+    "top_k": _top_k,
     "clamp": _clamp,
     "copy": _identity,
     "copy_p": _identity,
@@ -500,12 +815,6 @@ _VALUES: dict[str, Rule] = {
 _ELEMENTWISE = {
     name for name, rule in _VALUES.items() if getattr(rule, "elementwise", False)
 } | {"integer_pow", "select_n", "clamp", "convert_element_type"}
-
-# Primitives whose bound has no explicit rule in ``checks.rounding`` and is taken
-# there from ``jax.jvp``: the linear ones, whose JVP is the operation itself.
-_LINEAR_BY_JVP = {"split", "stack", "unstack"}
-# Zero derivative: only their own rounding.
-_FLAT = {"floor", "ceil", "sign", "round"}
 
 
 def _sub_jaxpr(eqn: Any) -> Any:
@@ -527,7 +836,12 @@ def _has_bound(eqn: Any) -> bool:
         return True
     if not any(_floating(v.aval.dtype) for v in eqn.invars):
         return True
-    return name in _RULED or name in _BOUNDS
+    return (
+        name in RULES
+        or name in rules.STRUCTURAL
+        or name in rules.IDENTITY
+        or name == "convert_element_type"
+    )
 
 
 def supported(jaxpr: Any, *, bounds: bool = False) -> bool:
@@ -546,17 +860,9 @@ def supported(jaxpr: Any, *, bounds: bool = False) -> bool:
     return True
 
 
-# Bounds, the rules of ``checks.rounding`` in NumPy.
-
-
 @functools.lru_cache(maxsize=64)
 def _tiny(dtype: np.dtype) -> float:
     return float(ml_dtypes.finfo(dtype).tiny)
-
-
-@functools.lru_cache(maxsize=64)
-def _u(dtype: np.dtype) -> float:
-    return float(ml_dtypes.finfo(dtype).eps) / 2.0 if _floating(dtype) else 0.0
 
 
 @functools.lru_cache(maxsize=64)
@@ -566,141 +872,35 @@ def _floating(dtype: Any) -> bool:
     return bool(jax.dtypes.issubdtype(np.dtype(dtype), np.inexact))
 
 
-def _abs64(x: np.ndarray) -> np.ndarray:
-    return np.abs(x.astype(np.float64))
-
-
-def _rounding(x: np.ndarray, ulps: float = 1.0) -> np.ndarray:
-    a = _abs64(x)
-    tiny = _tiny(x.dtype)
-    return np.where(np.isfinite(a), ulps * _u(x.dtype) * a + tiny, 0.0)
-
-
-def _constant_error(c: np.ndarray) -> np.ndarray | None:
-    if not _floating(c.dtype):
-        return None
-    a = c.astype(np.float64)
-    exact = np.all(~np.isfinite(a) | (np.round(a * 1024) == a * 1024))
-    return None if exact else _rounding(c)
-
-
-def _zero(x: np.ndarray) -> np.ndarray:
-    return np.zeros(x.shape, np.float64)
-
-
-def _err(e: np.ndarray | None, x: np.ndarray) -> np.ndarray:
-    return _zero(x) if e is None else e
-
-
-def _add(parts: Iterable[np.ndarray | None], like: np.ndarray) -> np.ndarray:
-    total: np.ndarray | None = None
-    for p in parts:
-        if p is not None:
-            total = p if total is None else total + p
-    return _zero(like) if total is None else total
-
-
-def _select_rule(params, xs, es, outs):
-    which, *cases = xs
-    return [_select_n(params, which, *[_err(e, c) for c, e in zip(cases, es[1:])])]
-
-
-def _flat_rule(params, xs, es, outs):
-    return [] if all(e is None for e in es) else [_zero(outs[0])]
-
-
-_BOUNDS: dict[str, Rule] = arithmetic_rules(np, lead=1)
-_BOUNDS["select_n"] = _select_rule
-for _name in _FLAT:
-    _BOUNDS[_name] = _flat_rule
-# Equations bounded without a rule of their own.
-_RULED = (
-    _IDENTITY
-    | _STRUCTURAL
-    | _LINEAR_BY_JVP
-    | {"convert_element_type", "dot_general", "reduce_sum"}
-)
-
-
-def _dot_general_bound(params, a, b, ea, eb, out):
-    """|A|·e_B + e_A·|B| + K·u·|A|·|B| for a contraction of K terms."""
-    p = dict(params, preferred_element_type=np.float64)
-    (contract_a, _), _ = params["dimension_numbers"]
-    k = int(np.prod([a.shape[1 + d] for d in contract_a])) if contract_a else 1
-    abs_a, abs_b = _abs64(a), _abs64(b)
-    tiny = _tiny(out.dtype)
-    bound = k * (_u(out.dtype) * _dot_general(p, abs_a, abs_b) + tiny)
-    if eb is not None:
-        bound = bound + _dot_general(p, abs_a, eb)
-    if ea is not None:
-        bound = bound + _dot_general(p, ea, abs_b)
-    return bound
-
-
-def _reduce_sum_bound(params, x, ex, out):
-    axes = _ax(params["axes"])
-    k = int(np.prod([x.shape[d] for d in axes])) if axes else 1
-    tiny = _tiny(out.dtype)
-    bound = k * (_u(out.dtype) * np.sum(_abs64(x), axis=axes) + tiny)
-    if ex is not None:
-        bound = bound + np.sum(ex, axis=axes)
-    return bound
-
-
-def _same_op_on_errors(name, params, xs, es):
-    args = [_err(e, x) if _floating(x.dtype) else x for x, e in zip(xs, es)]
-    if name == "pad":
-        args[1] = np.zeros((1,), np.float64)
-    out = _VALUES[name](params, *args)
+def _apply(name: str, params: dict[str, Any], *xs: np.ndarray) -> list[np.ndarray]:
+    """Primitive ``name`` evaluated here, for the rules that apply one to bounds."""
+    out = _VALUES[name](params, *xs)
     return list(out) if isinstance(out, list) else [out]
 
 
-def _bounds(name, params, xs, es, outs):
-    """The bounds of one equation's outputs, as ``checks.rounding`` computes them."""
-    if not any(_floating(o.dtype) for o in outs):
-        return [None for _ in outs]
-    if name == "convert_element_type":
-        (o,), e = outs, es[0]
-        if _u(o.dtype) > _u(xs[0].dtype):
-            e = _rounding(o) if e is None else e + _rounding(o)
-        return [e]
-    if all(e is None for e in es) and (name in _DATA_MOVEMENT or name in _IDENTITY):
-        return [None for _ in outs]
-    if not any(_floating(x.dtype) for x in xs):
-        return [_rounding(o, _LIBRARY_ULPS) for o in outs]
-    if name in _IDENTITY:
-        return list(es[: len(outs)])
-    if name == "dot_general":
-        return [_dot_general_bound(params, *xs, *es, outs[0])]
-    if name == "reduce_sum":
-        return [_reduce_sum_bound(params, xs[0], es[0], outs[0])]
-    rule = _BOUNDS.get(name)
-    if rule is not None:
-        bounds = rule(params, xs, es, outs)
-    elif name in _STRUCTURAL or name in _LINEAR_BY_JVP:
-        if name in _LINEAR_BY_JVP and all(e is None for e in es):
-            bounds = []
-        else:
-            bounds = _same_op_on_errors(name, params, xs, es)
-    else:
+# The rule table of ``checks.rules`` in NumPy, over a leading points axis.
+RULES: dict[str, rules.Rule] = rules.rule_table(np, 1, _apply)
+
+
+def _no_rule(name: str) -> Callable[[], list[Any]]:
+    def refuse() -> list[Any]:
         raise Unsupported(f"no rounding-error rule for {name}")
-    if not bounds:
-        bounds = [_zero(o) for o in outs]
-    if name not in _DATA_MOVEMENT and name not in OWN_ROUNDING:
-        ulps = own_ulps(name, params, xs[0].shape[1:])
-        bounds = [
-            None if b is None else b + _rounding(o, ulps) for o, b in zip(outs, bounds)
-        ]
-    return [b if _floating(o.dtype) else None for o, b in zip(outs, bounds)]
+
+    return refuse
+
+
+def _bounds(name, params, xs, es, outs):
+    """The bounds of one equation's outputs: ``checks.rules.equation_bounds``."""
+    return rules.equation_bounds(
+        np, 1, RULES, _apply, name, params, xs, es, outs, generic=_no_rule(name)
+    )
 
 
 # Primitives that move bits without arithmetic: XLA's CPU leaves their
 # subnormal values alone (it flushes those of arithmetic: FTZ and DAZ).
 _KEEPS_BITS = (
-    _DATA_MOVEMENT
-    | _IDENTITY
-    | _STRUCTURAL
-    | _LINEAR_BY_JVP
+    rules.DATA_MOVEMENT
+    | rules.IDENTITY
     | {"bitcast_convert_type", "random_wrap", "random_unwrap", "iota", "is_finite"}
 )
 
@@ -733,7 +933,7 @@ def _literal(v: Any) -> tuple[np.ndarray, np.ndarray | None]:
     pair = _LITERALS.get(key) if key is not None else None
     if pair is None:
         x = x[None]
-        pair = (x, _constant_error(x))
+        pair = (x, rules.constant_error(np, x))
         if key is not None and len(_LITERALS) < 4096:
             x.setflags(write=False)
             _LITERALS[key] = pair
@@ -751,7 +951,7 @@ def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool
 
     for var, c in zip(jaxpr.constvars, consts):
         x = np.asarray(c)[None]
-        env[var] = (x, _constant_error(x) if bounds else None)
+        env[var] = (x, rules.constant_error(np, x) if bounds else None)
     for var, pair in zip(jaxpr.invars, args):
         env[var] = pair
 
