@@ -179,8 +179,10 @@ def _broadcast_in_dim(params: dict[str, Any], x: np.ndarray, *dyn: Any) -> np.nd
 
 
 def _reshape(params: dict[str, Any], x: np.ndarray, *dyn: Any) -> np.ndarray:
-    if dyn or params.get("dimensions") is not None:
-        raise Unsupported("reshape with dimensions")
+    if dyn:
+        raise Unsupported("dynamic shapes")
+    if params.get("dimensions") is not None:  # row-major order of a transpose
+        x = np.transpose(x, (0, *_ax(params["dimensions"])))
     return x.reshape((x.shape[0], *params["new_sizes"]))
 
 
