@@ -25,6 +25,7 @@ with XLA as usual.
 from __future__ import annotations
 
 import functools
+import math
 import string
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -91,6 +92,21 @@ def _elementwise(fn: Callable[..., Any]) -> Rule:
 
 def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _libm(fn: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """A function of the C library's ``math`` (``erf``, ``erfc``: within an ulp
+    of float64) elementwise, in float64; the result is rounded to the
+    equation's dtype afterwards."""
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return fn(x.astype(np.float64)).astype(np.float64)
+
+    return run
 
 
 def _int_divisor(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -726,6 +742,8 @@ _VALUES: dict[str, Rule] = {
     "expm1": _elementwise(np.expm1),
     "logistic": _elementwise(_logistic),
     "tanh": _elementwise(np.tanh),
+    "erf": _elementwise(_libm(_ERF)),
+    "erfc": _elementwise(_libm(_ERFC)),
     "sin": _elementwise(np.sin),
     "cos": _elementwise(np.cos),
     "sqrt": _elementwise(np.sqrt),

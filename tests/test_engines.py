@@ -54,25 +54,28 @@ def test_the_default_run_needs_no_compiled_check(monkeypatch):
             assert on_host.value(entry.fn) is not None, entry.name
 
 
-def _erf(x):
-    return jnp.sum(lax.erf(x))
+_WEIGHTS = jnp.array([1.0, 2.0, 3.0])
 
 
-@checks.derivation(of=_erf, wrt="x", inputs={"x": checks.domain.real((3,))})
-def erf_grad(x):
-    return 2 / jnp.sqrt(jnp.pi) * jnp.exp(-(x**2))
+def _sorted_weighted(x):
+    return jnp.sum(jnp.sort(x) * _WEIGHTS)
 
 
-@checks.derivation(of=_erf, wrt="x", inputs={"x": checks.domain.real((3,))})
-def erf_grad_without_the_constant(x):
-    return jnp.exp(-(x**2))
+@checks.derivation(of=_sorted_weighted, wrt="x", inputs={"x": checks.domain.real((3,))})
+def sort_grad(x):
+    return jnp.zeros(3).at[jnp.argsort(x)].set(_WEIGHTS)
+
+
+@checks.derivation(of=_sorted_weighted, wrt="x", inputs={"x": checks.domain.real((3,))})
+def sort_grad_not_scattered_back(x):
+    return _WEIGHTS + 0 * x
 
 
 def test_what_numpy_cannot_evaluate_is_compiled():
-    d = checks.declare.as_derivation(erf_grad)
+    d = checks.declare.as_derivation(sort_grad)
     assert on_host.case_program(d, {}, DTYPES, 100) is None
-    assert checks.verify(erf_grad, samples=100).status == "pass"
-    assert checks.verify(erf_grad_without_the_constant, samples=100).outcome == "fail"
+    assert checks.verify(sort_grad, samples=100).status == "pass"
+    assert checks.verify(sort_grad_not_scattered_back, samples=100).outcome == "fail"
 
 
 def test_a_failure_inside_numpy_falls_back_to_the_compiled_check(monkeypatch):

@@ -301,3 +301,31 @@ def test_bounds_match_the_xla_engine(name):
     want_value, want_bound = jax.jit(jax.vmap(with_error_bound(fn, *avals)))(*xs)
     _close(value, np.asarray(want_value), "float32", scale=64)
     np.testing.assert_allclose(bound, want_bound, rtol=1e-4, atol=1e-30)
+
+
+def _gelu_grad(x):
+    return jax.grad(lambda x: jnp.sum(0.5 * x * (1 + lax.erf(x / np.sqrt(2)))))(x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "fn", [lax.erf, lax.erfc, _gelu_grad], ids=["erf", "erfc", "gelu"]
+)
+def test_erf_matches_xla(fn, dtype):
+    x = _edge((6,), dtype)
+    x[4] = np.array([30.0, -30.0, 6.0, -6.0, 1e-3, -0.5]).astype(x.dtype)
+    _close(*_both(fn, x), dtype, scale=4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize(
+    "fn", [lax.erf, lax.erfc, _gelu_grad], ids=["erf", "erfc", "gelu"]
+)
+def test_erf_bounds_hold_against_float64(fn, dtype):
+    xs = [RNG.normal(scale=2.0, size=(50, 4)).astype(jnp.dtype(dtype))]
+    ((value, bound),) = interpret.evaluate(_closed(fn, xs), xs, bounds=True)
+    wide = [xs[0].astype(np.float64)]
+    ((exact, _),) = interpret.evaluate(_closed(fn, wide), wide)
+    error = np.abs(value.astype(np.float64) - exact)
+    assert bound is not None and np.all(error <= bound)
+    assert np.any(error > 0)
