@@ -875,6 +875,8 @@ def supported(jaxpr: Any, *, bounds: bool = False) -> bool:
             sub = _sub_jaxpr(eqn)
             if sub is not None and name in _CALLS:
                 stack.append(_closed(sub)[0])
+            elif name in _CONTROL:
+                stack.extend(_closed(j)[0] for j in _control_jaxprs(eqn.params))
             elif name not in _VALUES or (bounds and not _has_bound(eqn)):
                 return False
     return True
@@ -960,6 +962,115 @@ def _literal(v: Any) -> tuple[np.ndarray, np.ndarray | None]:
     return pair
 
 
+# Control flow. Each point may take another branch or loop another number of
+# times: a branch is evaluated at every point and each point keeps the one it
+# takes; a loop runs until no point continues, and a point that has stopped
+# keeps its carry. Bounds follow as in ``checks.rounding``: the bound of the
+# branch taken, carried through the loop's carry.
+
+Pair = tuple[np.ndarray, np.ndarray | None]
+
+
+def _control_jaxprs(params: dict[str, Any]) -> list[Any]:
+    found = [params[k] for k in ("jaxpr", "cond_jaxpr", "body_jaxpr") if k in params]
+    return found + list(params.get("branches", ()))
+
+
+def _select_pairs(which: np.ndarray, options: Sequence[Sequence[Pair]]) -> list[Pair]:
+    """Per point, the outputs of option ``which[p]`` (values and bounds)."""
+    out = []
+    for k in range(len(options[0])):
+        values = [o[k][0] for o in options]
+        errors = [o[k][1] for o in options]
+        b = _batch([which, *values])
+        shape = np.broadcast_shapes(*(v.shape[1:] for v in values))
+        sel = _full(which.reshape(-1), b).reshape((b, *(1,) * len(shape)))
+        full = [np.broadcast_to(v, (b, *shape)) for v in values]
+        value = np.choose(sel, full) if len(full) > 1 else full[0]
+        error = None
+        if any(e is not None for e in errors):
+            full_e = [
+                np.zeros((b, *shape)) if e is None else np.broadcast_to(e, (b, *shape))
+                for e in errors
+            ]
+            error = np.choose(sel, full_e) if len(full_e) > 1 else full_e[0]
+        out.append((value, error))
+    return out
+
+
+def _cond(eqn: Any, pairs: Sequence[Pair], bounds: bool) -> list[Pair]:
+    """``lax.cond``/``lax.switch``: every branch, each point keeping its own
+    (the index clamped into range, as ``lax.switch`` does)."""
+    (index, _), operands = pairs[0], list(pairs[1:])
+    branches = eqn.params["branches"]
+    outs = [_eval(b.jaxpr, b.consts, operands, bounds) for b in branches]
+    which = np.clip(index.astype(np.int64), 0, len(branches) - 1)
+    return _select_pairs(which, outs)
+
+
+def _while(eqn: Any, pairs: Sequence[Pair], bounds: bool) -> list[Pair]:
+    """``lax.while_loop`` (``fori_loop`` with a traced trip count): the body
+    applied while any point's condition holds, to the points where it does."""
+    p = eqn.params
+    cond, body = p["cond_jaxpr"], p["body_jaxpr"]
+    cn, bn = p["cond_nconsts"], p["body_nconsts"]
+    cconsts, bconsts = list(pairs[:cn]), list(pairs[cn : cn + bn])
+    carry = list(pairs[cn + bn :])
+    while True:
+        ((go, _),) = _eval(cond.jaxpr, cond.consts, [*cconsts, *carry], False)
+        go = go.reshape(-1).astype(bool)
+        if not go.any():
+            return carry
+        new = _eval(body.jaxpr, body.consts, [*bconsts, *carry], bounds)
+        if go.all():
+            carry = list(new)
+        else:
+            carry = _select_pairs(go.astype(np.int64), [carry, new])
+
+
+def _scan(eqn: Any, pairs: Sequence[Pair], bounds: bool) -> list[Pair]:
+    """``lax.scan`` (``fori_loop`` with a fixed trip count): the body once per
+    step, the scanned inputs and outputs along the first axis of a point."""
+    p = eqn.params
+    body, n = p["jaxpr"], int(p["length"])
+    nc, nk = p["num_consts"], p["num_carry"]
+    consts, carry, xs = list(pairs[:nc]), list(pairs[nc : nc + nk]), pairs[nc + nk :]
+    steps = range(n - 1, -1, -1) if p["reverse"] else range(n)
+    ys: list[list[Pair]] = []
+    for i in steps:
+        x_i = [(v[:, i], None if e is None else e[:, i]) for v, e in xs]
+        out = _eval(body.jaxpr, body.consts, [*consts, *carry, *x_i], bounds)
+        carry, y = list(out[:nk]), out[nk:]
+        ys.append(y)
+    if p["reverse"]:
+        ys.reverse()
+    stacked = []
+    for k, var in enumerate(eqn.outvars[nk:]):
+        if not ys:
+            stacked.append((np.zeros((1, *var.aval.shape), var.aval.dtype), None))
+            continue
+        values = [y[k][0] for y in ys]
+        errors = [y[k][1] for y in ys]
+        b = _batch(values)
+        value = np.stack([_full(v, b) for v in values], axis=1)
+        error = None
+        if any(e is not None for e in errors):
+            eb = max(b, _batch([e for e in errors if e is not None]))
+            value = _full(value, eb)
+            error = np.stack(
+                [
+                    np.zeros(value[:, 0].shape) if e is None else _full(e, eb)
+                    for e in errors
+                ],
+                axis=1,
+            )
+        stacked.append((value, error))
+    return [*carry, *stacked]
+
+
+_CONTROL = {"cond": _cond, "while": _while, "scan": _scan}
+
+
 def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool):
     env: dict[Any, tuple[np.ndarray, np.ndarray | None]] = {}
 
@@ -979,7 +1090,9 @@ def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool
         pairs = [read(v) for v in eqn.invars]
         name = eqn.primitive.name
         sub = _sub_jaxpr(eqn) if name in _CALLS else None
-        if sub is not None:
+        if name in _CONTROL:
+            results = _CONTROL[name](eqn, pairs, bounds)
+        elif sub is not None:
             inner, inner_consts = _closed(sub)
             n_in = len(inner.invars)
             results = _eval(inner, inner_consts, pairs[len(pairs) - n_in :], bounds)

@@ -329,3 +329,80 @@ def test_erf_bounds_hold_against_float64(fn, dtype):
     error = np.abs(value.astype(np.float64) - exact)
     assert bound is not None and np.all(error <= bound)
     assert np.any(error > 0)
+
+
+def _switch(x, i):
+    branches = [jnp.sin, lambda v: v * 3.0, lambda v: jnp.exp(v) - v]
+    return lax.switch(i[0], branches, x)
+
+
+def _cond_on_sign(x, i):
+    return lax.cond(jnp.sum(x) > 0, lambda v: v**2, lambda v: -v / 3.0, x)
+
+
+def _fori_fixed(x, i):
+    return lax.fori_loop(0, 4, lambda k, v: jnp.tanh(v) * 1.5 + k, x)
+
+
+def _fori_traced(x, i):
+    return lax.fori_loop(0, i[0] + 1, lambda k, v: v * 0.7 + jnp.sin(v), x)
+
+
+def _while_until(x, i):
+    return lax.while_loop(lambda v: jnp.sum(v * v) < 50.0, lambda v: v * 1.9 + 0.1, x)
+
+
+def _scan_cumulative(x, i):
+    def step(c, v):
+        c = c * 0.5 + v
+        return c, c * v
+
+    carry, ys = lax.scan(step, jnp.zeros(()), x, reverse=True)
+    return ys + carry
+
+
+def _scan_gradient(x, i):
+    def loss(x):
+        h, _ = lax.scan(lambda h, v: (jnp.tanh(h * 0.9 + v), None), 0.0, x)
+        return h
+
+    return jax.grad(loss)(x)
+
+
+CONTROL = {
+    "switch, each point its branch": _switch,
+    "cond on a sampled sign": _cond_on_sign,
+    "fori_loop, fixed trip count (scan)": _fori_fixed,
+    "fori_loop, traced trip count (while)": _fori_traced,
+    "while_loop, stops at another step per point": _while_until,
+    "scan in reverse with outputs": _scan_cumulative,
+    "gradient through a scan (BPTT)": _scan_gradient,
+}
+
+
+def _control_inputs(dtype):
+    x = RNG.normal(size=(B, 4)).astype(jnp.dtype(dtype))
+    x[0] = 0.0
+    i = np.array([[0], [1], [2], [3], [1]], np.int32)
+    return x, i
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(CONTROL))
+def test_control_flow_matches_xla(name, dtype):
+    x, i = _control_inputs(dtype)
+    _close(*_both(CONTROL[name], x, i), dtype, scale=64)
+
+
+@pytest.mark.parametrize("name", list(CONTROL))
+def test_control_flow_bounds_hold_and_match_the_xla_engine(name):
+    fn = CONTROL[name]
+    x, i = _control_inputs("float32")
+    ((value, bound),) = interpret.evaluate(_closed(fn, [x, i]), [x, i], bounds=True)
+    wide = [x.astype(np.float64), i]
+    ((exact, _),) = interpret.evaluate(_closed(fn, wide), wide)
+    assert bound is not None
+    assert np.all(np.abs(value.astype(np.float64) - exact) <= bound)
+    avals = [jax.ShapeDtypeStruct(v.shape[1:], v.dtype) for v in (x, i)]
+    _, want = jax.jit(jax.vmap(with_error_bound(fn, *avals)))(x, i)
+    np.testing.assert_allclose(bound, want, rtol=1e-4, atol=1e-30)
