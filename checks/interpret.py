@@ -13,9 +13,13 @@ them by one; elementwise rules rely on NumPy's broadcasting of the size-1 axis.
 This is what ``jax.vmap`` does, without tracing anything again.
 
 Bounds: with ``bounds=True`` every value also carries ``e ≥ |v̂ − v|``, by the
-rules of ``checks.rounding`` (Higham, *Accuracy and Stability of Numerical
-Algorithms*, §3.3), equation for equation the same, so a verdict does not depend
-on which of the two evaluated it.
+rule table of ``checks.rules`` (Higham, *Accuracy and Stability of Numerical
+Algorithms*, §3.3) in NumPy (``RULES``), the very rules ``checks.rounding``
+applies in JAX, so a verdict does not depend on which of the two evaluated it.
+
+Control flow: each point may take its own branch of a ``cond`` and loop its own
+number of times in a ``while``; every branch is evaluated and each point keeps
+its own, and a loop runs until no point continues.
 
 Anything this module does not implement raises ``Unsupported`` before a point
 is evaluated (``supported`` walks the jaxpr first); the check is then compiled
@@ -37,7 +41,7 @@ from jax.extend import core
 
 from checks import rules
 
-__all__ = ["Unsupported", "evaluate", "supported"]
+__all__ = ["RULES", "Unsupported", "evaluate", "supported"]
 
 
 class Unsupported(Exception):

@@ -17,8 +17,11 @@ where η = tiny (the smallest normal number) covers a result that underflows;
 so a result that is a small difference of large terms gets a large bound: the
 ``u·|z|`` of each large intermediate survives the cancellation. Operations that
 only move data (reshape, transpose, gather, select, …) pass errors through
-without rounding. Any other primitive falls back to ``Σ_k |∂z/∂x_k · e_k|``
-computed with ``jax.jvp`` plus its rounding.
+without rounding. The rules, and which applies to an equation, are the table
+of ``checks.rules`` (shared with the NumPy engine, ``checks.interpret``); this
+module applies it inside JAX, with the control flow (scan, while, cond, linear
+solves) and, for a primitive the table has no rule for, ``Σ_k |∂z/∂x_k · e_k|``
+from the Jacobian plus its rounding.
 
 The bounds are computed in float64 whatever the dtype of the computation, so
 they neither underflow nor round away.
@@ -43,6 +46,7 @@ from checks import rounding_linalg, rules
 
 __all__ = [
     "ESTIMATED",
+    "RULES",
     "NoErrorBound",
     "is_estimated",
     "rounding_unit",
