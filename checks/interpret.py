@@ -672,6 +672,35 @@ def _top_k(params: dict[str, Any], x: np.ndarray) -> list[np.ndarray]:
     ]
 
 
+def _sort_keys(x: np.ndarray) -> list[np.ndarray]:
+    """Keys of ``x`` in the order JAX sorts by, the first deciding: for floats
+    NaN after every number, −0 equal to +0, and a subnormal equal to zero (XLA's
+    CPU compares with subnormals read as zero, and moves their bits unchanged)."""
+    if not _floating(x.dtype):
+        return [x]
+    nan = np.isnan(x)
+    value = _flush(np.where(nan, np.zeros_like(x), x)).astype(np.float64)
+    return [nan, value + 0.0]
+
+
+def _sort(params: dict[str, Any], *xs: np.ndarray) -> list[np.ndarray]:
+    """``lax.sort`` (``jnp.sort``, ``argsort``): the operands permuted by the
+    order of the first ``num_keys`` (the first deciding), stably."""
+    axis = int(params["dimension"]) + 1
+    b = _batch(xs)
+    xs = tuple(_full(x, b) for x in xs)
+    keys = [
+        np.moveaxis(k, axis, -1)
+        for x in xs[: int(params["num_keys"])]
+        for k in _sort_keys(x)
+    ]
+    order = np.lexsort(keys[::-1], axis=-1)
+    return [
+        np.moveaxis(np.take_along_axis(np.moveaxis(x, axis, -1), order, -1), -1, axis)
+        for x in xs
+    ]
+
+
 # jax.random's default generator, threefry2x32 (Salmon et al., "Parallel random
 # numbers: as easy as 1, 2, 3", SC 2011), as JAX computes it: a key is two uint32
 # words, and ``random_bits`` hashes the element counter, split into two words.
@@ -828,6 +857,7 @@ _VALUES: dict[str, Rule] = {
     "reduce_window_min": _reduce_window(np.min, 1),
     "select_and_scatter_add": _select_and_scatter_add,
     "top_k": _top_k,
+    "sort": _sort,
     "clamp": _clamp,
     "copy": _identity,
     "copy_p": _identity,

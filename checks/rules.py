@@ -495,6 +495,14 @@ def rule_table(xp: Any, lead: int, apply: Apply) -> dict[str, Rule]:
         (x,), (e,), (_, indices) = xs, es, outs
         return [xp.take_along_axis(err(e, x), indices, axis=-1), None]
 
+    def sort_rule(params, xs, es, outs):
+        """Each operand's errors permuted with it (to first order: keys within
+        their errors of a tie may sort the other way, moving an element within
+        the same error)."""
+        errors = [err(e, x) for x, e in zip(xs, es) if is_float(x)]
+        moved = iter(apply("sort", params, *xs, *errors)[len(xs) :])
+        return [next(moved) if is_float(x) else None for x in xs]
+
     rules["dot_general"] = dot_general_rule
     rules["reduce_sum"] = reduce_sum_rule
     rules["select_n"] = select_rule
@@ -505,6 +513,7 @@ def rule_table(xp: Any, lead: int, apply: Apply) -> dict[str, Rule]:
     rules["reduce_window_sum"] = reduce_window_sum_rule
     rules["select_and_scatter_add"] = select_and_scatter_add_rule
     rules["top_k"] = top_k_rule
+    rules["sort"] = sort_rule
     return rules
 
 
