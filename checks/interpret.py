@@ -13,7 +13,7 @@ them by one; elementwise rules rely on NumPy's broadcasting of the size-1 axis.
 This is what ``jax.vmap`` does, without tracing anything again.
 
 Bounds: with ``bounds=True`` every value also carries ``e ≥ |v̂ − v|``, by the
-rule table of ``checks.rules`` (Higham, *Accuracy and Stability of Numerical
+rule table of ``checks.error_rules`` (Higham, *Accuracy and Stability of Numerical
 Algorithms*, §3.3) in NumPy (``RULES``), the very rules ``checks.rounding``
 applies in JAX, so a verdict does not depend on which of the two evaluated it.
 
@@ -39,7 +39,7 @@ import ml_dtypes
 import numpy as np
 from jax.extend import core
 
-from checks import rules
+from checks import error_rules as rules
 
 __all__ = ["RULES", "Unsupported", "evaluate", "supported"]
 
@@ -934,7 +934,7 @@ def _apply(name: str, params: dict[str, Any], *xs: np.ndarray) -> list[np.ndarra
     return list(out) if isinstance(out, list) else [out]
 
 
-# The rule table of ``checks.rules`` in NumPy, over a leading points axis.
+# The rule table of ``checks.error_rules`` in NumPy, over a leading points axis.
 RULES: dict[str, rules.Rule] = rules.rule_table(np, 1, _apply)
 
 
@@ -946,7 +946,7 @@ def _no_rule(name: str) -> Callable[[], list[Any]]:
 
 
 def _bounds(name, params, xs, es, outs):
-    """The bounds of one equation's outputs: ``checks.rules.equation_bounds``."""
+    """The bounds of one equation's outputs: ``checks.error_rules.equation_bounds``."""
     return rules.equation_bounds(
         np, 1, RULES, _apply, name, params, xs, es, outs, generic=_no_rule(name)
     )

@@ -18,7 +18,7 @@ so a result that is a small difference of large terms gets a large bound: the
 ``u·|z|`` of each large intermediate survives the cancellation. Operations that
 only move data (reshape, transpose, gather, select, …) pass errors through
 without rounding. The rules, and which applies to an equation, are the table
-of ``checks.rules`` (shared with the NumPy engine, ``checks.interpret``); this
+of ``checks.error_rules`` (shared with the NumPy engine, ``checks.interpret``); this
 module applies it inside JAX, with the control flow (scan, while, cond, linear
 solves) and, for a primitive the table has no rule for, ``Σ_k |∂z/∂x_k · e_k|``
 from the Jacobian plus its rounding.
@@ -226,7 +226,7 @@ def _apply(prim: Any, name: str, params: dict[str, Any], *args: Any) -> list[Any
     return list(out) if p.multiple_results else [out]
 
 
-# The rule table of ``checks.rules`` in jax.numpy, with the linear-algebra rules
+# The rule table of ``checks.error_rules`` in jax.numpy, with the linear-algebra rules
 # (written in JAX only: the NumPy engine leaves those primitives to XLA).
 _RULES: dict[str, rules.Rule] = rules.rule_table(
     jnp, 0, functools.partial(_apply, None)
@@ -401,7 +401,7 @@ def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any
 
 
 def _equation_bounds(eqn: Any, params: dict[str, Any], xs, es, outs) -> list[Any]:
-    """``checks.rules.equation_bounds`` in JAX: for a primitive without a rule,
+    """``checks.error_rules.equation_bounds`` in JAX: for a primitive without a rule,
     ``Σ_k |∂z/∂x_k|·e_k`` from the Jacobian, plus |z − z₆₄| below float64."""
     prim = eqn.primitive
     return rules.equation_bounds(
