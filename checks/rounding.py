@@ -42,7 +42,8 @@ import numpy as np
 from jax import lax
 from jax.extend import core
 
-from checks import rounding_linalg, rules
+from checks import error_rules as rules
+from checks import rounding_linalg
 
 __all__ = [
     "ESTIMATED",
