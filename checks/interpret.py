@@ -13,9 +13,13 @@ them by one; elementwise rules rely on NumPy's broadcasting of the size-1 axis.
 This is what ``jax.vmap`` does, without tracing anything again.
 
 Bounds: with ``bounds=True`` every value also carries ``e ≥ |v̂ − v|``, by the
-rules of ``checks.rounding`` (Higham, *Accuracy and Stability of Numerical
-Algorithms*, §3.3), equation for equation the same, so a verdict does not depend
-on which of the two evaluated it.
+rule table of ``checks.error_rules`` (Higham, *Accuracy and Stability of Numerical
+Algorithms*, §3.3) in NumPy (``RULES``), the very rules ``checks.rounding``
+applies in JAX, so a verdict does not depend on which of the two evaluated it.
+
+Control flow: each point may take its own branch of a ``cond`` and loop its own
+number of times in a ``while``; every branch is evaluated and each point keeps
+its own, and a loop runs until no point continues.
 
 Anything this module does not implement raises ``Unsupported`` before a point
 is evaluated (``supported`` walks the jaxpr first); the check is then compiled
@@ -25,6 +29,7 @@ with XLA as usual.
 from __future__ import annotations
 
 import functools
+import math
 import string
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -34,17 +39,9 @@ import ml_dtypes
 import numpy as np
 from jax.extend import core
 
-from checks.rounding import (
-    _DATA_MOVEMENT,
-    _IDENTITY,
-    _LIBRARY_ULPS,
-    _STRUCTURAL,
-    OWN_ROUNDING,
-    arithmetic_rules,
-    own_ulps,
-)
+from checks import error_rules as rules
 
-__all__ = ["Unsupported", "evaluate", "supported"]
+__all__ = ["RULES", "Unsupported", "evaluate", "supported"]
 
 
 class Unsupported(Exception):
@@ -99,6 +96,21 @@ def _elementwise(fn: Callable[..., Any]) -> Rule:
 
 def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _libm(fn: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """A function of the C library's ``math`` (``erf``, ``erfc``: within an ulp
+    of float64) elementwise, in float64; the result is rounded to the
+    equation's dtype afterwards."""
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return fn(x.astype(np.float64)).astype(np.float64)
+
+    return run
 
 
 def _int_divisor(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -187,8 +199,10 @@ def _broadcast_in_dim(params: dict[str, Any], x: np.ndarray, *dyn: Any) -> np.nd
 
 
 def _reshape(params: dict[str, Any], x: np.ndarray, *dyn: Any) -> np.ndarray:
-    if dyn or params.get("dimensions") is not None:
-        raise Unsupported("reshape with dimensions")
+    if dyn:
+        raise Unsupported("dynamic shapes")
+    if params.get("dimensions") is not None:  # row-major order of a transpose
+        x = np.transpose(x, (0, *_ax(params["dimensions"])))
     return x.reshape((x.shape[0], *params["new_sizes"]))
 
 
@@ -246,12 +260,23 @@ def _einsum_spec(dimension_numbers: Any, nl: int, nr: int) -> str:
     return f"...{''.join(lhs)},...{''.join(rhs)}->...{''.join(out)}"
 
 
+def _einsum(spec: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.einsum``, in float32 for ml_dtypes' types (bfloat16, float8), which
+    it does not take: XLA's CPU also accumulates those in float32, and the
+    result is rounded to the equation's dtype afterwards."""
+    if a.dtype.kind == "V":
+        a = a.astype(np.float32)
+    if b.dtype.kind == "V":
+        b = b.astype(np.float32)
+    return np.einsum(spec, a, b, optimize=True)
+
+
 def _dot_general(params: dict[str, Any], a: np.ndarray, b: np.ndarray) -> np.ndarray:
     spec = _einsum_spec(params["dimension_numbers"], a.ndim - 1, b.ndim - 1)
     dtype = params.get("preferred_element_type")
     if dtype is not None:
         a, b = a.astype(np.dtype(dtype)), b.astype(np.dtype(dtype))
-    return np.einsum(spec, a, b, optimize=True)
+    return _einsum(spec, a, b)
 
 
 def _select_n(params: dict[str, Any], which: np.ndarray, *cases: np.ndarray):
@@ -291,13 +316,14 @@ def _slice(params: dict[str, Any], x: np.ndarray) -> np.ndarray:
 
 
 def _pad(params: dict[str, Any], x: np.ndarray, value: np.ndarray) -> np.ndarray:
-    config = params["padding_config"]
-    if any(lo < 0 or hi < 0 or interior != 0 for lo, hi, interior in config):
-        raise Unsupported("pad with negative or interior padding")
+    """``lax.pad``: ``interior`` copies of the value between neighbours, then
+    low and high padding (negative amounts crop)."""
     if value.shape[0] != 1:
         raise Unsupported("pad with a value that differs between points")
-    widths = [(0, 0), *((int(lo), int(hi)) for lo, hi, _ in config)]
-    return np.pad(x, widths, constant_values=value.reshape(()))
+    fill = value.reshape(())
+    config = params["padding_config"]
+    x = _dilate(x, [int(interior) + 1 for _, _, interior in config], 1, fill)
+    return _pad_spatial(x, [(lo, hi) for lo, hi, _ in config], 1, fill)
 
 
 def _point_index(starts: Sequence[np.ndarray], b: int, rank: int) -> np.ndarray:
@@ -321,30 +347,358 @@ def _dynamic_slice(params: dict[str, Any], x: np.ndarray, *starts: np.ndarray):
     return x[tuple(index)]
 
 
+def _mode(params: dict[str, Any]) -> str:
+    return str(params["mode"]).rsplit(".", 1)[-1]
+
+
+def _along(rank: int, axis: int, n: int) -> np.ndarray:
+    """0, 1, …, n − 1 along axis ``axis`` of a point of rank ``rank``, shaped to
+    broadcast over the batch."""
+    shape = [1] * (rank + 1)
+    shape[axis + 1] = n
+    return np.arange(n).reshape(shape)
+
+
+def _spread(a: np.ndarray, window_axes: Sequence[int]) -> np.ndarray:
+    """Per-point index values over the batch axes, with size-1 window axes
+    inserted where ``window_axes`` (axes of one point) are."""
+    for d in sorted(window_axes):
+        a = np.expand_dims(a, d + 1)
+    return a
+
+
+def _fill_value(params: dict[str, Any], dtype: np.dtype) -> Any:
+    """What ``mode="fill"`` puts where a gather reads out of bounds: as JAX,
+    NaN for floats, the most negative signed and largest unsigned integer,
+    True for booleans, unless given."""
+    fill = params.get("fill_value")
+    if fill is not None:
+        return fill
+    if _floating(dtype):
+        return np.nan
+    if dtype == np.bool_:
+        return True
+    info = np.iinfo(dtype)
+    return info.min if dtype.kind == "i" else info.max
+
+
+def _window_index(
+    operand_shape: Sequence[int],
+    indices: np.ndarray,
+    starts_map: Sequence[int],
+    window_dims: Sequence[int],
+    window_axes: Sequence[int],
+    batching: Sequence[tuple[int, int]],
+    sizes: Sequence[int],
+    rank: int,
+    clip: bool,
+) -> tuple[list[Any], Any]:
+    """Operand indices of every element of a gather's output or a scatter's
+    updates (the point's rank ``rank``), and where the window lies in bounds.
+
+    ``indices`` (points axis first, index vector last) gives the window's start
+    in the operand dims ``starts_map``; operand dim ``window_dims[j]`` runs
+    along axis ``window_axes[j]``; ``batching`` pairs an operand dim with the
+    index batch dim it follows. The other axes are the index batch dims, in
+    order. A start is clamped so its window fits (``clip``, as XLA's gather
+    does); otherwise a window out of bounds is flagged in the mask."""
+    batch_axes = [a for a in range(rank) if a not in window_axes]
+    batch_shape = indices.shape[1:-1]
+    index: list[Any] = []
+    valid: Any = True
+    for d, extent in enumerate(operand_shape):
+        i: Any = 0
+        if d in starts_map:
+            start = indices[..., list(starts_map).index(d)].astype(np.int64)
+            start = _spread(start, window_axes)
+            top = extent - sizes[d]
+            if not clip:
+                valid = valid & (start >= 0) & (start <= top)
+            i = np.clip(start, 0, max(top, 0))
+        for od, idim in batching:
+            if od == d:
+                i = i + _along(rank, batch_axes[idim], batch_shape[idim])
+        if d in window_dims:
+            axis = window_axes[list(window_dims).index(d)]
+            i = i + _along(rank, axis, sizes[d])
+        index.append(i)
+    return index, valid
+
+
 def _gather(params: dict[str, Any], x: np.ndarray, indices: np.ndarray):
-    """``lax.gather`` of whole slices at integer indices (``x[i]``, ``x[i, j]``,
-    ``jnp.take``): the indexed dimensions collapsed, the others kept whole."""
+    """``lax.gather`` in every form JAX emits (``x[i]``, ``x[i, j]``,
+    ``x[jnp.arange(n), y]``, ``jnp.take``, ``jnp.take_along_axis``, ``W[idx]``):
+    each output element reads the operand at its window's start plus its
+    offset; a start is clamped into bounds (XLA), or with ``mode="fill"`` an
+    out-of-bounds window reads the fill value."""
     dn = params["dimension_numbers"]
-    mapped = tuple(dn.start_index_map)
     sizes = tuple(int(s) for s in params["slice_sizes"])
-    rest = [d for d in range(x.ndim - 1) if d not in mapped]
-    batch_rank = indices.ndim - 2
-    if (
-        dn.operand_batching_dims
-        or tuple(dn.collapsed_slice_dims) != tuple(sorted(mapped))
-        or any(sizes[d] != 1 for d in mapped)
-        or any(sizes[d] != x.shape[d + 1] for d in rest)
-        or tuple(dn.offset_dims) != tuple(range(batch_rank, batch_rank + len(rest)))
-        or "FILL" in str(params["mode"])
-    ):
-        raise Unsupported("gather of this form")
+    rank = indices.ndim - 2 + len(dn.offset_dims)
+    skipped = set(dn.collapsed_slice_dims) | set(dn.operand_batching_dims)
+    window_dims = [d for d in range(x.ndim - 1) if d not in skipped]
+    fill = _mode(params) == "FILL_OR_DROP"
+    index, valid = _window_index(
+        x.shape[1:],
+        indices,
+        dn.start_index_map,
+        window_dims,
+        dn.offset_dims,
+        list(zip(dn.operand_batching_dims, dn.start_indices_batching_dims)),
+        sizes,
+        rank,
+        clip=not fill,
+    )
     b = _batch([x, indices])
-    moved = np.moveaxis(_full(x, b), [d + 1 for d in mapped], range(1, len(mapped) + 1))
-    index = [np.arange(b).reshape((b, *(1,) * batch_rank))]
-    for k, d in enumerate(mapped):
-        i = _full(indices[..., k], b).astype(np.int64)
-        index.append(np.clip(i, 0, x.shape[d + 1] - 1))
-    return moved[tuple(index)]
+    point = np.arange(b).reshape((b, *(1,) * rank))
+    out = _full(x, b)[(point, *index)]
+    out_shape = [0] * rank
+    batch_axes = [a for a in range(rank) if a not in dn.offset_dims]
+    for a, n in zip(batch_axes, indices.shape[1:-1]):
+        out_shape[a] = n
+    for a, d in zip(dn.offset_dims, window_dims):
+        out_shape[a] = sizes[d]
+    out = np.broadcast_to(out, (b, *out_shape))
+    if fill and valid is not True:
+        out = np.where(valid, out, np.asarray(_fill_value(params, x.dtype), x.dtype))
+    return out
+
+
+_COMBINE = {
+    "scatter-add": np.add,
+    "scatter_add": np.add,
+    "scatter-mul": np.multiply,
+    "scatter-min": np.minimum,
+    "scatter-max": np.maximum,
+}
+
+
+def _scatter(name: str) -> Rule:
+    """``lax.scatter`` (``x.at[i].set``) and its combining forms
+    (``.at[i].add/mul/min/max``): every update element lands on the operand at
+    its window's start plus its offset, in order, so repeated indices add up (or
+    the last one wins, for ``set``). A window out of bounds is dropped, as XLA
+    does, unless ``mode="clip"`` clamped its start."""
+
+    def rule(params: dict[str, Any], x: np.ndarray, indices: np.ndarray, upd):
+        dn = params["dimension_numbers"]
+        rank = upd.ndim - 1
+        skipped = set(dn.inserted_window_dims) | set(dn.operand_batching_dims)
+        window_dims = [d for d in range(x.ndim - 1) if d not in skipped]
+        sizes = [1] * (x.ndim - 1)
+        for d, a in zip(window_dims, dn.update_window_dims):
+            sizes[d] = upd.shape[a + 1]
+        index, valid = _window_index(
+            x.shape[1:],
+            indices,
+            dn.scatter_dims_to_operand_dims,
+            window_dims,
+            dn.update_window_dims,
+            list(zip(dn.operand_batching_dims, dn.scatter_indices_batching_dims)),
+            sizes,
+            rank,
+            clip=_mode(params) == "CLIP",
+        )
+        b = _batch([x, indices, upd])
+        shape = (b, *upd.shape[1:])
+        point = np.arange(b).reshape((b, *(1,) * rank))
+        where = [np.broadcast_to(i, shape) for i in (point, *index)]
+        values = np.broadcast_to(upd, shape).astype(x.dtype)
+        if valid is not True:
+            keep = np.broadcast_to(valid, shape)
+            where = [i[keep] for i in where]
+            values = values[keep]
+        out = np.array(_full(x, b))
+        if name == "scatter":
+            out[tuple(where)] = values
+        else:
+            _COMBINE[name].at(out, tuple(where), values)
+        return out
+
+    return rule
+
+
+def _dilate(x: np.ndarray, dilation: Sequence[int], first: int, fill: Any = 0):
+    """``x`` with ``d − 1`` copies of ``fill`` between neighbours along axes
+    ``first``, ``first + 1``, … (``lhs_dilation``, ``rhs_dilation``,
+    ``base_dilation``)."""
+    if all(int(d) == 1 for d in dilation):
+        return x
+    shape = list(x.shape)
+    for i, d in enumerate(dilation):
+        shape[first + i] = (
+            (shape[first + i] - 1) * int(d) + 1 if shape[first + i] else 0
+        )
+    out = np.full(shape, fill, x.dtype)
+    step = (slice(None),) * first + tuple(slice(None, None, int(d)) for d in dilation)
+    out[step] = x
+    return out
+
+
+def _pad_spatial(x: np.ndarray, padding: Sequence[Any], first: int, fill: Any = 0):
+    """``x`` padded by (low, high) on axes ``first``, …; negative amounts crop."""
+    widths = [(0, 0)] * first + [
+        (max(int(lo), 0), max(int(hi), 0)) for lo, hi in padding
+    ]
+    x = np.pad(x, widths, constant_values=fill)
+    crop = (slice(None),) * first + tuple(
+        slice(max(-int(lo), 0), x.shape[first + i] - max(-int(hi), 0))
+        for i, (lo, hi) in enumerate(padding)
+    )
+    return x[crop]
+
+
+_SPATIAL = string.ascii_uppercase
+
+
+def _conv(params: dict[str, Any], lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``lax.conv_general_dilated`` (cross-correlation) in any dimension layout,
+    with strides, padding, input and kernel dilation and feature groups: the
+    dilated, padded input's windows contracted with the kernel."""
+    if int(params["batch_group_count"]) != 1:
+        raise Unsupported("conv_general_dilated with batch_group_count")
+    dn = params["dimension_numbers"]
+    groups = int(params["feature_group_count"])
+    dtype = params.get("preferred_element_type")
+    if dtype is not None:
+        lhs, rhs = lhs.astype(np.dtype(dtype)), rhs.astype(np.dtype(dtype))
+    lhs = np.transpose(lhs, (0, *(int(d) + 1 for d in dn.lhs_spec)))
+    rhs = np.transpose(rhs, (0, *(int(d) + 1 for d in dn.rhs_spec)))
+    n_sp = lhs.ndim - 3
+    lhs = _dilate(lhs, params["lhs_dilation"], 3)
+    lhs = _pad_spatial(lhs, params["padding"], 3)
+    rhs = _dilate(rhs, params["rhs_dilation"], 3)
+    kernel = rhs.shape[3:]
+    windows = np.lib.stride_tricks.sliding_window_view(
+        lhs, kernel, axis=tuple(range(3, 3 + n_sp))
+    )
+    strides = tuple(slice(None, None, int(s)) for s in params["window_strides"])
+    windows = windows[(slice(None),) * 3 + strides]
+    p, n, c = windows.shape[:3]
+    out_sp = windows.shape[3 : 3 + n_sp]
+    windows = windows.reshape((p, n, groups, c // groups, *windows.shape[3:]))
+    o = rhs.shape[1]
+    rhs = rhs.reshape((rhs.shape[0], groups, o // groups, *rhs.shape[2:]))
+    so, sk = _SPATIAL[:n_sp], _SPATIAL[n_sp : 2 * n_sp]
+    spec = f"...ngc{so}{sk},...goc{sk}->...ngo{so}"
+    out = _einsum(spec, windows, rhs)
+    out = out.reshape((out.shape[0], n, o, *out_sp))
+    inverse = np.argsort([int(d) for d in dn.out_spec])
+    return np.transpose(out, (0, *(int(a) + 1 for a in inverse)))
+
+
+def _windows(x: np.ndarray, params: dict[str, Any], fill: Any) -> np.ndarray:
+    """The windows of ``lax.reduce_window``: (points, *output, *window), the
+    operand dilated and padded with ``fill`` (the reduction's identity)."""
+    rank = x.ndim - 1
+    x = _dilate(x, params.get("base_dilation") or (1,) * rank, 1, fill)
+    x = _pad_spatial(x, params["padding"], 1, fill)
+    dims = [int(w) for w in params["window_dimensions"]]
+    dil = [int(d) for d in params.get("window_dilation") or (1,) * rank]
+    span = [(w - 1) * d + 1 for w, d in zip(dims, dil)]
+    view = np.lib.stride_tricks.sliding_window_view(
+        x, span, axis=tuple(range(1, rank + 1))
+    )
+    step = tuple(slice(None, None, int(s)) for s in params["window_strides"])
+    return view[(slice(None), *step, *(slice(None, None, d) for d in dil))]
+
+
+def _lowest(dtype: np.dtype, sign: int) -> Any:
+    if _floating(dtype):
+        return sign * np.inf
+    info = np.iinfo(dtype)
+    return info.min if sign < 0 else info.max
+
+
+def _reduce_window(fn: Callable[..., Any], sign: int) -> Rule:
+    def rule(params: dict[str, Any], x: np.ndarray) -> np.ndarray:
+        fill = 0 if sign == 0 else _lowest(x.dtype, sign)
+        win = _windows(x, params, np.asarray(fill).astype(x.dtype))
+        rank = x.ndim - 1
+        return fn(win, axis=tuple(range(1 + rank, 1 + 2 * rank)))
+
+    return rule
+
+
+def _select_and_scatter_add(params: dict[str, Any], source: np.ndarray, operand):
+    """The transpose of max (or min) pooling: each source value is added into
+    the element its operand window selects, the first maximum (``ge``) or
+    minimum (``le``) in window order, as XLA's select keeps the current
+    element while ``select(current, candidate)`` holds."""
+    name = getattr(params["select_prim"], "name", str(params["select_prim"]))
+    if name not in ("ge", "le"):
+        raise Unsupported(f"select_and_scatter_add selecting by {name}")
+    sign = -1 if name == "ge" else 1
+    rank = operand.ndim - 1
+    fill = np.asarray(_lowest(operand.dtype, sign)).astype(operand.dtype)
+    plain = dict(params, base_dilation=None, window_dilation=None)
+    win = _windows(operand, plain, fill)
+    b = _batch([source, operand])
+    out_shape = win.shape[1 : 1 + rank]
+    flat = win.reshape((win.shape[0], *out_shape, -1))
+    pick = np.argmax(flat, axis=-1) if sign < 0 else np.argmin(flat, axis=-1)
+    pick = np.broadcast_to(pick, (b, *out_shape))
+    dims = [int(w) for w in params["window_dimensions"]]
+    offsets = np.unravel_index(pick, dims)
+    where = [np.broadcast_to(np.arange(b).reshape((b, *(1,) * rank)), pick.shape)]
+    for d in range(rank):
+        start = _along(rank, d, out_shape[d]) * int(params["window_strides"][d])
+        where.append(start + offsets[d])
+    padded = _pad_spatial(
+        np.zeros((b, *operand.shape[1:]), source.dtype), params["padding"], 1
+    )
+    np.add.at(padded, tuple(where), np.broadcast_to(source, pick.shape))
+    lo = [int(lo) for lo, _ in params["padding"]]
+    crop = tuple(slice(a, a + s) for a, s in zip(lo, operand.shape[1:]))
+    return padded[(slice(None), *crop)]
+
+
+def _top_k(params: dict[str, Any], x: np.ndarray) -> list[np.ndarray]:
+    """``lax.top_k``: the k largest along ``axis`` in descending order, a tie
+    going to the lower index, NaN above every number (XLA's total order)."""
+    k = int(params["k"])
+    axis = int(params.get("axis", x.ndim - 2)) + 1
+    moved = np.moveaxis(x, axis, -1)
+    if _floating(x.dtype):
+        key = -np.where(np.isnan(moved), np.inf, moved.astype(np.float64))
+        nan_first = ~np.isnan(moved)
+        order = np.lexsort((key, nan_first), axis=-1)
+    else:
+        order = np.argsort(-moved.astype(np.int64), axis=-1, kind="stable")
+    order = order[..., :k]
+    values = np.take_along_axis(moved, order, axis=-1)
+    return [
+        np.moveaxis(values, -1, axis),
+        np.moveaxis(order.astype(np.int32), -1, axis),
+    ]
+
+
+def _sort_keys(x: np.ndarray) -> list[np.ndarray]:
+    """Keys of ``x`` in the order JAX sorts by, the first deciding: for floats
+    NaN after every number, −0 equal to +0, and a subnormal equal to zero (XLA's
+    CPU compares with subnormals read as zero, and moves their bits unchanged)."""
+    if not _floating(x.dtype):
+        return [x]
+    nan = np.isnan(x)
+    value = _flush(np.where(nan, np.zeros_like(x), x)).astype(np.float64)
+    return [nan, value + 0.0]
+
+
+def _sort(params: dict[str, Any], *xs: np.ndarray) -> list[np.ndarray]:
+    """``lax.sort`` (``jnp.sort``, ``argsort``): the operands permuted by the
+    order of the first ``num_keys`` (the first deciding), stably."""
+    axis = int(params["dimension"]) + 1
+    b = _batch(xs)
+    xs = tuple(_full(x, b) for x in xs)
+    keys = [
+        np.moveaxis(k, axis, -1)
+        for x in xs[: int(params["num_keys"])]
+        for k in _sort_keys(x)
+    ]
+    order = np.lexsort(keys[::-1], axis=-1)
+    return [
+        np.moveaxis(np.take_along_axis(np.moveaxis(x, axis, -1), order, -1), -1, axis)
+        for x in xs
+    ]
 
 
 # jax.random's default generator, threefry2x32 (Salmon et al., "Parallel random
@@ -421,6 +775,8 @@ _VALUES: dict[str, Rule] = {
     "expm1": _elementwise(np.expm1),
     "logistic": _elementwise(_logistic),
     "tanh": _elementwise(np.tanh),
+    "erf": _elementwise(_libm(_ERF)),
+    "erfc": _elementwise(_libm(_ERFC)),
     "sin": _elementwise(np.sin),
     "cos": _elementwise(np.cos),
     "sqrt": _elementwise(np.sqrt),
@@ -489,6 +845,19 @@ _VALUES: dict[str, Rule] = {
     "random_wrap": lambda params, x: x,
     "random_unwrap": lambda params, x: x,
     "gather": _gather,
+    "scatter": _scatter("scatter"),
+    "scatter-add": _scatter("scatter-add"),
+    "scatter_add": _scatter("scatter_add"),
+    "scatter-mul": _scatter("scatter-mul"),
+    "scatter-min": _scatter("scatter-min"),
+    "scatter-max": _scatter("scatter-max"),
+    "conv_general_dilated": _conv,
+    "reduce_window_sum": _reduce_window(np.sum, 0),
+    "reduce_window_max": _reduce_window(np.max, -1),
+    "reduce_window_min": _reduce_window(np.min, 1),
+    "select_and_scatter_add": _select_and_scatter_add,
+    "top_k": _top_k,
+    "sort": _sort,
     "clamp": _clamp,
     "copy": _identity,
     "copy_p": _identity,
@@ -500,12 +869,6 @@ _VALUES: dict[str, Rule] = {
 _ELEMENTWISE = {
     name for name, rule in _VALUES.items() if getattr(rule, "elementwise", False)
 } | {"integer_pow", "select_n", "clamp", "convert_element_type"}
-
-# Primitives whose bound has no explicit rule in ``checks.rounding`` and is taken
-# there from ``jax.jvp``: the linear ones, whose JVP is the operation itself.
-_LINEAR_BY_JVP = {"split", "stack", "unstack"}
-# Zero derivative: only their own rounding.
-_FLAT = {"floor", "ceil", "sign", "round"}
 
 
 def _sub_jaxpr(eqn: Any) -> Any:
@@ -527,7 +890,12 @@ def _has_bound(eqn: Any) -> bool:
         return True
     if not any(_floating(v.aval.dtype) for v in eqn.invars):
         return True
-    return name in _RULED or name in _BOUNDS
+    return (
+        name in RULES
+        or name in rules.STRUCTURAL
+        or name in rules.IDENTITY
+        or name == "convert_element_type"
+    )
 
 
 def supported(jaxpr: Any, *, bounds: bool = False) -> bool:
@@ -541,22 +909,16 @@ def supported(jaxpr: Any, *, bounds: bool = False) -> bool:
             sub = _sub_jaxpr(eqn)
             if sub is not None and name in _CALLS:
                 stack.append(_closed(sub)[0])
+            elif name in _CONTROL:
+                stack.extend(_closed(j)[0] for j in _control_jaxprs(eqn.params))
             elif name not in _VALUES or (bounds and not _has_bound(eqn)):
                 return False
     return True
 
 
-# Bounds, the rules of ``checks.rounding`` in NumPy.
-
-
 @functools.lru_cache(maxsize=64)
 def _tiny(dtype: np.dtype) -> float:
     return float(ml_dtypes.finfo(dtype).tiny)
-
-
-@functools.lru_cache(maxsize=64)
-def _u(dtype: np.dtype) -> float:
-    return float(ml_dtypes.finfo(dtype).eps) / 2.0 if _floating(dtype) else 0.0
 
 
 @functools.lru_cache(maxsize=64)
@@ -566,141 +928,35 @@ def _floating(dtype: Any) -> bool:
     return bool(jax.dtypes.issubdtype(np.dtype(dtype), np.inexact))
 
 
-def _abs64(x: np.ndarray) -> np.ndarray:
-    return np.abs(x.astype(np.float64))
-
-
-def _rounding(x: np.ndarray, ulps: float = 1.0) -> np.ndarray:
-    a = _abs64(x)
-    tiny = _tiny(x.dtype)
-    return np.where(np.isfinite(a), ulps * _u(x.dtype) * a + tiny, 0.0)
-
-
-def _constant_error(c: np.ndarray) -> np.ndarray | None:
-    if not _floating(c.dtype):
-        return None
-    a = c.astype(np.float64)
-    exact = np.all(~np.isfinite(a) | (np.round(a * 1024) == a * 1024))
-    return None if exact else _rounding(c)
-
-
-def _zero(x: np.ndarray) -> np.ndarray:
-    return np.zeros(x.shape, np.float64)
-
-
-def _err(e: np.ndarray | None, x: np.ndarray) -> np.ndarray:
-    return _zero(x) if e is None else e
-
-
-def _add(parts: Iterable[np.ndarray | None], like: np.ndarray) -> np.ndarray:
-    total: np.ndarray | None = None
-    for p in parts:
-        if p is not None:
-            total = p if total is None else total + p
-    return _zero(like) if total is None else total
-
-
-def _select_rule(params, xs, es, outs):
-    which, *cases = xs
-    return [_select_n(params, which, *[_err(e, c) for c, e in zip(cases, es[1:])])]
-
-
-def _flat_rule(params, xs, es, outs):
-    return [] if all(e is None for e in es) else [_zero(outs[0])]
-
-
-_BOUNDS: dict[str, Rule] = arithmetic_rules(np, lead=1)
-_BOUNDS["select_n"] = _select_rule
-for _name in _FLAT:
-    _BOUNDS[_name] = _flat_rule
-# Equations bounded without a rule of their own.
-_RULED = (
-    _IDENTITY
-    | _STRUCTURAL
-    | _LINEAR_BY_JVP
-    | {"convert_element_type", "dot_general", "reduce_sum"}
-)
-
-
-def _dot_general_bound(params, a, b, ea, eb, out):
-    """|A|·e_B + e_A·|B| + K·u·|A|·|B| for a contraction of K terms."""
-    p = dict(params, preferred_element_type=np.float64)
-    (contract_a, _), _ = params["dimension_numbers"]
-    k = int(np.prod([a.shape[1 + d] for d in contract_a])) if contract_a else 1
-    abs_a, abs_b = _abs64(a), _abs64(b)
-    tiny = _tiny(out.dtype)
-    bound = k * (_u(out.dtype) * _dot_general(p, abs_a, abs_b) + tiny)
-    if eb is not None:
-        bound = bound + _dot_general(p, abs_a, eb)
-    if ea is not None:
-        bound = bound + _dot_general(p, ea, abs_b)
-    return bound
-
-
-def _reduce_sum_bound(params, x, ex, out):
-    axes = _ax(params["axes"])
-    k = int(np.prod([x.shape[d] for d in axes])) if axes else 1
-    tiny = _tiny(out.dtype)
-    bound = k * (_u(out.dtype) * np.sum(_abs64(x), axis=axes) + tiny)
-    if ex is not None:
-        bound = bound + np.sum(ex, axis=axes)
-    return bound
-
-
-def _same_op_on_errors(name, params, xs, es):
-    args = [_err(e, x) if _floating(x.dtype) else x for x, e in zip(xs, es)]
-    if name == "pad":
-        args[1] = np.zeros((1,), np.float64)
-    out = _VALUES[name](params, *args)
+def _apply(name: str, params: dict[str, Any], *xs: np.ndarray) -> list[np.ndarray]:
+    """Primitive ``name`` evaluated here, for the rules that apply one to bounds."""
+    out = _VALUES[name](params, *xs)
     return list(out) if isinstance(out, list) else [out]
 
 
-def _bounds(name, params, xs, es, outs):
-    """The bounds of one equation's outputs, as ``checks.rounding`` computes them."""
-    if not any(_floating(o.dtype) for o in outs):
-        return [None for _ in outs]
-    if name == "convert_element_type":
-        (o,), e = outs, es[0]
-        if _u(o.dtype) > _u(xs[0].dtype):
-            e = _rounding(o) if e is None else e + _rounding(o)
-        return [e]
-    if all(e is None for e in es) and (name in _DATA_MOVEMENT or name in _IDENTITY):
-        return [None for _ in outs]
-    if not any(_floating(x.dtype) for x in xs):
-        return [_rounding(o, _LIBRARY_ULPS) for o in outs]
-    if name in _IDENTITY:
-        return list(es[: len(outs)])
-    if name == "dot_general":
-        return [_dot_general_bound(params, *xs, *es, outs[0])]
-    if name == "reduce_sum":
-        return [_reduce_sum_bound(params, xs[0], es[0], outs[0])]
-    rule = _BOUNDS.get(name)
-    if rule is not None:
-        bounds = rule(params, xs, es, outs)
-    elif name in _STRUCTURAL or name in _LINEAR_BY_JVP:
-        if name in _LINEAR_BY_JVP and all(e is None for e in es):
-            bounds = []
-        else:
-            bounds = _same_op_on_errors(name, params, xs, es)
-    else:
+# The rule table of ``checks.error_rules`` in NumPy, over a leading points axis.
+RULES: dict[str, rules.Rule] = rules.rule_table(np, 1, _apply)
+
+
+def _no_rule(name: str) -> Callable[[], list[Any]]:
+    def refuse() -> list[Any]:
         raise Unsupported(f"no rounding-error rule for {name}")
-    if not bounds:
-        bounds = [_zero(o) for o in outs]
-    if name not in _DATA_MOVEMENT and name not in OWN_ROUNDING:
-        ulps = own_ulps(name, params, xs[0].shape[1:])
-        bounds = [
-            None if b is None else b + _rounding(o, ulps) for o, b in zip(outs, bounds)
-        ]
-    return [b if _floating(o.dtype) else None for o, b in zip(outs, bounds)]
+
+    return refuse
+
+
+def _bounds(name, params, xs, es, outs):
+    """The bounds of one equation's outputs: ``checks.error_rules.equation_bounds``."""
+    return rules.equation_bounds(
+        np, 1, RULES, _apply, name, params, xs, es, outs, generic=_no_rule(name)
+    )
 
 
 # Primitives that move bits without arithmetic: XLA's CPU leaves their
 # subnormal values alone (it flushes those of arithmetic: FTZ and DAZ).
 _KEEPS_BITS = (
-    _DATA_MOVEMENT
-    | _IDENTITY
-    | _STRUCTURAL
-    | _LINEAR_BY_JVP
+    rules.DATA_MOVEMENT
+    | rules.IDENTITY
     | {"bitcast_convert_type", "random_wrap", "random_unwrap", "iota", "is_finite"}
 )
 
@@ -733,11 +989,120 @@ def _literal(v: Any) -> tuple[np.ndarray, np.ndarray | None]:
     pair = _LITERALS.get(key) if key is not None else None
     if pair is None:
         x = x[None]
-        pair = (x, _constant_error(x))
+        pair = (x, rules.constant_error(np, x))
         if key is not None and len(_LITERALS) < 4096:
             x.setflags(write=False)
             _LITERALS[key] = pair
     return pair
+
+
+# Control flow. Each point may take another branch or loop another number of
+# times: a branch is evaluated at every point and each point keeps the one it
+# takes; a loop runs until no point continues, and a point that has stopped
+# keeps its carry. Bounds follow as in ``checks.rounding``: the bound of the
+# branch taken, carried through the loop's carry.
+
+Pair = tuple[np.ndarray, np.ndarray | None]
+
+
+def _control_jaxprs(params: dict[str, Any]) -> list[Any]:
+    found = [params[k] for k in ("jaxpr", "cond_jaxpr", "body_jaxpr") if k in params]
+    return found + list(params.get("branches", ()))
+
+
+def _select_pairs(which: np.ndarray, options: Sequence[Sequence[Pair]]) -> list[Pair]:
+    """Per point, the outputs of option ``which[p]`` (values and bounds)."""
+    out = []
+    for k in range(len(options[0])):
+        values = [o[k][0] for o in options]
+        errors = [o[k][1] for o in options]
+        b = _batch([which, *values])
+        shape = np.broadcast_shapes(*(v.shape[1:] for v in values))
+        sel = _full(which.reshape(-1), b).reshape((b, *(1,) * len(shape)))
+        full = [np.broadcast_to(v, (b, *shape)) for v in values]
+        value = np.choose(sel, full) if len(full) > 1 else full[0]
+        error = None
+        if any(e is not None for e in errors):
+            full_e = [
+                np.zeros((b, *shape)) if e is None else np.broadcast_to(e, (b, *shape))
+                for e in errors
+            ]
+            error = np.choose(sel, full_e) if len(full_e) > 1 else full_e[0]
+        out.append((value, error))
+    return out
+
+
+def _cond(eqn: Any, pairs: Sequence[Pair], bounds: bool) -> list[Pair]:
+    """``lax.cond``/``lax.switch``: every branch, each point keeping its own
+    (the index clamped into range, as ``lax.switch`` does)."""
+    (index, _), operands = pairs[0], list(pairs[1:])
+    branches = eqn.params["branches"]
+    outs = [_eval(b.jaxpr, b.consts, operands, bounds) for b in branches]
+    which = np.clip(index.astype(np.int64), 0, len(branches) - 1)
+    return _select_pairs(which, outs)
+
+
+def _while(eqn: Any, pairs: Sequence[Pair], bounds: bool) -> list[Pair]:
+    """``lax.while_loop`` (``fori_loop`` with a traced trip count): the body
+    applied while any point's condition holds, to the points where it does."""
+    p = eqn.params
+    cond, body = p["cond_jaxpr"], p["body_jaxpr"]
+    cn, bn = p["cond_nconsts"], p["body_nconsts"]
+    cconsts, bconsts = list(pairs[:cn]), list(pairs[cn : cn + bn])
+    carry = list(pairs[cn + bn :])
+    while True:
+        ((go, _),) = _eval(cond.jaxpr, cond.consts, [*cconsts, *carry], False)
+        go = go.reshape(-1).astype(bool)
+        if not go.any():
+            return carry
+        new = _eval(body.jaxpr, body.consts, [*bconsts, *carry], bounds)
+        if go.all():
+            carry = list(new)
+        else:
+            carry = _select_pairs(go.astype(np.int64), [carry, new])
+
+
+def _scan(eqn: Any, pairs: Sequence[Pair], bounds: bool) -> list[Pair]:
+    """``lax.scan`` (``fori_loop`` with a fixed trip count): the body once per
+    step, the scanned inputs and outputs along the first axis of a point."""
+    p = eqn.params
+    body, n = p["jaxpr"], int(p["length"])
+    nc, nk = p["num_consts"], p["num_carry"]
+    consts, carry, xs = list(pairs[:nc]), list(pairs[nc : nc + nk]), pairs[nc + nk :]
+    steps = range(n - 1, -1, -1) if p["reverse"] else range(n)
+    ys: list[list[Pair]] = []
+    for i in steps:
+        x_i = [(v[:, i], None if e is None else e[:, i]) for v, e in xs]
+        out = _eval(body.jaxpr, body.consts, [*consts, *carry, *x_i], bounds)
+        carry, y = list(out[:nk]), out[nk:]
+        ys.append(y)
+    if p["reverse"]:
+        ys.reverse()
+    stacked = []
+    for k, var in enumerate(eqn.outvars[nk:]):
+        if not ys:
+            stacked.append((np.zeros((1, *var.aval.shape), var.aval.dtype), None))
+            continue
+        values = [y[k][0] for y in ys]
+        errors = [y[k][1] for y in ys]
+        b = _batch(values)
+        value = np.stack([_full(v, b) for v in values], axis=1)
+        error = None
+        if any(e is not None for e in errors):
+            eb = max(b, _batch([e for e in errors if e is not None]))
+            value = _full(value, eb)
+            error = np.stack(
+                [
+                    np.zeros(value[:, 0].shape) if e is None else _full(e, eb)
+                    for e in errors
+                ],
+                axis=1,
+            )
+        stacked.append((value, error))
+    return [*carry, *stacked]
+
+
+_CONTROL = {"cond": _cond, "while": _while, "scan": _scan}
 
 
 def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool):
@@ -751,7 +1116,7 @@ def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool
 
     for var, c in zip(jaxpr.constvars, consts):
         x = np.asarray(c)[None]
-        env[var] = (x, _constant_error(x) if bounds else None)
+        env[var] = (x, rules.constant_error(np, x) if bounds else None)
     for var, pair in zip(jaxpr.invars, args):
         env[var] = pair
 
@@ -759,7 +1124,9 @@ def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool
         pairs = [read(v) for v in eqn.invars]
         name = eqn.primitive.name
         sub = _sub_jaxpr(eqn) if name in _CALLS else None
-        if sub is not None:
+        if name in _CONTROL:
+            results = _CONTROL[name](eqn, pairs, bounds)
+        elif sub is not None:
             inner, inner_consts = _closed(sub)
             n_in = len(inner.invars)
             results = _eval(inner, inner_consts, pairs[len(pairs) - n_in :], bounds)

@@ -17,8 +17,11 @@ where η = tiny (the smallest normal number) covers a result that underflows;
 so a result that is a small difference of large terms gets a large bound: the
 ``u·|z|`` of each large intermediate survives the cancellation. Operations that
 only move data (reshape, transpose, gather, select, …) pass errors through
-without rounding. Any other primitive falls back to ``Σ_k |∂z/∂x_k · e_k|``
-computed with ``jax.jvp`` plus its rounding.
+without rounding. The rules, and which applies to an equation, are the table
+of ``checks.error_rules`` (shared with the NumPy engine, ``checks.interpret``); this
+module applies it inside JAX, with the control flow (scan, while, cond, linear
+solves) and, for a primitive the table has no rule for, ``Σ_k |∂z/∂x_k · e_k|``
+from the Jacobian plus its rounding.
 
 The bounds are computed in float64 whatever the dtype of the computation, so
 they neither underflow nor round away.
@@ -29,6 +32,7 @@ Reference: N. J. Higham, *Accuracy and Stability of Numerical Algorithms*,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,10 +42,12 @@ import numpy as np
 from jax import lax
 from jax.extend import core
 
+from checks import error_rules as rules
 from checks import rounding_linalg
 
 __all__ = [
     "ESTIMATED",
+    "RULES",
     "NoErrorBound",
     "is_estimated",
     "rounding_unit",
@@ -51,64 +57,6 @@ __all__ = [
 
 class NoErrorBound(NotImplementedError):
     """A primitive whose rounding error this module cannot bound."""
-
-
-# Linear data movement: the same operation applied to the errors propagates them.
-_STRUCTURAL = {
-    "broadcast_in_dim",
-    "reshape",
-    "transpose",
-    "squeeze",
-    "expand_dims",
-    "slice",
-    "rev",
-    "copy",
-    "copy_p",
-    "concatenate",
-    "pad",
-    "gather",
-    "dynamic_slice",
-    "dynamic_update_slice",
-    "reduce_max",
-    "reduce_min",
-    "cummax",
-    "cummin",
-}
-# Operations that only move or select data: errors pass through, no rounding.
-_DATA_MOVEMENT = _STRUCTURAL | {
-    "scatter",
-    "select_n",
-    "neg",
-    "abs",
-    "real",
-    "max",
-    "min",
-    "sort",
-    "clamp",
-    "optimization_barrier",
-}
-# Exact by IEEE 754 up to one rounding: one ulp.
-_CORRECTLY_ROUNDED = {"add", "add_any", "sub", "mul", "div", "sqrt", "rsqrt"}
-# Library functions (exp, log, tanh, …): a few ulps.
-_LIBRARY_ULPS = 4.0
-# Values passed through unchanged, derivative or not.
-_IDENTITY = {"stop_gradient", "reduce_precision"}
-
-
-def own_ulps(name: str, params: dict[str, Any], shape: Sequence[int]) -> float:
-    """The rounding an operation adds, in ulps of its result: one for those
-    IEEE 754 rounds correctly, a few for library functions, and K − 1 for a
-    product of K terms (one rounding per multiplication)."""
-    if name in _CORRECTLY_ROUNDED:
-        return 1.0
-    if name == "reduce_prod":
-        terms = int(np.prod([shape[d] for d in params["axes"]]))
-        return max(_LIBRARY_ULPS, float(terms - 1))
-    if name == "cumprod":  # at most n − 1 products into an element
-        return max(1.0, float(shape[int(params["axis"])] - 1))
-    if name == "cumlogsumexp":  # one log-add-exp per term
-        return _LIBRARY_ULPS * float(shape[int(params["axis"])])
-    return _LIBRARY_ULPS
 
 
 def rounding_unit(dtype: Any) -> float:
@@ -126,25 +74,6 @@ def _u(x: Any) -> float:
 
 def _abs64(x: jax.Array) -> jax.Array:
     return jnp.abs(jnp.asarray(x).astype(jnp.float64))
-
-
-def _rounding(x: Any, ulps: float = 1.0) -> jax.Array:
-    """ulps·u·|x| + tiny: one rounding, to a relative ``ulps·u`` or, for a result
-    that underflows (flushed to zero on CPU and GPU), to an absolute ``tiny``.
-    0 where x is not finite (an infinite constant is exact)."""
-    a = _abs64(x)
-    tiny = float(jnp.finfo(jnp.result_type(x)).tiny)
-    return jnp.where(jnp.isfinite(a), ulps * _u(x) * a + tiny, 0.0)
-
-
-def _constant_error(c: Any) -> jax.Array | None:
-    """A constant's error: 0 for a short binary fraction (1, 0.5, 2, −3: exact in
-    every dtype), else one rounding (0.1 in float32 is not 0.1)."""
-    if not _is_float(c):
-        return None
-    a = np.asarray(c, dtype=np.float64)
-    exact = np.all(~np.isfinite(a) | (np.round(a * 1024) == a * 1024))
-    return None if exact else _rounding(c)
 
 
 def _zero_error(x: Any) -> jax.Array | None:
@@ -275,273 +204,37 @@ def _difference_from_float64(prim: Any, params: dict[str, Any], primals, outs):
     ]
 
 
-def _dot_general_bound(
-    params: dict[str, Any], a: Any, b: Any, ea: Any, eb: Any, out: Any
-) -> jax.Array:
-    """|A|·e_B + e_A·|B| + K·u·|A|·|B| for a contraction of K terms."""
-    p = dict(params)
-    p["preferred_element_type"] = jnp.float64
-    (contract_a, _), _ = params["dimension_numbers"]
-    k = int(np.prod([jnp.shape(a)[d] for d in contract_a])) if contract_a else 1
-    abs_a, abs_b = _abs64(a), _abs64(b)
-    tiny = float(jnp.finfo(jnp.result_type(out)).tiny)
-    bound = k * (_u(out) * lax.dot_general_p.bind(abs_a, abs_b, **p) + tiny)
-    if eb is not None:
-        bound = bound + lax.dot_general_p.bind(abs_a, eb, **p)
-    if ea is not None:
-        bound = bound + lax.dot_general_p.bind(ea, abs_b, **p)
-    return bound
+# Every primitive by name, for the rules that apply one to bounds.
+_PRIMITIVES = {v.name: v for v in vars(lax).values() if isinstance(v, core.Primitive)}
 
 
-def _reduce_sum_bound(params: dict[str, Any], x: Any, ex: Any, out: Any) -> jax.Array:
-    """Σ e_x + K·u·Σ|x| over the K summed terms."""
-    axes = params["axes"]
-    k = int(np.prod([jnp.shape(x)[d] for d in axes])) if axes else 1
-    tiny = float(jnp.finfo(jnp.result_type(out)).tiny)
-    bound = k * (_u(out) * jnp.sum(_abs64(x), axis=axes) + tiny)
-    if ex is not None:
-        bound = bound + jnp.sum(ex, axis=axes)
-    return bound
-
-
-def _err(e: Any, x: Any) -> jax.Array:
-    return e if e is not None else _zero_error(x)
-
-
-# |f′| of each elementwise library function, from x and z = f(x), in the array
-# namespace xp.
-DERIVATIVES: dict[str, Callable[..., Any]] = {
-    "abs": lambda xp, x, z: xp.ones_like(x),
-    "exp": lambda xp, x, z: xp.abs(z),
-    "exp2": lambda xp, x, z: xp.abs(z) * np.log(2.0),
-    "log": lambda xp, x, z: 1.0 / xp.abs(x),
-    "log1p": lambda xp, x, z: 1.0 / xp.abs(1.0 + x),
-    "expm1": lambda xp, x, z: xp.abs(z + 1.0),
-    "logistic": lambda xp, x, z: xp.abs(z * (1.0 - z)),
-    "tanh": lambda xp, x, z: xp.abs(1.0 - z * z),
-    "sqrt": lambda xp, x, z: 0.5 / xp.abs(z),
-    "rsqrt": lambda xp, x, z: 0.5 * xp.abs(z / x),
-    "square": lambda xp, x, z: 2.0 * xp.abs(x),
-    "sin": lambda xp, x, z: xp.abs(xp.cos(x)),
-    "cos": lambda xp, x, z: xp.abs(xp.sin(x)),
-}
-
-
-def arithmetic_rules(xp: Any, lead: int = 0) -> dict[str, Callable[..., list[Any]]]:
-    """The propagation rules of arithmetic and library functions, written once
-    over the array namespace ``xp``: ``jax.numpy`` here, NumPy in
-    ``checks.interpret``, whose arrays carry ``lead`` leading axes (the points)
-    before the axes that a primitive's parameters name. Each
-    ``rule(params, xs, es, outs)`` returns the bound carried from the operands'
-    errors ``es`` (None: exact), before the result's own rounding, except for
-    the primitives in ``OWN_ROUNDING``, whose rule includes it."""
-
-    def x64(x: Any) -> Any:
-        return xp.asarray(x).astype(xp.float64)
-
-    def abs64(x: Any) -> Any:
-        return xp.abs(x64(x))
-
-    def err(e: Any, x: Any) -> Any:
-        return xp.zeros(xp.shape(x), xp.float64) if e is None else e
-
-    def total(parts: Sequence[Any], like: Any) -> Any:
-        found = [p for p in parts if p is not None]
-        out = found[0] if found else xp.zeros(xp.shape(like), xp.float64)
-        for p in found[1:]:
-            out = out + p
-        return out
-
-    def unary(derivative: Callable[..., Any]) -> Callable[..., list[Any]]:
-        """``e_z = |f′(x)|·e_x`` from ``|f′|`` as a function of (x, z)."""
-
-        def rule(params, xs, es, outs):
-            return [derivative(xp, x64(xs[0]), x64(outs[0])) * err(es[0], xs[0])]
-
-        return rule
-
-    def sum_rule(params, xs, es, outs):
-        return [total(es, outs[0])]
-
-    def mul_rule(params, xs, es, outs):
-        """|y|·e_x + |x|·e_y + e_x·e_y: exact (a product of two inexact zeros
-        is not exact)."""
-        (x, y), (ex, ey) = xs, es
-        parts = [
-            None if ex is None else abs64(y) * ex,
-            None if ey is None else abs64(x) * ey,
-            None if ex is None or ey is None else ex * ey,
+def _apply(prim: Any, name: str, params: dict[str, Any], *args: Any) -> list[Any]:
+    """Primitive ``name`` (``prim`` itself when it is the one named) on ``args``;
+    a scatter rebuilt from its dimension numbers, whatever its combiner."""
+    if name in ("scatter", "scatter-add", "scatter_add"):
+        fn = lax.scatter if name == "scatter" else lax.scatter_add
+        return [
+            fn(
+                *args,
+                params["dimension_numbers"],
+                indices_are_sorted=params["indices_are_sorted"],
+                unique_indices=params["unique_indices"],
+                mode=params["mode"],
+            )
         ]
-        return [total(parts, outs[0])]
-
-    def div_rule(params, xs, es, outs):
-        """e_x/|y| + (e_y/|y|)·|z|: in that order, since |z|/|y| may be
-        subnormal, which XLA flushes to zero."""
-        (_, y), (ex, ey) = xs, es
-        ay = abs64(y)
-        parts = [
-            None if ex is None else ex / ay,
-            None if ey is None else (ey / ay) * abs64(outs[0]),
-        ]
-        return [total(parts, outs[0])]
-
-    def max_min_rule(params, xs, es, outs):
-        (x, y), (ex, ey) = xs, es
-        return [xp.maximum(err(ex, x), err(ey, y))]
-
-    def integer_pow_rule(params, xs, es, outs):
-        """|y·x^(y−1)|·e, and for y ≥ 2 every order: |(x ± e)^y − x^y| ≤
-        (|x| + e)^y − |x|^y, which is not 0 at x = 0 when e is not."""
-        y = int(params["y"])
-        e = err(es[0], xs[0])
-        ax = abs64(xs[0])
-        first = xp.abs(y * x64(xs[0]) ** (y - 1)) * e
-        if y >= 2:
-            first = xp.maximum(first, (ax + e) ** y - ax**y)
-        return [first]
-
-    def cumsum_rule(params, xs, es, outs):
-        """K·u·Σ|xᵢ| + Σ eᵢ over the K terms summed into each element (any
-        order of summation: Higham §4.2), as ``reduce_sum``."""
-        (x,), (e,), (z,) = xs, es, outs
-        axis = int(params["axis"]) + lead
-        reverse = bool(params.get("reverse", False))
-
-        def cum(v):
-            if reverse:
-                return xp.flip(xp.cumsum(xp.flip(v, axis), axis=axis), axis)
-            return xp.cumsum(v, axis=axis)
-
-        n = x.shape[axis]
-        view = [1] * len(x.shape)
-        view[axis] = n
-        terms = xp.arange(1, n + 1, dtype=xp.float64)
-        if reverse:
-            terms = xp.flip(terms, 0)
-        terms = xp.reshape(terms, view)
-        kind = jnp.finfo(z.dtype)
-        bound = terms * (float(kind.eps) / 2 * cum(abs64(x)) + float(kind.tiny))
-        return [bound if e is None else bound + cum(e)]
-
-    rules = {name: sum_rule for name in ("add", "add_any", "sub", "neg")}
-    rules.update(mul=mul_rule, div=div_rule, max=max_min_rule, min=max_min_rule)
-
-    def pow_rule(params, xs, es, outs):
-        """JAX's JVP of ``pow``: ∂/∂x = y·x^(y−1) (0 where y = 0), ∂/∂y =
-        log(x)·x^y (0 where x = 0)."""
-        x, y = (x64(v) for v in xs)
-        ex, ey = es
-        parts = []
-        if ex is not None:
-            dx = xp.where(y == 0, 0.0, y * xp.power(x, y - 1))
-            parts.append(xp.abs(dx * ex))
-        if ey is not None:
-            dy = xp.log(xp.where(x == 0, 1.0, x)) * xp.power(x, y)
-            parts.append(xp.abs(dy * ey))
-        return [total(parts, outs[0])]
-
-    def reduce_prod_rule(params, xs, es, outs):
-        """Σᵢ |Πⱼ≠ᵢ xⱼ|·eᵢ over the K multiplied terms (JAX's JVP of
-        ``reduce_prod``, in absolute value), with the exclusive products taken
-        from both ends so a zero term is exact."""
-        (x,), (e,) = xs, es
-        if e is None:
-            return [total([], outs[0])]
-        axes = tuple(int(a) + lead for a in params["axes"])
-        keep = [a for a in range(len(x.shape)) if a not in axes]
-        order = keep + list(axes)
-        lead_shape = [x.shape[a] for a in keep]
-        y = xp.reshape(xp.transpose(x64(x), order), (*lead_shape, -1))
-        ey = xp.reshape(xp.transpose(e, order), (*lead_shape, -1))
-        ones = xp.ones((*lead_shape, 1), xp.float64)
-        left = xp.concatenate([ones, xp.cumprod(y[..., :-1], axis=-1)], axis=-1)
-        right = xp.flip(xp.cumprod(xp.flip(y[..., 1:], -1), axis=-1), -1)
-        right = xp.concatenate([right, ones], axis=-1)
-        return [xp.sum(xp.abs(left * right) * ey, axis=-1)]
-
-    def square_rule(params, xs, es, outs):
-        """(|x| + e)² − x² = 2|x|·e + e²: exact, not only to first order."""
-        e = err(es[0], xs[0])
-        return [(2.0 * abs64(xs[0]) + e) * e]
-
-    rules["integer_pow"] = integer_pow_rule
-    rules["pow"] = pow_rule
-    rules["reduce_prod"] = reduce_prod_rule
-    rules["cumsum"] = cumsum_rule
-    rules.update({name: unary(f) for name, f in DERIVATIVES.items()})
-    rules["square"] = square_rule
-    return rules
+    p = prim if prim is not None and prim.name == name else _PRIMITIVES[name]
+    out = p.bind(*args, **params)
+    return list(out) if p.multiple_results else [out]
 
 
-def _same_op_on_errors(params, xs, es, outs, prim):
-    """Linear data movement: apply the operation itself to the errors."""
-    args = [_err(e, x) if _is_float(x) else x for x, e in zip(xs, es)]
-    if prim.name == "pad":
-        args[1] = jnp.zeros((), jnp.float64)
-    out = prim.bind(*args, **params)
-    return list(out) if prim.multiple_results else [out]
-
-
-def _select_rule(params, xs, es, outs):
-    which, *cases = xs
-    return [lax.select_n(which, *[_err(e, c) for c, e in zip(cases, es[1:])])]
-
-
-def _scatter_to(params: dict[str, Any], like: Any, indices: Any, updates: Any, add):
-    scatter = lax.scatter_add if add else lax.scatter
-    return scatter(
-        jnp.zeros(jnp.shape(like), jnp.float64),
-        indices,
-        updates,
-        params["dimension_numbers"],
-        indices_are_sorted=params["indices_are_sorted"],
-        unique_indices=params["unique_indices"],
-        mode=params["mode"],
-    )
-
-
-def _scatter_add_rule(params, xs, es, outs):
-    """One rounding per update added into an element: with K updates landing
-    on it, ``e_z = e_x + Σ e_upd + K·u·(|x| + Σ|upd|) + K·η`` (repeated indices
-    add several times)."""
-    (x, indices, updates), (ex, _, eu), (z,) = xs, es, outs
-    count = _scatter_to(params, x, indices, jnp.ones(jnp.shape(updates)), True)
-    size = _abs64(x) + _scatter_to(params, x, indices, _abs64(updates), True)
-    tiny = float(jnp.finfo(jnp.result_type(z)).tiny)
-    bound = count * (_u(z) * size + tiny)
-    if ex is not None:
-        bound = bound + ex
-    if eu is not None:
-        bound = bound + _scatter_to(params, x, indices, eu, True)
-    return [bound]
-
-
-def _scatter_rule(params, xs, es, outs):
-    """Data movement: the operand's error where no update lands, the update's
-    where one does."""
-    (x, indices, updates), (ex, _, eu) = xs, es
-    landed = _scatter_to(params, x, indices, jnp.ones(jnp.shape(updates)), True) > 0
-    moved = _scatter_to(params, x, indices, _err(eu, updates), False)
-    return [jnp.where(landed, moved, _err(ex, x))]
-
-
-_RULES: dict[str, Callable[..., list[jax.Array]]] = arithmetic_rules(jnp)
-_RULES["select_n"] = _select_rule
-_RULES["scatter"] = _scatter_rule
+# The rule table of ``checks.error_rules`` in jax.numpy, with the linear-algebra rules
+# (written in JAX only: the NumPy engine leaves those primitives to XLA).
+_RULES: dict[str, rules.Rule] = rules.rule_table(
+    jnp, 0, functools.partial(_apply, None)
+)
 _RULES.update(rounding_linalg.LINALG_RULES)
-_RULES["scatter-add"] = _scatter_add_rule
-_RULES["scatter_add"] = _scatter_add_rule
-# Rules that include the result's own rounding.
-OWN_ROUNDING = frozenset({"cumsum", "scatter-add", "scatter_add"}) | frozenset(
-    rounding_linalg.LINALG_RULES
-)
-# Rules resting on a constant no theorem fixes for every implementation: the few
-# ulps of a library function, LAPACK-style normwise backward errors.
-ESTIMATED = (
-    rounding_linalg.ESTIMATED
-    | frozenset(DERIVATIVES) - {"abs", "sqrt", "rsqrt", "square"}
-    | {"pow"}
-)
+RULES = _RULES
+ESTIMATED = rules.ESTIMATED
 
 
 def is_estimated(name: str) -> bool:
@@ -551,22 +244,14 @@ def is_estimated(name: str) -> bool:
     Jacobian, plus |z − z₆₄| below float64 and a few ulps)."""
     if name in ESTIMATED:
         return True
-    known = set(_RULES) | _STRUCTURAL | _DATA_MOVEMENT | _IDENTITY | set(_CONTROL)
-    return name not in known | {"dot_general", "reduce_sum", "convert_element_type"}
-
-
-def _propagate(prim: Any, params: dict[str, Any], xs, es, outs, outvars) -> list[Any]:
-    """Σ_k |∂z/∂x_k|·e_k: an explicit rule, the operation itself for data
-    movement, else the Jacobian's absolute values one input at a time."""
-    rule = _RULES.get(prim.name)
-    if rule is not None:
-        return rule(params, xs, es, outs)
-    if prim.name in _STRUCTURAL:
-        try:
-            return _same_op_on_errors(params, xs, es, outs, prim)
-        except Exception:  # an operation that insists on its operands' dtype
-            pass
-    return _jacobian_bound(prim, params, xs, es, outvars)
+    known = (
+        set(_RULES)
+        | rules.STRUCTURAL
+        | rules.DATA_MOVEMENT
+        | rules.IDENTITY
+        | set(_CONTROL)
+    )
+    return name not in known | {"convert_element_type"}
 
 
 def _sub_jaxpr(params: dict[str, Any]) -> Any:
@@ -678,11 +363,11 @@ def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any
     def read(v: Any) -> tuple[Any, Any]:
         if isinstance(v, core.Literal):
             val = v.val
-            return val, _constant_error(val)
+            return val, rules.constant_error(jnp, val)
         return env[v]
 
     for var, c in zip(jaxpr.constvars, consts):
-        env[var] = (c, _constant_error(c))
+        env[var] = (c, rules.constant_error(jnp, c))
     for var, pair in zip(jaxpr.invars, args):
         env[var] = pair
 
@@ -707,66 +392,32 @@ def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any
         else:
             outs = eqn.primitive.bind(*primals, **params)
             outs = list(outs) if eqn.primitive.multiple_results else [outs]
-            if not any(_is_float(o) for o in outs):
-                bounds = [None for _ in outs]  # comparisons, integers: exact
-            elif name == "convert_element_type":
-                (o,) = outs
-                if not _is_float(o):
-                    bounds = [None]
-                else:
-                    narrowing = _u(o) > _u(primals[0])
-                    e = errors[0]
-                    if narrowing:
-                        e = _rounding(o) if e is None else e + _rounding(o)
-                    bounds = [e]
-            elif all(e is None for e in errors) and (
-                name in _DATA_MOVEMENT or name in _IDENTITY
-            ):
-                bounds = [None for _ in outs]  # moving exact values: still exact
-            elif not any(_is_float(p) for p in primals):
-                # No real operand (integers, or none at all): a few ulps.
-                bounds = [
-                    _rounding(o, _LIBRARY_ULPS) if _is_float(o) else None for o in outs
-                ]
-            elif name in _IDENTITY:
-                bounds = list(errors[: len(outs)])
-            elif name == "dot_general":
-                bounds = [_dot_general_bound(params, *primals, *errors, outs[0])]
-            elif name == "reduce_sum":
-                bounds = [_reduce_sum_bound(params, primals[0], errors[0], outs[0])]
-            elif name in OWN_ROUNDING:
-                bounds = _RULES[name](params, primals, errors, outs)
-            else:
-                generic = name not in _RULES and name not in _STRUCTURAL
-                bounds = _propagate(
-                    eqn.primitive, params, primals, errors, outs, eqn.outvars
-                )
-                if not bounds:
-                    bounds = [_zero_error(o) for o in outs]
-                if name not in _DATA_MOVEMENT:
-                    ulps = own_ulps(name, params, jnp.shape(primals[0]))
-                    bounds = [
-                        None
-                        if b is None or not _is_float(o)
-                        else b + _rounding(o, ulps)
-                        for o, b in zip(outs, bounds)
-                    ]
-                    if generic:
-                        wide = _difference_from_float64(
-                            eqn.primitive, params, primals, outs
-                        )
-                        if wide is not None:
-                            bounds = [
-                                b if b is None or w is None else b + w
-                                for b, w in zip(bounds, wide)
-                            ]
-            bounds = [b if _is_float(o) else None for o, b in zip(outs, bounds)]
+            bounds = _equation_bounds(eqn, params, primals, errors, outs)
             results = list(zip(outs, bounds))
 
         for var, pair in zip(eqn.outvars, results):
             env[var] = pair
 
     return [read(v) for v in jaxpr.outvars]
+
+
+def _equation_bounds(eqn: Any, params: dict[str, Any], xs, es, outs) -> list[Any]:
+    """``checks.error_rules.equation_bounds`` in JAX: for a primitive without a rule,
+    ``Σ_k |∂z/∂x_k|·e_k`` from the Jacobian, plus |z − z₆₄| below float64."""
+    prim = eqn.primitive
+    return rules.equation_bounds(
+        jnp,
+        0,
+        _RULES,
+        functools.partial(_apply, prim),
+        prim.name,
+        params,
+        xs,
+        es,
+        outs,
+        generic=lambda: _jacobian_bound(prim, params, xs, es, eqn.outvars),
+        widen=lambda: _difference_from_float64(prim, params, xs, outs),
+    )
 
 
 def with_error_bound(

@@ -138,3 +138,21 @@ def test_known_gaps_name_real_cases():
         assert name in names and engine in ENGINES
     for name, dtype in UNSTABLE_IN_LOW_PRECISION:
         assert name in names and dtype in ("float32", "bfloat16")
+
+
+# Modules whose every check the NumPy engine evaluates under "auto": a case
+# compiled with XLA instead (a primitive the engine lost) costs 0.3–1 s cold.
+EVALUATED_BY_NUMPY = ("tests.corpus.backward_passes",)
+
+
+@pytest.mark.parametrize("module_name", EVALUATED_BY_NUMPY)
+def test_numpy_engine_evaluates_every_case_of(module_name):
+    results = _report(module_name, "auto")
+    assert results
+    compiled = {
+        (name, c.dtype, str(c.dims), c.engine_fallback)
+        for name, r in results.items()
+        for c in r.cases
+        if c.engine != "numpy"
+    }
+    assert not compiled, compiled
