@@ -108,6 +108,29 @@ def _sum_parts(total: list[Any] | None, parts: list[Any]) -> list[Any]:
     return [a if b is None else b if a is None else a + b for a, b in zip(total, parts)]
 
 
+# The most Jacobian entries (per point) the generic rule forms: 2²⁴ float64, 128 MiB.
+JACOBIAN_LIMIT = 1 << 24
+
+
+def _check_jacobian_size(prim: Any, primals, errors, outs_like) -> None:
+    """NoErrorBound, naming the primitive, where the generic rule would form a
+    Jacobian of more than ``JACOBIAN_LIMIT`` entries (a primitive without a rule
+    on a large operand: a case error, not an allocation the size of n²)."""
+    if prim.name in _ELEMENTWISE:
+        return
+    size_out = sum(int(np.prod(o.shape)) for o in outs_like)
+    for x, e in zip(primals, errors):
+        if e is None or not _is_float(x):
+            continue
+        entries = size_out * int(np.prod(jnp.shape(x)))
+        if entries > JACOBIAN_LIMIT:
+            raise NoErrorBound(
+                f"no rounding-error rule for primitive {prim.name!r}, and the "
+                f"generic rule would form its {entries:,}-entry Jacobian "
+                f"(limit {JACOBIAN_LIMIT:,})"
+            )
+
+
 def _jacobian_bound(
     prim: Any,
     params: dict[str, Any],
@@ -161,6 +184,7 @@ def _jacobian_bound(
             total = _sum_parts(total, parts)
         return total or []
 
+    _check_jacobian_size(prim, primals, errors, outs_like)
     if not _has_jaxpr_param(params):
         try:
             return bound_at(
