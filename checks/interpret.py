@@ -695,14 +695,16 @@ def _bounds(name, params, xs, es, outs):
 
 
 # Primitives that move bits without arithmetic: XLA's CPU leaves their
-# subnormal values alone (it flushes those of arithmetic: FTZ and DAZ).
+# subnormal values alone (it flushes those of arithmetic: FTZ and DAZ). Maxima
+# and minima are compared by the processor, which reads a subnormal as zero.
+_COMPARES = {"max", "min", "reduce_max", "reduce_min", "cummax", "cummin", "clamp"}
 _KEEPS_BITS = (
     _DATA_MOVEMENT
     | _IDENTITY
     | _STRUCTURAL
     | _LINEAR_BY_JVP
     | {"bitcast_convert_type", "random_wrap", "random_unwrap", "iota", "is_finite"}
-)
+) - _COMPARES
 
 
 def _flush(x: np.ndarray) -> np.ndarray:
