@@ -70,12 +70,12 @@ _STRUCTURAL = {
     "dynamic_slice",
     "dynamic_update_slice",
     "reduce_max",
-    "reduce_min",
     "cummax",
-    "cummin",
 }
 # Operations that only move or select data: errors pass through, no rounding.
 _DATA_MOVEMENT = _STRUCTURAL | {
+    "reduce_min",
+    "cummin",
     "scatter",
     "select_n",
     "neg",
@@ -423,7 +423,27 @@ def arithmetic_rules(xp: Any, lead: int = 0) -> dict[str, Callable[..., list[Any
         bound = terms * (float(kind.eps) / 2 * cum(abs64(x)) + float(kind.tiny))
         return [bound if e is None else bound + cum(e)]
 
+    def reduce_min_rule(params, xs, es, outs):
+        """|min x̂ − min x| ≤ maxᵢ eᵢ over the reduced terms, as for the
+        maximum: the term that is smallest may carry the largest error, so the
+        smallest error bounds nothing."""
+        (x,), (e,) = xs, es
+        axes = tuple(int(a) + lead for a in params["axes"])
+        return [xp.max(err(e, x), axis=axes)]
+
+    def cummin_rule(params, xs, es, outs):
+        """The running maximum of the errors (see ``reduce_min_rule``)."""
+        (x,), (e,) = xs, es
+        axis = int(params["axis"]) + lead
+        e = err(e, x)
+        reverse = bool(params.get("reverse", False))
+        if reverse:
+            e = xp.flip(e, axis)
+        run = np.maximum.accumulate(e, axis) if xp is np else lax.cummax(e, axis)
+        return [xp.flip(run, axis) if reverse else run]
+
     rules = {name: sum_rule for name in ("add", "add_any", "sub", "neg")}
+    rules.update(reduce_min=reduce_min_rule, cummin=cummin_rule)
     rules.update(mul=mul_rule, div=div_rule, max=max_min_rule, min=max_min_rule)
 
     def pow_rule(params, xs, es, outs):

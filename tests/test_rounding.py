@@ -314,3 +314,21 @@ def test_a_zeroed_rule_is_caught(monkeypatch):
 def test_which_rules_are_estimates():
     assert not any(map(rounding.is_estimated, ["add", "cumsum", "lu", "scatter-add"]))
     assert all(map(rounding.is_estimated, ["exp", "eigh", "cumlogsumexp", "erf"]))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda v: jnp.min(v * 0.1),
+        lambda v: lax.cummin(v * 0.1, 0)[-1],
+        lambda v: lax.cummin(v * 0.1, 0, reverse=True)[0],
+    ],
+)
+def test_the_minimum_carries_the_largest_error_of_its_terms(fn):
+    """The smallest term may carry the largest error: -10·0.1 rounds by up to
+    u, 1·0.1 by a tenth of that, and the bound of the minimum is the larger."""
+    x = jnp.asarray([-10.0, 1.0, 2.0])
+    _, bound = with_error_bound(fn, x)(x)
+    _, error_of_term = with_error_bound(lambda v: v * 0.1, x)(x)
+    assert float(bound) >= float(error_of_term[0])
+    assert float(bound) > 5 * float(error_of_term[1])
