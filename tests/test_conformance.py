@@ -1160,7 +1160,8 @@ def check_bounds(
             failures.append(
                 f"{key} {dtype} {engine} {kind}: bound {b[j].ravel()} < error "
                 f"{np.abs(v[j].astype(np.longdouble) - exact[j]).ravel()} at "
-                f"{[x[j].tolist() for x in p.xs]} with errors {[e[j].tolist() for e in p.es]}"
+                f"{[x[j].tolist() for x in p.xs]} "
+                f"with errors {[e[j].tolist() for e in p.es]}"
             )
     return failures
 
@@ -1243,7 +1244,8 @@ def check_values(key: str, dtype: str) -> list[str]:
     compiled, xla_bound = (a[s] for a in _results("xla", key, dtype))
     if host.dtype != compiled.dtype or host.shape != compiled.shape:
         return [
-            f"{key} {dtype}: {host.dtype}{host.shape} vs {compiled.dtype}{compiled.shape}"
+            f"{key} {dtype}: {host.dtype}{host.shape} "
+            f"vs {compiled.dtype}{compiled.shape}"
         ]
     same = host == compiled
     if key in UNDERFLOW_DIFFERS:
