@@ -88,17 +88,24 @@ _DATA_MOVEMENT = _STRUCTURAL | {
     "optimization_barrier",
 }
 # Exact by IEEE 754 up to one rounding: one ulp.
-_CORRECTLY_ROUNDED = {"add", "add_any", "sub", "mul", "div", "sqrt", "rsqrt"}
+_CORRECTLY_ROUNDED = {"add", "add_any", "sub", "mul", "div", "sqrt"}
 # Library functions (exp, log, tanh, …): a few ulps.
 _LIBRARY_ULPS = 4.0
+# Library functions XLA's CPU computes less accurately, measured against long
+# double over 20 000 points: log1p is off by up to 239 ulps (of u) in float64
+# near x = −0.4, atanh, built on it, by 145; expm1 by 5.4 in float32; rsqrt,
+# not correctly rounded, by 2.3 in float32.
+_LIBRARY_ULPS_OF = {"log1p": 512.0, "atanh": 512.0, "expm1": 8.0, "rsqrt": 4.0}
 # Values passed through unchanged, derivative or not.
-_IDENTITY = {"stop_gradient", "reduce_precision"}
+_IDENTITY = {"stop_gradient"}
 
 
 def own_ulps(name: str, params: dict[str, Any], shape: Sequence[int]) -> float:
     """The rounding an operation adds, in ulps of its result: one for those
     IEEE 754 rounds correctly, a few for library functions, and K − 1 for a
     product of K terms (one rounding per multiplication)."""
+    if name in _LIBRARY_ULPS_OF:
+        return _LIBRARY_ULPS_OF[name]
     if name in _CORRECTLY_ROUNDED:
         return 1.0
     if name == "reduce_prod":
@@ -545,21 +552,32 @@ def _scatter_rule(params, xs, es, outs):
     return [jnp.where(landed, moved, _err(ex, x))]
 
 
+def _reduce_precision_rule(params, xs, es, outs):
+    """Rounding to ``mantissa_bits`` significant bits and ``exponent_bits`` of
+    exponent: ``e + 2^−(m+1)·|z| + tiny`` of the narrower format."""
+    (e,), (z,) = es, outs
+    m, k = int(params["mantissa_bits"]), int(params["exponent_bits"])
+    tiny = max(2.0 ** (2 - 2 ** (k - 1)), float(jnp.finfo(jnp.result_type(z)).tiny))
+    bound = 2.0 ** -(m + 1) * _abs64(z) + tiny
+    return [bound if e is None else bound + e]
+
+
 _RULES: dict[str, Callable[..., list[jax.Array]]] = arithmetic_rules(jnp)
+_RULES["reduce_precision"] = _reduce_precision_rule
 _RULES["select_n"] = _select_rule
 _RULES["scatter"] = _scatter_rule
 _RULES.update(rounding_linalg.LINALG_RULES)
 _RULES["scatter-add"] = _scatter_add_rule
 _RULES["scatter_add"] = _scatter_add_rule
 # Rules that include the result's own rounding.
-OWN_ROUNDING = frozenset({"cumsum", "scatter-add", "scatter_add"}) | frozenset(
-    rounding_linalg.LINALG_RULES
-)
+OWN_ROUNDING = frozenset(
+    {"cumsum", "scatter-add", "scatter_add", "reduce_precision"}
+) | frozenset(rounding_linalg.LINALG_RULES)
 # Rules resting on a constant no theorem fixes for every implementation: the few
 # ulps of a library function, LAPACK-style normwise backward errors.
 ESTIMATED = (
     rounding_linalg.ESTIMATED
-    | frozenset(DERIVATIVES) - {"abs", "sqrt", "rsqrt", "square"}
+    | frozenset(DERIVATIVES) - {"abs", "sqrt", "square"}
     | {"pow"}
 )
 
