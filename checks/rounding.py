@@ -29,6 +29,7 @@ Reference: N. J. Higham, *Accuracy and Stability of Numerical Algorithms*,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -403,8 +404,11 @@ def arithmetic_rules(xp: Any, lead: int = 0) -> dict[str, Callable[..., list[Any
         e = err(es[0], xs[0])
         ax = abs64(xs[0])
         first = xp.abs(y * x64(xs[0]) ** (y - 1)) * e
-        if y >= 2:
-            first = xp.maximum(first, (ax + e) ** y - ax**y)
+        if y >= 2:  # expanded: (|x| + e)^y − |x|^y itself cancels
+            higher = sum(
+                math.comb(y, k) * ax ** (y - k) * e**k for k in range(1, y + 1)
+            )
+            first = xp.maximum(first, higher)
         return [first]
 
     def cumsum_rule(params, xs, es, outs):
