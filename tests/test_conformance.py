@@ -451,11 +451,6 @@ def _rp_formula(xs, es, z, ints):
 _IDX = jnp.array([0, 2, 0])
 
 
-def _ld(fn):
-    """A reference on long-double operands, by NumPy."""
-    return fn
-
-
 def _erf_like(name):
     return f"no long-double {name} in NumPy"
 
