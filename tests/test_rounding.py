@@ -330,3 +330,49 @@ def test_the_generic_rule_never_forms_a_huge_jacobian():
     large = jnp.linspace(-1.0, 1.0, 5000)
     with pytest.raises(NoErrorBound, match=r"'cumlogsumexp'.*Jacobian"):
         jax.make_jaxpr(with_error_bound(fn, large))(large)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda v: jnp.min(v * 0.1),
+        lambda v: lax.cummin(v * 0.1, 0)[-1],
+        lambda v: lax.cummin(v * 0.1, 0, reverse=True)[0],
+    ],
+)
+def test_the_minimum_carries_the_largest_error_of_its_terms(fn):
+    """The smallest term may carry the largest error: -10·0.1 rounds by up to
+    u, 1·0.1 by a tenth of that, and the bound of the minimum is the larger."""
+    x = jnp.asarray([-10.0, 1.0, 2.0])
+    _, bound = with_error_bound(fn, x)(x)
+    _, error_of_term = with_error_bound(lambda v: v * 0.1, x)(x)
+    assert float(bound) >= float(error_of_term[0])
+    assert float(bound) > 5 * float(error_of_term[1])
+
+
+def test_reduce_precision_carries_its_rounding():
+    """Rounding float32 to bfloat16's 8 bits is no identity: its error is
+    within 2⁻⁸·|z|."""
+    x = jnp.asarray([1.0508429, -1.0790164, 3.3333333], jnp.float32)
+    fn = lambda v: lax.reduce_precision(v, exponent_bits=8, mantissa_bits=7)  # noqa: E731
+    value, bound = with_error_bound(fn, x)(x)
+    error = np.abs(np.asarray(value, np.float64) - np.asarray(x, np.float64))
+    assert np.all(error <= np.asarray(bound)) and error.max() > 0
+
+
+@pytest.mark.parametrize(
+    "name,fn,x",
+    [
+        ("log1p", lax.log1p, -0.41034788999480615),
+        ("atanh", lax.atanh, 0.41012142261962775),
+        ("rsqrt", lax.rsqrt, 0.75),
+    ],
+)
+def test_library_functions_xla_computes_coarsely_are_covered(name, fn, x):
+    """XLA's CPU log1p is off by ~100 ulps here in float64, its rsqrt by more
+    than the one ulp of a correctly rounded operation."""
+    x = jnp.float64(x)
+    value, bound = with_error_bound(fn, x)(x)
+    exact = {"log1p": np.log1p, "atanh": np.arctanh, "rsqrt": lambda v: 1 / np.sqrt(v)}
+    want = exact[name](np.longdouble(float(x)))
+    assert abs(np.longdouble(float(value)) - want) <= float(bound)
