@@ -963,6 +963,8 @@ _COMPARES = {
     "cummax",
     "cummin",
     "clamp",
+    "reduce_window_max",
+    "reduce_window_min",
 }
 _KEEPS_BITS = (
     rules.DATA_MOVEMENT

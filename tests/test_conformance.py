@@ -72,7 +72,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from checks import interpret, rounding
+from checks import error_rules, interpret, rounding
 from checks.rounding import trace_as_written
 
 # ---------------------------------------------------------------------------
@@ -82,20 +82,19 @@ from checks.rounding import trace_as_written
 def _rule_tables() -> dict[str, set[str]]:
     """Primitive names with a rule, per table: the XLA engine's bounds, the
     NumPy engine's values and the NumPy engine's bounds."""
-    r, i = rounding, interpret
-    xla = (
-        set(r._RULES)
-        | r._STRUCTURAL
-        | r._DATA_MOVEMENT
-        | r._IDENTITY
+    r, i, t = rounding, interpret, error_rules
+    classified = t.STRUCTURAL | t.DATA_MOVEMENT | t.IDENTITY | t.FLAT
+    return {
+        "xla bounds": set(r.RULES)
+        | classified
         | set(r._CONTROL)
         | r._ELEMENTWISE
-        | {"dot_general", "reduce_sum", "convert_element_type"}
-    )
-    return {
-        "xla bounds": xla,
+        | {"convert_element_type"},
         "numpy values": set(i._VALUES),
-        "numpy bounds": set(i._BOUNDS) | i._RULED | i._LINEAR_BY_JVP,
+        "numpy bounds": set(i.RULES)
+        | classified
+        | set(i._CONTROL)
+        | {"convert_element_type"},
     }
 
 
@@ -129,20 +128,9 @@ def _scaled(out: list, factor: float) -> list:
 
 def _xla_hook(name: str) -> tuple[Any, str] | None:
     """Where the XLA engine's bound of ``name`` is computed: (namespace, key)."""
-    r = rounding
-    if name in r._RULES:
-        return r._RULES, name
-    if name in r._CONTROL:
-        return r._CONTROL, name
-    if name == "dot_general":
-        return r, "_dot_general_bound"
-    if name == "reduce_sum":
-        return r, "_reduce_sum_bound"
-    if name in r._STRUCTURAL:
-        return r, "_same_op_on_errors"
-    if name in ("convert_element_type",) or name in r._IDENTITY:
-        return None
-    return r, "_jacobian_bound"
+    if name in rounding._CONTROL:
+        return rounding._CONTROL, name
+    return rounding, "_equation_bounds"
 
 
 @contextlib.contextmanager
@@ -163,6 +151,16 @@ def mutate(name: str, engine: str, how: str) -> Iterator[None]:
 
         value.elementwise = getattr(original, "elementwise", False)
         patches.append((interpret._VALUES, name, value))
+    elif engine == "numpy" and name in interpret._CONTROL:
+        original = interpret._CONTROL[name]
+
+        def control(eqn, pairs, bounds, _f=original):
+            return [
+                (v, None if b is None else b * factor)
+                for v, b in _f(eqn, pairs, bounds)
+            ]
+
+        patches.append((interpret._CONTROL, name, control))
     elif engine == "numpy":
         original = interpret._bounds
 
@@ -186,17 +184,11 @@ def mutate(name: str, engine: str, how: str) -> Iterator[None]:
             def rule(*args, _f=original):
                 return _scaled(_f(*args), factor)
 
-        elif key == "_same_op_on_errors":
+        elif key == "_equation_bounds":
 
-            def rule(params, xs, es, outs, prim, _f=original):
-                out = _f(params, xs, es, outs, prim)
-                return _scaled(out, factor) if prim.name == name else out
-
-        elif key == "_jacobian_bound":
-
-            def rule(prim, params, primals, errors, outvars, _f=original):
-                out = _f(prim, params, primals, errors, outvars)
-                return _scaled(out, factor) if prim.name == name else out
+            def rule(eqn, params, xs, es, outs, _f=original):
+                out = _f(eqn, params, xs, es, outs)
+                return _scaled(out, factor) if eqn.primitive.name == name else out
 
         else:
 
@@ -644,13 +636,117 @@ for _name, _fn, _shape in [
     ("real", lambda x: lax.real(x.astype(jnp.complex128)), (3,)),
     ("stop_gradient", lambda x: lax.stop_gradient(x), (3,)),
 ]:
-    _formula = moves(_fn)
-    if _name in ("split", "stack", "unstack"):  # no rule: Jacobian + 4 ulps
-        _formula = functools.partial(
-            lambda xs, es, z, ints, f: f(xs, es, z, ints) + _r(z, 4), f=_formula
-        )
-    _add(_name, Spec(_fn, (_shape,), formula=_formula))
+    _add(_name, Spec(_fn, (_shape,), formula=moves(_fn)))
 _add("copy_p", Spec(absent="the copy primitive of this JAX is named copy"))
+
+
+# Windows (pooling), convolution and top_k: a window of 2 sliding by 1 over 4.
+def _window(prim: Any) -> Callable:
+    """A window of 2 sliding by 1, as pooling binds it."""
+
+    def pooled(x):
+        return prim.bind(
+            x,
+            window_dimensions=(2,),
+            window_strides=(1,),
+            padding=((0, 0),),
+            base_dilation=(1,),
+            window_dilation=(1,),
+        )
+
+    return pooled
+
+
+def _window_extreme_formula(xs, es, z, ints):
+    """The largest error in each window, for its maximum and its minimum."""
+    (e,) = es
+    return np.maximum(e[:, :-1], e[:, 1:])
+
+
+def _window_sum_formula(xs, es, z, ints):
+    """Σ e + K·u·Σ|x| + K·tiny over each window's K = 2 terms."""
+    (x,), (e,) = xs, es
+    return (
+        e[:, :-1]
+        + e[:, 1:]
+        + 2 * (U64 * (np.abs(x[:, :-1]) + np.abs(x[:, 1:])) + TINY64)
+    )
+
+
+def _conv(x, w):
+    """A one-channel 1-D convolution (cross-correlation) of 4 by 2: 3 outputs."""
+    return lax.conv_general_dilated(x, w, (1,), "VALID")
+
+
+def _conv_formula(xs, es, z, ints):
+    """As ``dot_general`` per output: |w|·e_x + e_w·|x| + K·u·|w|·|x| + K·tiny."""
+    (x, w), (ex, ew) = xs, es
+    x, ex, w, ew = x[:, 0, 0], ex[:, 0, 0], w[:, 0, 0], ew[:, 0, 0]
+    out = []
+    for j in range(3):
+        size = sum(np.abs(w[:, k]) * np.abs(x[:, j + k]) for k in range(2))
+        moved = sum(
+            np.abs(w[:, k]) * ex[:, j + k] + ew[:, k] * np.abs(x[:, j + k])
+            for k in range(2)
+        )
+        out.append(moved + 2 * (U64 * size + TINY64))
+    return np.stack(out, -1)[:, None, None, :]
+
+
+def _select_and_scatter_add(source, operand):
+    """The gradient of max pooling: each window's ``source`` added where the
+    window's first maximum of ``operand`` is."""
+    from jax._src.lax.windowed_reductions import _select_and_scatter_add as sas
+
+    return sas(source, operand, lax.ge_p, (2,), (1,), ((0, 0),))
+
+
+def _select_and_scatter_add_formula(xs, es, z, ints):
+    """A scatter-add of the source's errors to each window's selected element,
+    with one rounding per source landing there (the operand only selects)."""
+    (source, operand), (es_, _) = xs, es
+    size = np.zeros(operand.shape)
+    moved = np.zeros(operand.shape)
+    count = np.zeros(operand.shape)
+    rows = np.arange(len(operand))
+    for j in range(3):
+        i = j + np.argmax(operand[:, j : j + 2], axis=-1)
+        size[rows, i] += np.abs(source[:, j])
+        moved[rows, i] += es_[:, j]
+        count[rows, i] += 1
+    return moved + count * (U64 * size + TINY64)
+
+
+def _top_k_formula(xs, es, z, ints):
+    """The errors of the two largest, moved with them (ties: the first)."""
+    (x,), (e,) = xs, es
+    order = np.argsort(-x, axis=-1, kind="stable")[:, :2]
+    return np.take_along_axis(e, order, -1)
+
+
+_add(
+    "reduce_window_max",
+    Spec(_window(lax.reduce_window_max_p), ((4,),), formula=_window_extreme_formula),
+)
+_add(
+    "reduce_window_min",
+    Spec(_window(lax.reduce_window_min_p), ((4,),), formula=_window_extreme_formula),
+)
+_add(
+    "reduce_window_sum",
+    Spec(_window(lax.reduce_window_sum_p), ((4,),), formula=_window_sum_formula),
+)
+_add(
+    "conv_general_dilated",
+    Spec(_conv, ((1, 1, 4), (1, 1, 2)), formula=_conv_formula, library=True),
+)
+_add(
+    "select_and_scatter_add",
+    Spec(
+        _select_and_scatter_add, ((3,), (4,)), formula=_select_and_scatter_add_formula
+    ),
+)
+_add("top_k", Spec(lambda x: lax.top_k(x, 2)[0], ((4,),), formula=_top_k_formula))
 _add("expand_dims", Spec(absent="lax.expand_dims is a broadcast_in_dim: no primitive"))
 _add(
     "dynamic_slice",
@@ -692,6 +788,18 @@ _add(
     "scatter_add",
     Spec(absent="the scatter-add primitive of this JAX is named scatter-add"),
 )
+# Scatters that multiply or compare: values under NumPy; their bounds come from
+# the generic rule (through the Jacobian) under XLA, and NumPy leaves them to it.
+for _name, _fn in [
+    # JAX differentiates a scatter-mul only with unique indices
+    (
+        "scatter-mul",
+        lambda x, y: x.at[jnp.asarray([0, 2])].multiply(y[:2], unique_indices=True),
+    ),
+    ("scatter-min", lambda x, y: x.at[_IDX].min(y)),
+    ("scatter-max", lambda x, y: x.at[_IDX].max(y)),
+]:
+    _add(_name, Spec(_fn, ((3,), (3,)), formula=None, library=True))
 # Sums and products.
 _add(
     "reduce_sum",
@@ -919,6 +1027,10 @@ NO_FORMULA: dict[str, str] = {
         for n in ("cholesky", "triangular_solve", "lu", "eigh", "svd", "qr")
     },
     "custom_linear_solve": "the bound of the solve's own jaxpr (LU, triangular solves)",
+    **{
+        n: "no rule of its own: the generic rule, through the Jacobian"
+        for n in ("scatter-mul", "scatter-min", "scatter-max")
+    },
 }
 
 DTYPES = {"float64": np.float64, "float32": np.float32, "bfloat16": ml_dtypes.bfloat16}
@@ -1266,6 +1378,11 @@ def check_formula(key: str, engine: str, how: str | None = None) -> list[str]:
 # engine flushes subnormal operands and results of each primitive, as XLA's CPU
 # does, but XLA does not do so uniformly.
 UNDERFLOW_DIFFERS: dict[str, str] = {
+    **{
+        n: "XLA keeps the bits of a subnormal no update lands on; NumPy reads "
+        "the operand as zero"
+        for n in ("scatter-add", "scatter-mul", "scatter-min", "scatter-max")
+    },
     "select_n": "XLA rewrites select(x > y, x, y) as max(x, y), which flushes",
     "pow": "XLA's pow does not flush a subnormal operand (pow(−s, −s) is NaN)",
     "cumprod": "XLA flushes a subnormal partial product, NumPy's cumprod does not",
