@@ -151,6 +151,17 @@ def _shift_right_logical(x: np.ndarray, s: np.ndarray) -> np.ndarray:
     return out.astype(unsigned.dtype).view(x.dtype)
 
 
+def _shift_right_arithmetic(x: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """As XLA: the sign bit copied in (an unsigned value's top bit too); a shift
+    by the width or more leaves only the sign (all ones or zero)."""
+    bits = x.dtype.itemsize * 8
+    signed = x.view(np.dtype(f"int{bits}")) if x.dtype.kind == "u" else x
+    s = s.astype(np.int64)
+    signs = np.where(signed < 0, np.array(-1, signed.dtype), np.zeros_like(signed))
+    out = np.where(s < bits, signed >> np.clip(s, 0, bits - 1), signs)
+    return out.astype(signed.dtype).view(x.dtype)
+
+
 def _shift_left(x: np.ndarray, s: np.ndarray) -> np.ndarray:
     bits = x.dtype.itemsize * 8
     s = s.astype(x.dtype)
@@ -808,6 +819,7 @@ _VALUES: dict[str, Rule] = {
     "gt": _elementwise(np.greater),
     "ge": _elementwise(np.greater_equal),
     "shift_right_logical": _elementwise(_shift_right_logical),
+    "shift_right_arithmetic": _elementwise(_shift_right_arithmetic),
     "shift_left": _elementwise(_shift_left),
     "integer_pow": _integer_pow,
     "convert_element_type": _convert,

@@ -613,17 +613,19 @@ def gini_listing_adds_six_terms_for_three_distinct_items() -> int:
 # --- Counts: micro-states, codes and encoding space (Chen, Sections 1 and 3) ---------
 
 
+# The most particles the micro-state claims sample (2 × 29).
+_MOST_PARTICLES = 58
+
+
 def _micro_states(n: jax.Array, heads: jax.Array) -> jax.Array:
-    """Ω = C(n, heads): the arrangements of n two-state particles with ``heads`` in
-    one state (from log-gamma, in float64)."""
+    """Ω = C(n, heads) = Πᵢ₌₁..heads (n − heads + i)/i: the arrangements of n
+    two-state particles with ``heads`` in one state, as the exponential of a
+    sum of logarithms (in float64; n ≤ 58)."""
     n = n.astype(jnp.float64)
     heads = heads.astype(jnp.float64)
-    log_c = (
-        jax.scipy.special.gammaln(n + 1)
-        - jax.scipy.special.gammaln(heads + 1)
-        - jax.scipy.special.gammaln(n - heads + 1)
-    )
-    return jnp.exp(log_c)
+    i = jnp.arange(1, _MOST_PARTICLES + 1, dtype=jnp.float64)
+    terms = jnp.where(i <= heads, jnp.log((n - heads + i) / i), 0.0)
+    return jnp.exp(jnp.sum(terms))
 
 
 _HALF_N = {"half": domain.integers(1, 30)}

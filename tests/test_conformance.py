@@ -952,6 +952,7 @@ for _name, _fn in [
     ("xor", lax.bitwise_xor),
     ("shift_left", lambda x, s: lax.shift_left(x, s & 31)),
     ("shift_right_logical", lambda x, s: lax.shift_right_logical(x, s & 31)),
+    ("shift_right_arithmetic", lambda x, s: lax.shift_right_arithmetic(x, s & 31)),
     ("rem", lax.rem),
 ]:
     _add(_name, Spec(_fn, ((3,), (3,)), **_INT))

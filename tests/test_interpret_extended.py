@@ -447,3 +447,17 @@ def test_sort_bounds_match_the_xla_engine():
             rtol=1e-4,
             atol=1e-30,
         )
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32])
+def test_shift_right_arithmetic_matches_xla_past_the_width(dtype):
+    """A shift by the width or more leaves the sign: −1 for a negative value."""
+    bits = np.dtype(dtype).itemsize * 8
+    info = np.iinfo(dtype)
+    x = np.array([info.min, info.min + 3, 0, 1, 7, info.max - 1, info.max], dtype)
+    s = np.arange(bits + 3, dtype=dtype)
+    xs, ss = np.meshgrid(x, s)
+    fn = lax.shift_right_arithmetic
+    closed = jax.make_jaxpr(fn)(xs[0], ss[0])
+    ((got, _),) = interpret.evaluate(closed, [xs, ss])
+    np.testing.assert_array_equal(got, np.asarray(jax.jit(jax.vmap(fn))(xs, ss)))
