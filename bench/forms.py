@@ -9,6 +9,13 @@ either way), each in a fresh Python, reporting the check's time and the
 process's peak resident memory.
 
     PYTHONPATH=. python bench/forms.py --m 1024 --k 32000 [--dtype float64]
+
+With ``--attention``: instead, the ``jax.custom_vjp`` attention of
+``tests/forms_files/backward.py`` (softmax(Q·Kᵀ/√d)·V with a hand-written
+backward pass for dQ, dK, dV), its rule checked by ``checks.rule`` against
+autodiff of its primal at sequence length ``--t`` and head size ``--d``:
+
+    PYTHONPATH=. python bench/forms.py --attention --t 1024 --d 64 [--dtype float64]
 """
 
 from __future__ import annotations
@@ -37,6 +44,10 @@ def softmax_cross_entropy_vjp(z, y, E_bar):
 d = softmax_cross_entropy_vjp
 """
 
+ATTENTION = """
+from tests.forms_files.backward import attention as d
+"""
+
 RUN = """
 import json, time
 import checks
@@ -54,7 +65,16 @@ def main() -> None:
     parser.add_argument("--m", type=int, default=1024)
     parser.add_argument("--k", type=int, default=32000)
     parser.add_argument("--dtype", default="float32")
+    parser.add_argument("--attention", action="store_true")
+    parser.add_argument("--t", type=int, default=1024, help="sequence length")
+    parser.add_argument("--d", type=int, default=64, help="head size")
     args = parser.parse_args()
+    if args.attention:
+        sizes = {"T": args.t, "d": args.d}
+        row = child(PEAK + ATTENTION + RUN.format(sizes=sizes, dtype=args.dtype))
+        row.update(form="custom_vjp rule", sizes=sizes, dtype=args.dtype)
+        print(json.dumps(row), flush=True)
+        return
     sizes = {"m": args.m, "k": args.k}
     for form, declare in (("jacobian", JACOBIAN), ("vjp", VJP)):
         row = child(PEAK + declare + RUN.format(sizes=sizes, dtype=args.dtype))

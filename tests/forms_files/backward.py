@@ -398,3 +398,76 @@ def _relu_forward_fwd(x):
 
 
 softplus_relu_forward.defvjp(_relu_forward_fwd, _softplus_bwd)
+
+
+# Attention, softmax(Q·Kᵀ/√d)·V, with its backward pass written by hand.
+_ATTENTION = {
+    "Q": domain.real(("T", "d")),
+    "K": domain.real(("T", "d")),
+    "V": domain.real(("T", "d")),
+}
+_ATTENTION_DIMS = {"T": 8, "d": 4}
+_ATTENTION_SOURCE = "Vaswani et al. 2017, eq. 1; Dao et al. 2022, FlashAttention, §B.2"
+
+
+def _attention_forward(Q, K, V):
+    """(O, P) with P = softmax(Q·Kᵀ/√d) along each row, O = P·V."""
+    P = jax.nn.softmax(Q @ K.T / jnp.sqrt(Q.shape[-1]), axis=-1)
+    return P @ V, P
+
+
+def _attention_backward(Q, K, V, P, dO, scale_dQ):
+    """dV = Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − rowsum(dP ⊙ P));
+    dQ = scale_dQ·dS·K; dK = dSᵀ·Q/√d."""
+    dV = P.T @ dO
+    dP = dO @ V.T
+    dS = P * (dP - jnp.sum(dP * P, axis=-1, keepdims=True))
+    return scale_dQ * dS @ K, dS.T @ Q / jnp.sqrt(Q.shape[-1]), dV
+
+
+@checks.rule(inputs=_ATTENTION, dims=_ATTENTION_DIMS, source=_ATTENTION_SOURCE)
+@jax.custom_vjp
+def attention(Q, K, V):
+    """softmax(Q·Kᵀ/√d)·V, one head, no mask."""
+    return _attention_forward(Q, K, V)[0]
+
+
+def _attention_fwd(Q, K, V):
+    out, P = _attention_forward(Q, K, V)
+    return out, (Q, K, V, P)
+
+
+def _attention_bwd(res, dO):
+    """The backward pass with dQ = dS·K/√d."""
+    Q, K, V, P = res
+    return _attention_backward(Q, K, V, P, dO, 1 / jnp.sqrt(Q.shape[-1]))
+
+
+attention.defvjp(_attention_fwd, _attention_bwd)
+
+
+@checks.rule(
+    inputs=_ATTENTION,
+    dims=_ATTENTION_DIMS,
+    source=_ATTENTION_SOURCE,
+    expect="fail",
+    why="dQ leaves out the 1/√d of the scores (dK keeps it)",
+)
+@jax.custom_vjp
+def attention_dQ_unscaled(Q, K, V):
+    """softmax(Q·Kᵀ/√d)·V; its backward rule's dQ misses a factor 1/√d."""
+    return _attention_forward(Q, K, V)[0]
+
+
+def _attention_dQ_unscaled_fwd(Q, K, V):
+    out, P = _attention_forward(Q, K, V)
+    return out, (Q, K, V, P)
+
+
+def _attention_dQ_unscaled_bwd(res, dO):
+    """Wrong: dQ = dS·K (right: dS·K/√d)."""
+    Q, K, V, P = res
+    return _attention_backward(Q, K, V, P, dO, 1.0)
+
+
+attention_dQ_unscaled.defvjp(_attention_dQ_unscaled_fwd, _attention_dQ_unscaled_bwd)
