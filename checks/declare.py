@@ -135,6 +135,19 @@ def _positional_names(fn: Callable[..., Any], role: str, name: str) -> tuple[str
     return tuple(names)
 
 
+def check_expectation(label: str, expect: str, why: str) -> None:
+    """DeclarationError unless ``expect`` is "pass" or "fail", and a "fail"
+    names the error in ``why`` (derivations and custom rules alike)."""
+    if expect not in EXPECTATIONS:
+        raise DeclarationError(
+            f"{label}: expect must be 'pass' or 'fail', got {expect!r}"
+        )
+    if expect == "fail" and not why:
+        raise DeclarationError(
+            f"{label}: expect='fail' needs why='...' naming the error"
+        )
+
+
 def _normalize_dims(
     dims: Mapping[str, Any] | None, name: str
 ) -> dict[str, tuple[int, ...]]:
@@ -238,14 +251,7 @@ def make_derivation(
             f"{label}: the closed form takes ({', '.join(closed_params)}) but of= "
             f"takes ({', '.join(params)}); {rule}"
         )
-    if expect not in EXPECTATIONS:
-        raise DeclarationError(
-            f"{label}: expect must be 'pass' or 'fail', got {expect!r}"
-        )
-    if expect == "fail" and not why:
-        raise DeclarationError(
-            f"{label}: expect='fail' needs why='...' naming the error"
-        )
+    check_expectation(label, expect, why)
     sizes = _normalize_dims(dims, label)
     for p in params:
         unknown = sorted(inputs[p].size_names() - set(sizes))

@@ -38,10 +38,10 @@ import jax.numpy as jnp
 
 from checks import domain as domains
 from checks.declare import (
-    EXPECTATIONS,
     DeclarationError,
     Derivation,
     _normalize_dims,
+    check_expectation,
     register_in_module,
     size_combinations,
 )
@@ -159,14 +159,7 @@ def make_rule(
             )
         else:
             sampled[p] = value
-    if expect not in EXPECTATIONS:
-        raise DeclarationError(
-            f"{label}: expect must be 'pass' or 'fail', got {expect!r}"
-        )
-    if expect == "fail" and not why:
-        raise DeclarationError(
-            f"{label}: expect='fail' needs why='...' naming the error"
-        )
+    check_expectation(label, expect, why)
     sizes = _normalize_dims(dims, label)
     for p, dom in sampled.items():
         unknown = sorted(dom.size_names() - set(sizes))
