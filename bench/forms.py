@@ -8,7 +8,9 @@ batch × classes = m × k in float32 (``--dtype``; the reference is float64
 either way), each in a fresh Python, reporting the check's time and the
 process's peak resident memory.
 
-    PYTHONPATH=. python bench/forms.py --m 1024 --k 32000 [--dtype float64]
+    PYTHONPATH=. python bench/forms.py --m 1024 --k 32000 [--dtype float64] [--form vjp]
+
+``--form`` runs one form only (both by default), each row a fresh process.
 
 With ``--attention``: instead, the ``jax.custom_vjp`` attention of
 ``tests/forms_files/backward.py`` (softmax(Q·Kᵀ/√d)·V with a hand-written
@@ -65,6 +67,9 @@ def main() -> None:
     parser.add_argument("--m", type=int, default=1024)
     parser.add_argument("--k", type=int, default=32000)
     parser.add_argument("--dtype", default="float32")
+    parser.add_argument(
+        "--form", choices=("jacobian", "vjp"), help="run this form only (default: both)"
+    )
     parser.add_argument("--attention", action="store_true")
     parser.add_argument("--t", type=int, default=1024, help="sequence length")
     parser.add_argument("--d", type=int, default=64, help="head size")
@@ -77,6 +82,8 @@ def main() -> None:
         return
     sizes = {"m": args.m, "k": args.k}
     for form, declare in (("jacobian", JACOBIAN), ("vjp", VJP)):
+        if args.form not in (None, form):
+            continue
         row = child(PEAK + declare + RUN.format(sizes=sizes, dtype=args.dtype))
         row.update(form=form, sizes=sizes, dtype=args.dtype)
         print(json.dumps(row), flush=True)
