@@ -783,9 +783,12 @@ class _Tally:
             self.points.append((points, picked))
 
     def candidates(self) -> tuple[dict[str, Any], Comparison] | None:
-        """The kept points of every chunk, as one batch."""
+        """The kept points of every chunk, as one batch (a single chunk's own
+        arrays: a point of a large case can be gigabytes)."""
         if not self.points:
             return None
+        if len(self.points) == 1:  # one chunk: its arrays as they are, not copied
+            return self.points[0]
         os_, cmps = zip(*self.points)
         o = {
             key: (
