@@ -9,7 +9,12 @@ Active once the package is installed (the ``pytest11`` entry point), or with
   in ``pyproject.toml``, or by the ``derivation_modules`` ini option, when no
   path is given on the command line;
 - each ``--derivations PATH`` (a ``.py`` file, a folder of them, or an
-  importable module), repeatable; given without other paths, only those.
+  importable module or package), repeatable; given without other paths, only
+  those. A folder's or a package's ``__init__.py`` is not collected: what it
+  gathers is collected from the modules that declare it.
+
+A configured module is collected as such also when named on the command line
+(``pytest path/to/module.py::entry``).
 
 An item's outcome is its entry's: a right derivation passes, a wrong one fails
 with the command line's report of that entry (worst input, both values,
@@ -17,6 +22,13 @@ reproduction), an error is a failure saying so, and ``expect="fail"`` is a
 strict xfail (an unexpected pass fails the run). ``--derivation-samples``,
 ``--derivation-seed``, ``--derivation-dtype`` and ``--derivation-device`` are
 the command line's ``--samples``, ``--seed``, ``--dtype`` and ``--device``.
+``--derivation-seeds N`` checks each entry at N seeds from ``--derivation-seed``
+on: it meets its expectation only if it does at every one (the first that does
+not is reported, with its seed). ``--derivation-xfail-evidence``: an expected
+failure is an xfail only when it fails with its evidence
+(``checks.evidence``: a counterexample in every failing case; for a
+derivation, its simplest failing input and a reproduction script), else a
+failure saying what it lacks.
 ``checks`` (and JAX) is imported only when a derivation is collected.
 """
 
@@ -30,7 +42,12 @@ from typing import Any
 
 import pytest
 
-__all__ = ["DerivationFailed", "DerivationFile", "DerivationItem"]
+__all__ = [
+    "DerivationFailed",
+    "DerivationFile",
+    "DerivationItem",
+    "DerivationWithoutEvidence",
+]
 
 DEFAULT_PATTERNS = ("derivations_*.py", "*_derivations.py")
 _PATHS = pytest.StashKey[set[Path]]()
@@ -43,6 +60,11 @@ class DerivationFailed(Exception):
 
 class DerivationErrored(Exception):
     """An entry whose check could not run to a verdict: its report is the message."""
+
+
+class DerivationWithoutEvidence(Exception):
+    """An expected failure that failed without showing where (no counterexample,
+    simplest input or reproduction): what it lacks, then its report."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,6 +87,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--derivation-seed", type=int, default=0, metavar="N", help="sampling seed"
+    )
+    group.addoption(
+        "--derivation-seeds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="check each entry at N seeds, --derivation-seed on (default 1)",
+    )
+    group.addoption(
+        "--derivation-xfail-evidence",
+        action="store_true",
+        help="an expected failure is an xfail only with a counterexample in every "
+        "failing case (and, for a derivation, its simplest failing input and a "
+        "reproduction script)",
     )
     group.addoption(
         "--derivation-dtype",
@@ -114,16 +150,19 @@ def _configured_modules(config: pytest.Config) -> list[str]:
 
 
 def _files_of(target: str) -> list[Path]:
-    """The .py files a target names: itself, a folder's, or a module's."""
+    """The .py files a target names: itself, a folder's, or a module's; a
+    package's are its modules' (``_modules_in``)."""
     path = Path(target)
     if path.is_file():
         return [path.resolve()]
     if path.is_dir():
-        return sorted(p.resolve() for p in path.glob("*.py") if p.is_file())
+        return _modules_in([path])
     try:
         spec = importlib.util.find_spec(target)
     except (ImportError, ValueError):
         spec = None
+    if spec is not None and spec.submodule_search_locations:
+        return _modules_in([Path(p) for p in spec.submodule_search_locations])
     origin = getattr(spec, "origin", None)
     if not origin or not origin.endswith(".py"):
         raise pytest.UsageError(
@@ -132,16 +171,30 @@ def _files_of(target: str) -> list[Path]:
     return [Path(origin).resolve()]
 
 
+def _modules_in(folders: list[Path]) -> list[Path]:
+    """The .py files directly in ``folders``, by name, but a package's
+    ``__init__.py``: what it gathers (a ``CATALOG`` of its modules') is
+    collected from the modules that declare it, once."""
+    return sorted(
+        p.resolve()
+        for folder in folders
+        for p in folder.glob("*.py")
+        if p.is_file() and p.name != "__init__.py"
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """The files to collect whatever their names, added to pytest's paths (in
     place of its default paths for ``--derivations`` alone), and the options
     every item checks with."""
     explicit = config.args_source == pytest.Config.ArgsSource.ARGS
     asked = [f for t in config.getoption("derivations") for f in _files_of(t)]
-    configured = []
-    if not explicit and not asked:
-        configured = [f for t in _configured_modules(config) for f in _files_of(t)]
+    configured = [f for t in _configured_modules(config) for f in _files_of(t)]
+    # A configured module is a derivations file wherever pytest meets it; it is
+    # added to the paths only when none is given.
     config.stash[_PATHS] = set(asked + configured)
+    if explicit or asked:
+        configured = []
     if asked and not explicit:
         config.args = [str(f) for f in asked]  # only what was asked for
     else:
@@ -150,6 +203,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_OPTIONS] = {
         "samples": config.getoption("derivation_samples"),
         "seed": config.getoption("derivation_seed"),
+        "seeds": config.getoption("derivation_seeds"),
+        "xfail_evidence": config.getoption("derivation_xfail_evidence"),
         "dtypes": list(dict.fromkeys(t.strip() for t in dtypes if t.strip())),
         "device": config.getoption("derivation_device"),
     }
@@ -166,7 +221,11 @@ def pytest_collection_modifyitems(
 
     options = config.stash[_OPTIONS]
     try:
-        _check_options(options["samples"], options["dtypes"], options["seed"])
+        if options["seeds"] < 1:
+            raise OptionError(f"--derivation-seeds takes N ≥ 1, got {options['seeds']}")
+        last = options["seed"] + options["seeds"] - 1
+        for seed in (options["seed"], last):
+            _check_options(options["samples"], options["dtypes"], seed)
         resolve_devices(options["device"])
     except OptionError as exc:
         raise pytest.UsageError(f"derivation options: {exc}") from None
@@ -215,21 +274,51 @@ class DerivationItem(pytest.Item):
         self.entry = entry
 
     def runtest(self) -> None:
+        """Check the entry at each seed; the first seed where it does not meet
+        its expectation decides (an expected failure must fail at every one)."""
+        options = dict(self.config.stash[_OPTIONS])
+        first, seeds = options.pop("seed"), options.pop("seeds")
+        evidence = options.pop("xfail_evidence")
+        found = ""
+        for seed in range(first, first + seeds):
+            text = self._check(seed, seeds > 1, evidence, options)
+            if text is None and self.entry.expect == "fail":
+                return  # an unexpected pass: strict xfail fails the run
+            found = found or text or ""
+        if found:
+            raise DerivationFailed(found)
+
+    def _check(
+        self, seed: int, say_seed: bool, evidence: bool, options: dict[str, Any]
+    ) -> str | None:
+        """One seed's check: None when it passed, its report when it failed as
+        expected; raises when it did not meet its expectation otherwise."""
+        from checks.evidence import missing_evidence
         from checks.report import render_result
         from checks.verify import verify
 
-        result = verify(self.entry, **self.config.stash[_OPTIONS])
+        result = verify(self.entry, seed=seed, **options)
         text = render_result(result, verbose=self.config.get_verbosity() > 0)
-        if result.outcome == "fail":
-            raise DerivationFailed(text)
-        if result.outcome == "error":
-            raise DerivationErrored(text)
+        text = f"seed {seed}: {text}" if say_seed else text
         if result.outcome == "skipped":  # a package its code needs is missing
             reasons = [c.message for c in result.cases if c.message]
             pytest.skip(reasons[0] if reasons else "skipped")
+        if result.outcome == "error":
+            raise DerivationErrored(text)
+        if result.outcome == "pass":
+            return None
+        if self.entry.expect != "fail":
+            raise DerivationFailed(text)
+        lacking = missing_evidence(result) if evidence else []
+        if lacking:
+            raise DerivationWithoutEvidence(
+                f"expected to fail, and failed without {'; '.join(lacking)}\n{text}"
+            )
+        return text
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None):
-        if excinfo.errisinstance((DerivationFailed, DerivationErrored)):
+        ours = (DerivationFailed, DerivationErrored, DerivationWithoutEvidence)
+        if excinfo.errisinstance(ours):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style)
 

@@ -242,13 +242,76 @@ def _unstable(results: Sequence[DerivationResult]) -> list[str]:
     return lines
 
 
+# Passing entries get a row each up to this many; past it (the catalog's 146, a
+# package's hundreds) they are counted a line per document, and the table keeps
+# a row only for the entries that did not pass.
+PASS_ROWS = 20
+
+
+def _grouped(results: Sequence[DerivationResult], verbose: bool) -> bool:
+    """Passes counted per document rather than a row each (never with verbose)."""
+    return not verbose and sum(r.status == "pass" for r in results) > PASS_ROWS
+
+
+def _passed_by_document(
+    results: Sequence[DerivationResult], with_mutants: bool
+) -> list[str]:
+    """The passing entries, a line per document (``checks.listing.split_source``
+    of their source, in order of first appearance): how many of each kind, and
+    the derivation or rule closest to its tolerance, by its worst ratio."""
+    from checks.listing import split_source
+
+    groups: dict[str, list[DerivationResult]] = {}
+    for r in results:
+        if r.status == "pass":
+            groups.setdefault(split_source(r.source)[0], []).append(r)
+    rows = []
+    for document, passed in groups.items():
+        kinds = {k: sum(r.kind == k for r in passed) for k in _KINDS}
+        counted = ", ".join(f"{n} {_KINDS[k]}" for k, n in kinds.items() if n)
+        closest = "-"
+        scored = [(r.worst_case(), r) for r in passed if r.kind != "claim"]
+        scored = [(c.ratio, r.name) for c, r in scored if c is not None]
+        if scored:
+            ratio, name = max(scored, key=lambda pair: pair[0])
+            closest = f"{ratio:.2g}× {_plain(name)}"
+        rows.append(
+            [
+                _plain(document) or "(no source)",
+                f"{len(passed)} ({counted})",
+                closest,
+                *([_mutant_sum(passed)] if with_mutants else []),
+            ]
+        )
+    headers = ["document", "entries passed", "closest to its tolerance"]
+    headers += ["mutants killed"] if with_mutants else []
+    head = f"Passed ({sum(r.status == 'pass' for r in results)}; --verbose lists each):"
+    return [head, *(f"  {line}" for line in _table(headers, rows))]
+
+
+_KINDS = {"derivation": "derivations", "rule": "rules", "claim": "claims"}
+
+
+def _mutant_sum(results: Sequence[DerivationResult]) -> str:
+    scored = [r.mutants for r in results if r.mutants is not None]
+    if not scored:
+        return "-"
+    return f"{sum(m.killed for m in scored)}/{sum(m.total for m in scored)}"
+
+
 def render_table(report: Report, verbose: bool = False, colour: bool = False) -> str:
     """A row per entry; the documented errors found, a line each; each unexpected
     failure or error in full (everything in full with ``verbose``); the summary.
+    Past ``PASS_ROWS`` passing entries (without ``verbose``), the passes are
+    counted a line per document and the rows are the entries that neither
+    passed nor are documented errors found (each listed on its own below).
     ``colour``: ANSI colours on the verdicts (for a terminal)."""
     with_mutants = any(r.mutants is not None for r in report.results)
+    grouped = _grouped(report.results, verbose)
     rows = []
     for r in report.results:
+        if grouped and r.status in ("pass", "xfail"):
+            continue
         passed = sum(c.status == "pass" for c in r.cases)
         rows.append(
             [
@@ -268,7 +331,12 @@ def render_table(report: Report, verbose: bool = False, colour: bool = False) ->
     def paint(column: int, cell: str, padded: str) -> str:
         return _coloured(padded, status[cell], colour) if column == 1 else padded
 
-    out = _table(headers, rows, paint)
+    out = _table(headers, rows, paint) if rows else []
+    if grouped:
+        out = [
+            *_passed_by_document(report.results, with_mutants),
+            *(out and ["", *out]),
+        ]
     if not verbose:
         for section in (_documented_errors(report.results), _unstable(report.results)):
             if section:
@@ -278,10 +346,8 @@ def render_table(report: Report, verbose: bool = False, colour: bool = False) ->
     ]
     if details:
         out += ["", *("\n".join([d, ""]) for d in details)]
-    scored = [r.mutants for r in report.results if r.mutants is not None]
-    if scored:
-        killed, total = sum(m.killed for m in scored), sum(m.total for m in scored)
-        out += ["", f"mutation score: {killed}/{total} mutants killed"]
+    if with_mutants:
+        out += ["", f"mutation score: {_mutant_sum(report.results)} mutants killed"]
     out += ["", summary_line(report)]
     return "\n".join(out)
 

@@ -1,16 +1,23 @@
 """Every catalog derivation meets its expectation: right ones pass, wrong ones fail.
 
-One generic test parametrized over the catalog, so a new entry needs no new code.
+The entries themselves are test items of the pytest plugin (checks/pytest_plugin.py):
+``[tool.derivation-checker] modules`` in pyproject.toml collects the catalog's
+modules, and its pytest ``addopts`` check each entry at ten seeds of 300 points,
+each documented error with its evidence (``--derivation-xfail-evidence``). A new
+entry needs no new code. These tests hold the catalog's other properties, and
+that the plugin collects every entry under that configuration.
 """
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
-import pytest
+from checks.declare import derivations_in
+from derivations import CATALOG, MODULES
 
-import checks
-import checks.report
-from derivations import CATALOG
+ROOT = Path(__file__).parent.parent
 
 NAMED = (
     "binary_cross_entropy_grad_beta",
@@ -20,19 +27,34 @@ NAMED = (
 )
 
 
-@pytest.mark.parametrize("d", CATALOG, ids=[d.name for d in CATALOG])
-def test_catalog_entry_meets_its_expectation_across_ten_seeds(d):
-    for seed in range(10):
-        result = checks.verify(d, samples=300, seed=seed)
-        if result.status == "skipped":  # a package the listing imports is missing
-            pytest.skip(result.cases[0].message)
-        assert result.ok, f"seed {seed}\n" + checks.report.render_result(result)
-        if d.expect == "fail":
-            failing = [c for c in result.cases if c.status == "fail"]
-            assert failing, "a wrong derivation must fail, not only error"
-            assert all(c.counterexample is not None for c in failing)
-            if d.kind == "derivation":
-                assert result.shrunk is not None and result.repro
+def test_the_plugin_collects_every_catalog_entry_once_by_its_module():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "derivations/"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    ids = [line for line in done.stdout.splitlines() if "::" in line]
+    expected = [
+        f"derivations/{module.__name__.split('.')[-1]}.py::{d.name}"
+        for module in MODULES
+        for d in derivations_in(module)
+    ]
+    assert len(expected) == len(CATALOG)
+    assert sorted(ids) == sorted(expected)
+
+
+def test_the_project_checks_the_catalog_at_ten_seeds_with_evidence(pytestconfig):
+    """What the catalog's items are checked with is the project's configuration
+    (the command line may override it for one run)."""
+    addopts = " ".join(pytestconfig.getini("addopts"))
+    assert "-p checks.pytest_plugin" in addopts
+    assert re.search(r"--derivation-seeds (\d+)", addopts).group(1) == "10"
+    assert "--derivation-xfail-evidence" in addopts
 
 
 def test_catalog_names_are_unique():
@@ -71,7 +93,6 @@ def test_readme_tables_every_documented_error_and_no_other():
 
 def test_every_catalog_module_lists_what_it_leaves_unchecked():
     from checks.listing import not_checked
-    from derivations import MODULES
 
     for module in MODULES:
         lines = not_checked(module)

@@ -144,3 +144,106 @@ def four():
     result = pytester.runpytest(*SMALL, "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     assert "pip install no_such_package_here" in result.stdout.str()
+
+
+# A conftest of the inner run that stands in for the checker at chosen seeds:
+# at seed 2 every case passes (as if that seed's points missed the error), at
+# seed 3 a failure comes without its reproduction script. It records the seeds
+# checked and puts the checker back when the inner run ends.
+BY_SEED = """
+import importlib
+
+checker = importlib.import_module("checks.verify")
+_real = checker.verify
+SEEDS = []
+
+
+def _by_seed(entry, *, seed, **options):
+    SEEDS.append(seed)
+    result = _real(entry, seed=seed, **options)
+    if seed == 2:
+        for case in result.cases:
+            case.status, case.counterexample = "pass", None
+    if seed == 3:
+        result.repro, result.repro_note = "", "the closed form calls back"
+    return result
+
+
+checker.verify = _by_seed
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"seeds checked: {SEEDS}")
+
+
+def pytest_unconfigure(config):
+    checker.verify = _real
+"""
+
+
+def test_seeds_each_entry_meets_its_expectation_at_every_seed(pytester):
+    pytester.makepyfile(mine_derivations=THREE)
+    pytester.makeconftest(BY_SEED)
+    result = pytester.runpytest(*SMALL, "--derivation-seeds", "2", "-k", "documented")
+    result.assert_outcomes(xfailed=1, deselected=2)
+    result.stdout.fnmatch_lines(["seeds checked: [[]0, 1[]]"])
+    # a documented error that passes at one seed of three is an unexpected pass
+    result = pytester.runpytest(*SMALL, "--derivation-seeds", "3", "-k", "documented")
+    result.assert_outcomes(failed=1, deselected=2)
+    assert "XPASS(strict)" in result.stdout.str()
+    # a right one passes only if it does at every seed; a wrong one is reported
+    # with the first seed where it failed
+    result = pytester.runpytest(
+        *SMALL, "--derivation-seed", "5", "--derivation-seeds", "3", "-k", "bce_"
+    )
+    result.assert_outcomes(passed=1, failed=1, xfailed=1)
+    assert "seed 5: FAIL bce_sign_flipped" in result.stdout.str()
+    result.stdout.fnmatch_lines(["seeds checked: [[]5, 6, 7, 5, 5, 6, 7[]]"])
+
+
+def test_xfail_evidence_an_expected_failure_must_show_where(pytester):
+    pytester.makepyfile(mine_derivations=THREE)
+    pytester.makeconftest(BY_SEED)
+    plain = (*SMALL, "--derivation-seed", "3", "-k", "documented")
+    result = pytester.runpytest(*plain)
+    result.assert_outcomes(xfailed=1, deselected=2)  # the option is off
+    result = pytester.runpytest(*plain, "--derivation-xfail-evidence")
+    result.assert_outcomes(failed=1, deselected=2)
+    text = result.stdout.str()
+    assert "expected to fail, and failed without a reproduction script" in text
+    assert "(the closed form calls back)" in text
+    result = pytester.runpytest(
+        *SMALL, "--derivation-xfail-evidence", "-k", "documented"
+    )
+    result.assert_outcomes(xfailed=1, deselected=2)  # seed 0 shows all of it
+
+
+def test_seeds_below_one_is_a_usage_error(pytester):
+    pytester.makepyfile(mine_derivations=THREE)
+    result = pytester.runpytest(*SMALL, "--derivation-seeds", "0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--derivation-seeds takes N ≥ 1, got 0" in result.stderr.str()
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+    result = pytester.runpytest(
+        *SMALL, "--derivation-seed", str(2**64 - 2), "--derivation-seeds", "3"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_a_configured_package_is_collected_by_its_modules_and_when_named(pytester):
+    pkg = pytester.mkpydir("mypkg")
+    (pkg / "grads.py").write_text(THREE)
+    (pkg / "__init__.py").write_text(
+        "from mypkg import grads\nfrom checks import derivations_in\n"
+        "CATALOG = derivations_in(grads)\n"
+    )
+    pytester.makepyprojecttoml('[tool.derivation-checker]\nmodules = ["mypkg"]\n')
+    pytester.syspathinsert()
+    result = pytester.runpytest(*SMALL, "--collect-only", "-q")
+    ids = [line for line in result.stdout.lines if "::" in line]
+    assert ids == [
+        f"mypkg/grads.py::{n}"
+        for n in ("bce_right", "bce_sign_flipped", "bce_documented_error")
+    ]
+    result = pytester.runpytest(*SMALL, "mypkg/grads.py::bce_right")
+    result.assert_outcomes(passed=1)
