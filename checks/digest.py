@@ -308,6 +308,8 @@ class _Digest:
         ):
             raise _Opaque(name)
         top = parts[0]
+        if not top:  # a relative import outside a package: it cannot run
+            raise _Opaque(name)
         if top in sys.stdlib_module_names or top in sys.builtin_module_names:
             self.token("import", name)
             return
