@@ -29,7 +29,9 @@ from __future__ import annotations
 import dis
 import functools
 import importlib.util
+import os
 import re
+import sys
 import types
 from importlib import metadata
 from pathlib import Path
@@ -129,12 +131,33 @@ def _requirements(requires: list[str]) -> list[str]:
     return names
 
 
-@functools.cache
 def package_versions(top: str) -> tuple[tuple[str, str | None], ...] | None:
     """``(distribution, version)`` of the package ``import top`` loads and of
     everything it requires, transitively, sorted; ``()`` when ``top`` is not
     installed; None when it is, but not as a distribution's files in
-    site-packages (a module of the user's, an editable install)."""
+    site-packages (a module of the user's, an editable install). Read again
+    once ``sys.path`` or a folder on it changes (a package installed, upgraded
+    or removed while the process runs: a notebook's ``pip install``)."""
+    return _package_versions(top, _path_stamp())
+
+
+def _path_stamp() -> tuple[tuple[str, int | None], ...]:
+    """``sys.path`` and when each of its folders last changed: installing,
+    upgrading or removing a package adds or removes an entry (its dist-info) in
+    the folder it is installed in."""
+    stamp = []
+    for folder in sys.path:
+        try:
+            stamp.append((folder, os.stat(folder or ".").st_mtime_ns))
+        except (OSError, TypeError, ValueError):
+            stamp.append((str(folder), None))
+    return tuple(stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _package_versions(
+    top: str, stamp: tuple[tuple[str, int | None], ...]
+) -> tuple[tuple[str, str | None], ...] | None:
     origin = _origin(top)
     if origin is None:
         return () if importlib.util.find_spec(top) is None else None

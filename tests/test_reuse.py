@@ -19,7 +19,6 @@ import pytest
 
 import checks
 from checks import case, domain, on_host, paths, store
-from checks import imports as store_imports
 from checks.cli import main
 from checks.declare import make_derivation
 from checks.digest import code_digest, config_digest
@@ -608,12 +607,10 @@ def packages(tmp_path, monkeypatch):
         site = install(root, "fakedep", dep, "")
         sys.path.insert(0, str(site))
         __import__("importlib").invalidate_caches()
-        store_imports.package_versions.cache_clear()
         sys.modules.pop("fakerows", None)
 
     yield use
     sys.modules.pop("fakerows", None)
-    store_imports.package_versions.cache_clear()
 
 
 ROWS_HELPER = """
@@ -716,7 +713,24 @@ def test_a_printed_claims_key_changes_when_its_package_is_removed(packages, tmp_
     before = claim_key(entry)
     sys.path.remove(str(tmp_path / "a" / "site-packages"))
     __import__("importlib").invalidate_caches()
-    store_imports.package_versions.cache_clear()
+    assert claim_key(entry) != before
+
+
+def test_a_package_upgraded_in_place_while_the_process_runs_changes_the_key(
+    packages, tmp_path
+):
+    """As ``pip install -U`` in a notebook: the same folder on ``sys.path``."""
+    packages("a")
+    entry = rows_claim(tmp_path)[0]
+    before = claim_key(entry)
+    assert claim_key(entry) == before
+    site = tmp_path / "a" / "site-packages"
+    old = site / "fakedep-1.0.dist-info"
+    new = site / "fakedep-1.1.dist-info"
+    old.rename(new)
+    text = (new / "METADATA").read_text().replace("Version: 1.0", "Version: 1.1")
+    (new / "METADATA").write_text(text)
+    __import__("importlib").invalidate_caches()
     assert claim_key(entry) != before
 
 
