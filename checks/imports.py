@@ -39,6 +39,7 @@ from pathlib import Path
 __all__ = ["local_imports", "package_versions"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_IMPORT_NAME = dis.opmap["IMPORT_NAME"]
 
 
 def local_imports(code: types.CodeType, package: str | None) -> tuple[str, ...]:
@@ -58,7 +59,10 @@ def local_imports(code: types.CodeType, package: str | None) -> tuple[str, ...]:
 def _imports(code: types.CodeType) -> tuple[tuple[str, int], ...]:
     found = []
     consts: list[object] = []
-    for ins in dis.get_instructions(code):
+    # Every instruction is two bytes, its opcode first: most code imports nothing,
+    # and is not disassembled.
+    imports = _IMPORT_NAME in code.co_code[::2]
+    for ins in dis.get_instructions(code) if imports else ():
         if ins.opname == "IMPORT_NAME":
             level = consts[-2] if len(consts) >= 2 else 0
             found.append((ins.argval, level if isinstance(level, int) else 0))
