@@ -15,7 +15,9 @@ anything:
   and every distribution it requires, transitively, with theirs (a requirement
   not installed as ``None``); ``None`` when no installed distribution provides
   ``top`` that way (a module of the user's, an editable install: its code can
-  change without a new version, so it is not keyed by one).
+  change without a new version, so it is not keyed by one). It is read again
+  once ``sys.path`` or a folder on it changes (a package installed, upgraded
+  or removed while a notebook runs).
 
 A package's code and data (scikit-learn's bundled iris set) change only with
 its version, as for the libraries in ``checks.digest``. Sources: the ``dis``
@@ -66,7 +68,8 @@ def _imports(code: types.CodeType) -> tuple[tuple[str, int], ...]:
         if ins.opname == "IMPORT_NAME":
             level = consts[-2] if len(consts) >= 2 else 0
             found.append((ins.argval, level if isinstance(level, int) else 0))
-        consts = [*consts, ins.argval] if ins.opname == "LOAD_CONST" else []
+        loads_constant = ins.opname in ("LOAD_CONST", "LOAD_SMALL_INT")  # 3.14
+        consts = [*consts, ins.argval] if loads_constant else []
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             found += _imports(const)
