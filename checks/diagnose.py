@@ -485,17 +485,23 @@ def _term(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
     combination's bound."""
     for text, fn in without_terms(d):
         edited = _edited(d, fn, "without a term")
-        try:
-            others = [_values_at(edited, b) for b in batches]
-        except Exception:  # the closed form without the term does not evaluate
-            continue
-        for k, message in _TERM_MESSAGES.items():
-            if all(_term_holds(b, o, k) for b, o in zip(batches, others)):
-                return Diagnosis(
-                    "term",
-                    message.format(t=f"`{text}`"),
-                    {"term": text, "multiple": k},
-                )
+        holding = list(_TERM_MESSAGES)  # the multiples k that hold at every batch
+        for b in batches:  # so far: the next is evaluated only if one still does
+            try:
+                other = _values_at(edited, b)
+            except Exception:  # the closed form without the term does not evaluate
+                holding = []
+                break
+            holding = [k for k in holding if _term_holds(b, other, k)]
+            if not holding:
+                break
+        if holding:
+            k = holding[0]
+            return Diagnosis(
+                "term",
+                _TERM_MESSAGES[k].format(t=f"`{text}`"),
+                {"term": text, "multiple": k},
+            )
     return None
 
 

@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from checks.imports import local_imports, package_versions
+
 __all__ = ["code_digest", "config_digest"]
 
 # Packages whose objects are digested by name: their versions are in the checker's
@@ -238,6 +240,9 @@ class _Digest:
         elif _is_jit(obj):  # jax.jit(f): what f computes
             self.token("jit")
             self.visit(obj.__wrapped__)
+        elif _is_memoized(obj):  # functools.cache(f) before its first call: f
+            self.token("memoized")
+            self.visit(obj.__wrapped__)
         else:
             raise _Opaque(obj)
 
@@ -276,6 +281,8 @@ class _Digest:
             return
         if _reads_outside(fn, _global_names(code)):
             raise _Opaque(fn)  # its result may change with no change to its code
+        for name in local_imports(code, fn.__globals__.get("__package__")):
+            self._import(name, _global_names(code))
         self.token("function", fn.__qualname__)
         self._code(fn.__code__)
         self.visit(fn.__defaults__)
@@ -288,6 +295,28 @@ class _Digest:
         wrapped = getattr(fn, "__wrapped__", None)
         if wrapped is not None:
             self.visit(wrapped)
+
+    def _import(self, name: str, names: set[str]) -> None:
+        """A module the function imports in its body: the standard library by
+        name, a package by its installed version and its requirements'; one
+        whose reader the code may name (``import os`` with ``environ`` among its
+        names, ``import time``) has no digest, nor has a module of the user's."""
+        parts = name.split(".")
+        prefixes = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+        if prefixes & set(_READER_MODULES) or (
+            prefixes & set(_READERS) and names & _READER_NAMES
+        ):
+            raise _Opaque(name)
+        top = parts[0]
+        if not top:  # a relative import outside a package: it cannot run
+            raise _Opaque(name)
+        if top in sys.stdlib_module_names or top in sys.builtin_module_names:
+            self.token("import", name)
+            return
+        versions = package_versions(top)
+        if versions is None:
+            raise _Opaque(name)
+        self.token("import", name, versions)
 
     def _closure(self, fn: types.FunctionType) -> None:
         cells = fn.__closure__ or ()
@@ -335,6 +364,18 @@ def _is_jit(obj: Any) -> bool:
     """``jax.jit(f)``: a compiled wrapper of ``f`` that computes what ``f`` does."""
     return type(obj).__name__ == "PjitFunction" and callable(
         getattr(obj, "__wrapped__", None)
+    )
+
+
+def _is_memoized(obj: Any) -> bool:
+    """``functools.cache``/``lru_cache(f)`` with nothing cached yet: it returns
+    what ``f`` computes now (once a result is cached, it may be one ``f`` no
+    longer computes, and the wrapper is traced instead)."""
+    return (
+        type(obj).__module__ == "functools"
+        and type(obj).__name__ == "_lru_cache_wrapper"
+        and callable(getattr(obj, "__wrapped__", None))
+        and obj.cache_info().currsize == 0
     )
 
 

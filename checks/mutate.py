@@ -239,11 +239,7 @@ def mutants(d: Derivation, inverses: bool = False) -> list[Mutant]:
         line = _changed_line(original, source)
         out.append(Mutant(description, line, fn, source, original))
 
-    count = sum(1 for stmt in tree.body for _ in ast.walk(stmt))
-    for index in range(count):
-        node = _nth_node(tree, index)
-        if node is None:
-            continue
+    for index, node in enumerate(_preorder(tree)):
         for description, edit in _edits(node, inverses):
             mutated = copy.deepcopy(tree)
             replacer = _Replace(index, edit)
@@ -268,9 +264,7 @@ def without_terms(d: Derivation) -> list[tuple[str, Callable[..., Any]]]:
     if tree is None:
         return []
     out = []
-    count = sum(1 for stmt in tree.body for _ in ast.walk(stmt))
-    for index in range(count):
-        node = _nth_node(tree, index)
+    for index, node in enumerate(_preorder(tree)):
         if not (
             isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))
         ):
@@ -289,18 +283,23 @@ def without_terms(d: Derivation) -> list[tuple[str, Callable[..., Any]]]:
     return out
 
 
-def _nth_node(tree: ast.FunctionDef, index: int) -> ast.AST | None:
-    """The node a ``_Replace(index, ...)`` pass over ``tree.body`` would edit."""
+def _preorder(tree: ast.FunctionDef) -> list[ast.AST]:
+    """The nodes of a copy of ``tree.body``, in the order ``_Replace`` counts them
+    (depth first, a node before its children, fields in order): the node at
+    ``index`` is the one a ``_Replace(index, ...)`` pass over the body edits.
+    One copy and one walk for every index."""
     found: list[ast.AST] = []
 
-    def remember(n: ast.AST) -> ast.AST:
-        found.append(n)
-        return n
+    def walk(node: ast.AST) -> None:
+        found.append(node)
+        for _, value in ast.iter_fields(node):
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST):
+                    walk(child)
 
-    finder = _Replace(index, remember)
     for stmt in copy.deepcopy(tree).body:
-        finder.visit(stmt)
-    return found[0] if found else None
+        walk(stmt)
+    return found
 
 
 def score(

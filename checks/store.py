@@ -19,8 +19,11 @@ The fingerprint is a SHA-256 over:
   reproduction, and mutants are made from it);
 - what the functions compute, and what else changes numerics: each function's
   code and everything it refers to, read by ``checks.digest`` (helpers in other
-  modules, through the wrappers JAX makes, constants by their bytes, a
-  ``custom_jvp`` rule; libraries by name and version), and the shapes and
+  modules, through the wrappers JAX makes and an empty ``functools.cache``,
+  constants by their bytes, a ``custom_jvp`` rule; libraries by name and
+  version; a package imported in a function's body by its installed version
+  and its requirements', so a printed-output, bound or count claim is keyed
+  without running its code), and the shapes and
   dtypes it is called with; the same for every custom or fixed domain's
   sampler; JAX's flags, ``XLA_FLAGS`` and the ``JAX_*`` environment variables
   (``checks.digest.config_digest``);

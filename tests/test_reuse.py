@@ -571,3 +571,235 @@ def test_a_symlinked_store_file_is_not_followed(tmp_path, monkeypatch):
     path.symlink_to(target)
     key = path.stem
     assert store.load(key) is None
+
+
+# 7. Printed outputs, bounds and counts: keyed by their code and by the packages
+# they import (their versions, and their requirements'), without running them.
+
+
+def install(root, name, version, source, requires=()):
+    """A distribution ``name`` at ``version`` in ``root/site-packages``, as pip
+    lays one out (the module, and a dist-info whose RECORD lists it), put first
+    on ``sys.path``."""
+    site = root / "site-packages"
+    (site / name).mkdir(parents=True)
+    (site / name / "__init__.py").write_text(source)
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir()
+    fields = [f"Name: {name}", f"Version: {version}"]
+    fields += [f"Requires-Dist: {r}" for r in requires]
+    (info / "METADATA").write_text("Metadata-Version: 2.1\n" + "\n".join(fields) + "\n")
+    files = [f"{name}/__init__.py", f"{info.name}/METADATA", f"{info.name}/RECORD"]
+    (info / "RECORD").write_text("".join(f"{f},,\n" for f in files))
+    return site
+
+
+@pytest.fixture
+def packages(tmp_path, monkeypatch):
+    """``use(tag, rows_version, rows, dep_version)``: a fresh site-packages
+    holding ``fakerows`` (``ROWS = rows``, requiring ``fakedep``) and ``fakedep``,
+    first on ``sys.path``, neither imported."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+
+    def use(tag, version="1.0", rows=150, dep="1.0"):
+        root = tmp_path / tag
+        install(root, "fakerows", version, f"ROWS = {rows}\n", ("fakedep>=1",))
+        site = install(root, "fakedep", dep, "")
+        sys.path.insert(0, str(site))
+        __import__("importlib").invalidate_caches()
+        sys.modules.pop("fakerows", None)
+
+    yield use
+    sys.modules.pop("fakerows", None)
+
+
+ROWS_HELPER = """
+import functools
+
+@functools.lru_cache(maxsize=1)
+def rows():
+    from fakerows import ROWS
+    return ROWS
+"""
+
+ROWS_CLAIM = """
+from checks import claim
+from rows_helper import rows
+
+@claim.count(stated="150", requires=("fakerows",), name="fake_rows")
+def fake_rows() -> int:
+    return rows()
+"""
+
+
+def rows_claim(folder, helper=ROWS_HELPER):
+    """The claim, its helper read afresh from ``folder`` (as a new process would)."""
+    helper_module = fresh_module("rows_helper", helper, folder)
+    return fresh_module("rows_claim", ROWS_CLAIM, folder).fake_rows, helper_module
+
+
+def claim_key(entry):
+    return store.fingerprint(
+        checks.declare.as_derivation(entry), samples=SAMPLES, seed=0,
+        dtypes=("float64",),
+        devices=jax.devices("cpu"), mutants=False,
+    )  # fmt: skip
+
+
+def run_claim(entry):
+    return checks.check_all([entry], samples=SAMPLES, reuse=True).results[0]
+
+
+def test_a_printed_claim_is_keyed_without_running_its_code(packages, tmp_path):
+    packages("a")
+    entry, helper = rows_claim(tmp_path)
+    assert claim_key(entry) is not None
+    assert "fakerows" not in sys.modules and helper.rows.cache_info().currsize == 0
+
+
+def test_an_unchanged_printed_claim_is_reused_without_running_it(
+    packages, tmp_path, monkeypatch
+):
+    cache_in(tmp_path, monkeypatch)
+    packages("a")
+    entry, helper = rows_claim(tmp_path)
+    first = run_claim(entry)
+    assert (first.status, first.reused) == ("pass", False)
+    assert "fakerows" in sys.modules  # the check ran the listed code
+    sys.modules.pop("fakerows")
+    entry, helper = rows_claim(tmp_path)  # a new process: nothing cached
+    again = run_claim(entry)
+    assert (again.status, again.reused) == ("pass", True)
+    assert "fakerows" not in sys.modules and helper.rows.cache_info().currsize == 0
+
+
+def test_an_edited_helper_of_a_printed_claim_is_checked_again(
+    packages, tmp_path, monkeypatch
+):
+    cache_in(tmp_path, monkeypatch)
+    packages("a")
+    assert run_claim(rows_claim(tmp_path)[0]).status == "pass"
+    edited = ROWS_HELPER.replace("return ROWS", "return ROWS - 1")
+    changed = run_claim(rows_claim(tmp_path, edited)[0])
+    assert (changed.status, changed.reused) == ("fail", False)
+
+
+@pytest.mark.parametrize(
+    "change, status",
+    [
+        ({"version": "2.0", "rows": 149}, "fail"),  # the package itself
+        ({"dep": "2.0"}, "pass"),  # only what it requires
+    ],
+    ids=["package", "requirement"],
+)
+def test_a_printed_claim_is_checked_again_under_another_package_version(
+    change, status, packages, tmp_path, monkeypatch
+):
+    cache_in(tmp_path, monkeypatch)
+    packages("a")
+    entry = rows_claim(tmp_path)[0]
+    before = claim_key(entry)
+    assert run_claim(entry).status == "pass"
+    packages("b", **change)
+    entry = rows_claim(tmp_path)[0]
+    assert claim_key(entry) != before
+    again = run_claim(entry)
+    assert (again.status, again.reused) == (status, False)
+
+
+def test_a_printed_claims_key_changes_when_its_package_is_removed(packages, tmp_path):
+    packages("a")
+    entry = rows_claim(tmp_path)[0]
+    before = claim_key(entry)
+    sys.path.remove(str(tmp_path / "a" / "site-packages"))
+    __import__("importlib").invalidate_caches()
+    assert claim_key(entry) != before
+
+
+def test_a_package_upgraded_in_place_while_the_process_runs_changes_the_key(
+    packages, tmp_path
+):
+    """As ``pip install -U`` in a notebook: the same folder on ``sys.path``."""
+    packages("a")
+    entry = rows_claim(tmp_path)[0]
+    before = claim_key(entry)
+    assert claim_key(entry) == before
+    site = tmp_path / "a" / "site-packages"
+    old = site / "fakedep-1.0.dist-info"
+    new = site / "fakedep-1.1.dist-info"
+    old.rename(new)
+    text = (new / "METADATA").read_text().replace("Version: 1.0", "Version: 1.1")
+    (new / "METADATA").write_text(text)
+    __import__("importlib").invalidate_caches()
+    assert claim_key(entry) != before
+
+
+LOCAL_IMPORTS = {  # a body that imports what it reads: no digest
+    "os.environ": "import os\n    return float(os.environ['S'])",
+    "from os": "from os import getenv\n    return float(getenv('S'))",
+    "os.path": "import os.path\n    return float(os.environ['S'])",
+    "time": "import time\n    return time.time()",
+    "numpy.random": "import numpy as np\n    return np.random.rand()",
+    "a user's module": "import rows_claim\n    return 1",
+}
+
+
+@pytest.mark.parametrize("body", LOCAL_IMPORTS.values(), ids=LOCAL_IMPORTS.keys())
+def test_a_local_import_of_a_reader_or_a_users_module_has_no_digest(body, tmp_path):
+    fresh_module("rows_claim", "X = 1\n", tmp_path)
+    module = fresh_module("local_reads", f"def f():\n    {body}\n", tmp_path)
+    assert code_digest(module.f) is None
+
+
+def test_a_local_import_of_the_standard_library_or_a_package_has_a_digest(
+    packages, tmp_path
+):
+    packages("a")
+    body = "import math\n    from fakerows import ROWS\n    return math.pi * ROWS"
+    module = fresh_module("local_reads", f"def f():\n    {body}\n", tmp_path)
+    assert code_digest(module.f) is not None
+    assert "fakerows" not in sys.modules
+
+
+def test_the_catalog_is_keyed_without_tracing_or_importing_scikit_learn():
+    """Every catalog entry's key is read from its code: none is traced, and the
+    claims that fit scikit-learn models on iris are not run."""
+    script = """
+import sys
+import jax
+from checks import store
+from derivations import CATALOG
+
+def traced(*args):
+    raise AssertionError(f"traced for its key: {args[0]}")
+
+store._traced_digest = traced
+keys = [
+    store.fingerprint(d, samples=200, seed=0, dtypes=("float64", "float32"),
+                      devices=jax.devices("cpu"), mutants=False)
+    for d in CATALOG
+]
+assert all(keys), [d.name for d, k in zip(CATALOG, keys) if not k]
+assert "sklearn" not in sys.modules
+print(len(keys))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) > 100
+
+
+def test_a_memoized_helper_is_read_through_only_while_nothing_is_cached(tmp_path):
+    """Once a value is cached it may be one the function no longer computes (a
+    global edited since): the caller is then traced, which sees that value."""
+    source = (
+        "import functools\nSCALE = 2\n"
+        "@functools.cache\ndef scale():\n    return SCALE\n"
+        "def f():\n    return scale()\n"
+    )
+    module = fresh_module("memoized", source, tmp_path)
+    assert code_digest(module.f) is not None
+    module.scale()
+    module.SCALE = 3
+    assert code_digest(module.f) is None
