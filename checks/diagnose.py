@@ -627,6 +627,11 @@ def diagnose(
     reference at every compared point of ``n`` points drawn at each of
     ``dims_list`` (the failing float64 cases' sizes, those small enough:
     ``_affordable``); empty when none does, or when no drawn point is wrong."""
+    from checks.diagnose_neighbour import neighbours
+    from checks.forms import lowered, needs_lowering
+
+    if needs_lowering(d):  # a VJP, JVP or several-wrt form: as it is checked
+        d, dims_list = lowered(d, dims_list[0]), dims_list[:1]
     batches = [_batch(d, dims, seed, k) for dims, k in _affordable(d, dims_list, n)]
     batches = [b for b in batches if b.checked.any()]
     if not any(b.wrong.any() for b in batches):
@@ -635,7 +640,7 @@ def diagnose(
         one = kind(batches)
         if one is not None:
             return [one]
-    one = _term(d, batches) or _region(d, batches)
+    one = _term(d, batches) or _region(d, batches) or neighbours(d, batches)
     return [one] if one is not None else []
 
 
