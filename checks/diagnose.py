@@ -533,7 +533,10 @@ def _edited(d: Derivation, fn: Callable[..., Any], what: str) -> Derivation:
 
 
 def _features(name: str, xs: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
-    """Per-point numbers one input may be split by."""
+    """Per-point numbers one input may be split by: its value (one entry), its
+    largest and smallest magnitude, and for an integer array the number of its
+    entries that repeat an earlier one (0: all distinct)."""
+    integer = xs.dtype.kind in "iu"
     flat = xs.reshape(len(xs), -1).astype(np.float64)
     if flat.shape[1] == 1:
         yield name, flat[:, 0]
@@ -541,6 +544,10 @@ def _features(name: str, xs: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
     elif flat.shape[1] > 1:
         yield f"max|{name}|", np.max(np.abs(flat), axis=1)
         yield f"min|{name}|", np.min(np.abs(flat), axis=1)
+        if integer:
+            ordered = np.sort(flat, axis=1)
+            repeats = np.sum(ordered[:, 1:] == ordered[:, :-1], axis=1)
+            yield f"the repeated entries of {name}", repeats.astype(np.float64)
 
 
 def _simplest_between(low: float, high: float) -> float:
