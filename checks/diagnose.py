@@ -489,6 +489,8 @@ def _term(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
             others = [_values_at(edited, b) for b in batches]
         except Exception:  # the closed form without the term does not evaluate
             continue
+        if any(o[0].shape != b.c.shape for o, b in zip(others, batches)):
+            continue  # without the term it has another shape (a constant, say)
         for k, message in _TERM_MESSAGES.items():
             if all(_term_holds(b, o, k) for b, o in zip(batches, others)):
                 return Diagnosis(
