@@ -8,8 +8,10 @@ printed digit for a printed value.
 
 - ``factor`` (identity, value): ``left = k·right`` for a named ``k``: −1 (the
   sign), 2, ½, ln 2 or 1/ln 2 (a natural log against a base-2 one), ln 10, 1/ln
-  10, 10, 1/10; or ``k`` = 0 / the right side 0 (``zero``: the sides differ by
-  the whole of one side);
+  10, 10, 1/10 (for a printed value: only when one name fits and the printed
+  digits give it to 1 %, so a one-digit 0.7 is not "ln 2 × 1");
+- ``zero`` (identity): one side is 0 at every point and the other is not: the
+  sides differ by the whole of one side;
 - ``difference`` (identity): ``left − right`` is one constant at every point;
 - ``reversed`` (inequality): ``larger ≤ smaller`` at every point: the inequality
   holds the other way round (the points of equality counted);
@@ -67,6 +69,9 @@ _WHY = {
     "ln 10": "a natural log where the other side has a base-10 one",
     "1/ln 10": "a base-10 log where the other side has a natural one",
 }
+# A printed value is held to a named ratio only when known to this relative
+# precision (half a unit in its last digit over its magnitude).
+PRECISE = 0.01
 # Sign-flip edits of a value's expression tried together (pairs of the terms).
 MAX_TERMS = 12
 
@@ -110,14 +115,21 @@ def _value(c: Any, case: Any) -> Diagnosis | None:
     i = case.counterexample.element[0] if case.counterexample.element else 0
     text, x = texts[i], float(computed[i])
     stated, allowed = float(text), _unit(text) / 2 * (1 + 1e-9)
-    for name, k in _NAMED:
-        if abs(stated - k * x) <= allowed + 4 * U * abs(k * x):
-            why = _WHY.get(name, f"a factor {name} too many or too few")
-            return Diagnosis(
-                "factor",
-                f"the printed {text} is {name} × the computed {x:.6g}: {why}",
-                {"factor": k, "name": name},
-            )
+    matching = [
+        (name, k)
+        for name, k in _NAMED
+        if abs(stated - k * x) <= allowed + 4 * U * abs(k * x)
+    ]
+    # A ratio is named only when the printed digits pin it down: one name fits,
+    # and the printed number is known to 1 % (0.7 is ln 2 × 1 by its one digit).
+    if len(matching) == 1 and allowed <= PRECISE * abs(stated):
+        ((name, k),) = matching
+        why = _WHY.get(name, f"a factor {name} too many or too few")
+        return Diagnosis(
+            "factor",
+            f"the printed {text} is {name} × the computed {x:.6g}: {why}",
+            {"factor": k, "name": name},
+        )
     if c.truncated or len(texts) != 1:
         return None
     return _flipped_terms(c, text, stated, allowed)
