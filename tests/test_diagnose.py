@@ -54,6 +54,7 @@ def test_every_kind_is_in_the_corpus():
         "swapped",
         "other-wrt",
         "own-entry",
+        "scaled",
         "scaled-axis",
         "part",
     }

@@ -35,6 +35,7 @@ WRONG_NOT = {
     "least_squares_grad_w_as_grad_b_and_more": "other-wrt",
     "squared_logit_grad_own_term_and_more": "own-entry",
     "softmax_jacobian_scaled_by_row_and_column": "scaled-axis",
+    "norm_grad_without_the_norm_and_more": "scaled",
     "least_squares_vjp_both_parts_wrong": "part",
 }
 
@@ -228,6 +229,22 @@ def softmax_jacobian_scaled_by_row_and_column(x):
     s = jax.nn.softmax(x)
     right = s[:, None] * (jnp.eye(x.shape[0]) - s[None, :])
     return right * (1 + 0.1 * s[:, None] * s[None, :])
+
+
+def norm(x):
+    return jnp.sqrt(jnp.sum(x**2))
+
+
+@derivation(
+    of=norm,
+    wrt="x",
+    inputs=VECTOR,
+    dims={"k": (3,)},
+    expect="fail",
+    why="x for x/‖x‖, and a little more",
+)
+def norm_grad_without_the_norm_and_more(x):
+    return x + 1e-3 * x[0]
 
 
 @derivation(

@@ -1,6 +1,7 @@
 """Mistakes that are the derivative of a neighbouring function: an input dropped
 (taken as 0 or 1), two arguments exchanged, the derivative for another input, one
-entry of a sum used alone, a factor of each row missing, one part of a
+entry of a sum used alone, a factor of the point or of each row missing or
+extra, one part of a
 several-wrt result wrong (``checks.diagnose_neighbour``)."""
 
 import jax
@@ -21,6 +22,8 @@ EXPECTED = {
     "least_squares_grad_w_as_grad_b": ("other-wrt", {"input": "b"}),
     "squared_logit_grad_own_term": ("own-entry", {"input": "w"}),
     "softmax_jacobian_without_row_factor": ("scaled-axis", {"axis": 0}),
+    "amplitude_applied_twice": ("scaled", {"factor": "a", "input": "a"}),
+    "norm_grad_without_the_norm": ("scaled", {"factor": None}),
     "least_squares_vjp_dw_halved": ("part", {"part": "w"}),
 }
 
@@ -137,6 +140,37 @@ def softmax(x):
 def softmax_jacobian_without_row_factor(x):
     s = jax.nn.softmax(x)
     return jnp.eye(x.shape[0]) - s[None, :]
+
+
+def scaled_sine(x, a):
+    return a * jnp.sin(x)
+
+
+@derivation(
+    of=scaled_sine,
+    wrt="x",
+    inputs={"x": domain.real(), "a": domain.real()},
+    expect="fail",
+    why="a² cos x: the amplitude multiplied in twice",
+)
+def amplitude_applied_twice(x, a):
+    return a * a * jnp.cos(x)
+
+
+def norm(x):
+    return jnp.sqrt(jnp.sum(x**2))
+
+
+@derivation(
+    of=norm,
+    wrt="x",
+    inputs={"x": domain.real(("k",))},
+    dims={"k": (3,)},
+    expect="fail",
+    why="x/‖x‖ without the division by ‖x‖",
+)
+def norm_grad_without_the_norm(x):
+    return x
 
 
 @derivation(
