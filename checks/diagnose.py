@@ -169,12 +169,15 @@ def _batch(d: Derivation, dims: dict[str, int], seed: int, n: int) -> _Batch:
 
 
 def _evaluate(
-    d: Derivation, dims: dict[str, int], xs: Sequence[np.ndarray]
+    d: Derivation,
+    dims: dict[str, int],
+    xs: Sequence[np.ndarray],
+    evaluate: Callable[..., Any] | None = None,
 ) -> list[np.ndarray]:
     """(C, e_C, R, e_R) at the points ``xs``, ``BATCH`` points per call, as the
     counterexample search calls the same evaluator (so a compiled one is
-    compiled once for both)."""
-    evaluate = point_evaluator(d, dims)
+    compiled once for both); ``evaluate``: that evaluator, made already."""
+    evaluate = evaluate or point_evaluator(d, dims)
     n = len(xs[0])
     parts = []
     for start in range(0, n, BATCH):

@@ -40,7 +40,7 @@ import jax
 import numpy as np
 
 from checks import case as case_module
-from checks import sampling
+from checks import on_host, sampling
 from checks.compare import SAFETY
 from checks.diagnose import Diagnosis, _features, _simplest_between
 from checks.mutate import _compile, _function_tree, _nth_node, _Replace
@@ -178,7 +178,10 @@ def _flipped_terms(
             edited.body = [replacer.visit(stmt) for stmt in edited.body]
         try:
             fn = _compile(ast.fix_missing_locations(edited), c.fn)
-            value = np.asarray(jax.device_get(fn()), np.float64)
+            value = on_host.value(fn)
+            if value is None:
+                value = jax.device_get(fn())
+            value = np.asarray(value, np.float64)
         except Exception:
             continue
         if value.size == 1 and abs(float(value) - stated) <= allowed:

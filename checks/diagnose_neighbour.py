@@ -48,12 +48,15 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from checks.case import point_evaluator
 from checks.compare import tolerance
 from checks.declare import Derivation, make_derivation
 from checks.diagnose import Diagnosis, U, _Batch, _evaluate, _holds
 
 __all__ = ["neighbours"]
 
+# Points a neighbour is first tried at (one evaluator call).
+SCREEN = 64
 # Inputs whose entries are masked one at a time (``own-entry``) have at most
 # this many entries: one evaluation of the reference per entry.
 MAX_MASKED = 16
@@ -82,11 +85,20 @@ def _neighbour(
     )
 
 
+# The point evaluators made during one ``neighbours`` call, by derivation and
+# sizes: a substituted input is evaluated by the evaluator already made.
+_EVALUATORS: dict[tuple[int, tuple[tuple[str, int], ...]], Any] = {}
+
+
 def _reference_at(
     d: Derivation, b: _Batch, xs: Sequence[np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``d``'s reference and its bound at ``xs`` (``b``'s points by default)."""
-    _, _, r, er = _evaluate(d, b.dims, b.xs if xs is None else xs)
+    key = (id(d), tuple(sorted(b.dims.items())))
+    if key not in _EVALUATORS:
+        _EVALUATORS[key] = (d, point_evaluator(d, b.dims))
+    evaluate = _EVALUATORS[key][1]
+    _, _, r, er = _evaluate(d, b.dims, b.xs if xs is None else xs, evaluate)
     return r, er
 
 
@@ -495,20 +507,38 @@ def neighbours(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
     ``other-wrt``, ``own-entry``, ``scaled``, ``scaled-axis``) that explains
     ``d``'s closed form at every compared point of ``batches``; None when none
     does. A neighbour whose reference cannot be evaluated is passed over."""
-    tries: list[Callable[[], Diagnosis | None]] = [
-        lambda: _part(d, batches),
-        lambda: _substitution(d, batches),
-        lambda: _swapped(d, batches),
-        lambda: _other_wrt(d, batches),
-        lambda: _own_entry(d, batches),
-        lambda: _scaled(d, batches),
-        lambda: _scaled_axis(batches),
+    tries: list[Callable[[Sequence[_Batch]], Diagnosis | None]] = [
+        lambda bs: _part(d, bs),
+        lambda bs: _substitution(d, bs),
+        lambda bs: _swapped(d, bs),
+        lambda bs: _other_wrt(d, bs),
+        lambda bs: _own_entry(d, bs),
+        lambda bs: _scaled(d, bs),
+        _scaled_axis,
     ]
-    for attempt in tries:
-        try:
-            found = attempt()
-        except Exception:  # the neighbour does not evaluate at these points
-            continue
-        if found is not None:
-            return found
-    return None
+    screen = [_head(b, SCREEN) for b in batches]
+    try:
+        for attempt in tries:
+            try:
+                # Most neighbours are wrong at the first few points: tried there
+                # first, then (if they hold there) at every point.
+                if attempt(screen) is None:
+                    continue
+                found = attempt(batches)
+            except Exception:  # the neighbour does not evaluate at these points
+                continue
+            if found is not None:
+                return found
+        return None
+    finally:
+        _EVALUATORS.clear()
+
+
+def _head(b: _Batch, k: int) -> _Batch:
+    """``b``'s first ``k`` points."""
+    return _Batch(
+        b.dims,
+        [x[:k] for x in b.xs],
+        [s[:k] for s in b.strata],
+        *(v[:k] for v in (b.c, b.ec, b.r, b.er, b.checked, b.wrong)),
+    )
