@@ -148,7 +148,10 @@ def _sign_text(s: float) -> str:
 
 def _substitution(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
     names = list(d.inputs)
-    for index, name in enumerate(names):
+    # Integer inputs (labels, counts) first: the ones most often dropped.
+    order = sorted(range(len(names)), key=lambda i: d.inputs[names[i]].floating)
+    for index in order:
+        name = names[index]
         if name == d.wrt:
             continue
         for v in (0, 1):
