@@ -26,10 +26,18 @@ every failing case:
   (``checks.mutate.without_terms``);
 - ``region``: ``C`` agrees with ``R`` (per point, as the verdict judges it) at
   the points drawn from some strata of one input and not at the others, or one
-  feature of one input (its value, largest or smallest magnitude) splits the
-  right points from the wrong ones at a threshold: "right except where
-  max|x| > 4"; and it is right at some points of that input's bulk (a formula
-  right only where every entry is equal is not right in a region).
+  feature of one input (its value, largest or smallest magnitude, the repeated
+  entries of an integer array) splits the right points from the wrong ones at a
+  threshold: "right except where max|x| > 4"; and it is right at some points of
+  that input's bulk (a formula right only where every entry is equal is not
+  right in a region).
+
+When none of these holds, ``checks.diagnose_neighbour`` tries the closed form as
+the derivative of a neighbouring function (an input substituted, two arguments
+exchanged, another ``wrt``, one entry of a sum alone, a factor per point or per
+row, one part of a several-wrt result). A VJP, JVP or several-wrt form is
+diagnosed as it is checked (``checks.forms.lowered``), at its first failing
+sizes. Failing claims: ``checks.diagnose_claims``.
 
 **Repair.** Each single edit of the mutation catalog (``checks.mutate``, with its
 inverses) is applied to the failing closed form's source, smallest edit first,
@@ -635,7 +643,8 @@ def diagnose(
 ) -> list[Diagnosis]:
     """The first statement (``factor``, ``layout``, ``structure``, ``term``,
     ``region``, in that order: each explains more than the next, and implies
-    some of those after it) that explains ``d``'s closed form against the
+    some of those after it; then the neighbours of
+    ``checks.diagnose_neighbour``) that explains ``d``'s closed form against the
     reference at every compared point of ``n`` points drawn at each of
     ``dims_list`` (the failing float64 cases' sizes, those small enough:
     ``_affordable``); empty when none does, or when no drawn point is wrong."""
