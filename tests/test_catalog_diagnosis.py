@@ -2,6 +2,8 @@
 gets a diagnosis consistent with that ``why``; and the claims' diagnoses
 (``checks.diagnose_claims``) are withheld where they do not hold."""
 
+import json
+
 import jax.numpy as jnp
 import pytest
 
@@ -9,6 +11,7 @@ from checks import claim, domain, verify
 from checks.report import render_result
 from derivations import CATALOG
 from tests.mistakes import matches
+from tests.test_cli import run
 
 SAMPLES = 200  # as the catalog's documented run
 
@@ -185,3 +188,21 @@ def test_no_claim_diagnosis_where_it_does_not_hold(entry):
 def test_an_inequality_wrong_at_some_points_is_not_reversed():
     result = verify(below_zero, samples=SAMPLES)
     assert "reversed" not in [d.kind for d in result.diagnosis]
+
+
+def test_the_json_and_the_documented_errors_list_carry_a_claims_diagnosis(tmp_path):
+    path = str(tmp_path / "claims.py")
+    with open(path, "w") as f:
+        f.write(
+            "from tests.test_catalog_diagnosis import negated_sum\n"
+            "CATALOG = [negated_sum]\n"
+        )
+    code, out, err = run(path, "--samples", "50", "--no-cache")
+    assert code == 0, err
+    assert "Documented errors found (1" in out
+    assert "  diagnosis: the left side is -1 × the right side" in out
+    code, out, err = run(path, "--samples", "50", "--no-cache", "--format", "json")
+    assert code == 0, err
+    (entry,) = json.loads(out)["results"]
+    assert entry["diagnosis"][0]["kind"] == "factor"
+    assert entry["diagnosis"][0]["details"]["name"] == "-1"
