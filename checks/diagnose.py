@@ -26,10 +26,18 @@ every failing case:
   (``checks.mutate.without_terms``);
 - ``region``: ``C`` agrees with ``R`` (per point, as the verdict judges it) at
   the points drawn from some strata of one input and not at the others, or one
-  feature of one input (its value, largest or smallest magnitude) splits the
-  right points from the wrong ones at a threshold: "right except where
-  max|x| > 4"; and it is right at some points of that input's bulk (a formula
-  right only where every entry is equal is not right in a region).
+  feature of one input (its value, largest or smallest magnitude, the repeated
+  entries of an integer array) splits the right points from the wrong ones at a
+  threshold: "right except where max|x| > 4"; and it is right at some points of
+  that input's bulk (a formula right only where every entry is equal is not
+  right in a region).
+
+When none of these holds, ``checks.diagnose_neighbour`` tries the closed form as
+the derivative of a neighbouring function (an input substituted, two arguments
+exchanged, another ``wrt``, one entry of a sum alone, a factor per point or per
+row, one part of a several-wrt result). A VJP, JVP or several-wrt form is
+diagnosed as it is checked (``checks.forms.lowered``), at its first failing
+sizes. Failing claims: ``checks.diagnose_claims``.
 
 **Repair.** Each single edit of the mutation catalog (``checks.mutate``, with its
 inverses) is applied to the failing closed form's source, smallest edit first,
@@ -169,12 +177,15 @@ def _batch(d: Derivation, dims: dict[str, int], seed: int, n: int) -> _Batch:
 
 
 def _evaluate(
-    d: Derivation, dims: dict[str, int], xs: Sequence[np.ndarray]
+    d: Derivation,
+    dims: dict[str, int],
+    xs: Sequence[np.ndarray],
+    evaluate: Callable[..., Any] | None = None,
 ) -> list[np.ndarray]:
     """(C, e_C, R, e_R) at the points ``xs``, ``BATCH`` points per call, as the
     counterexample search calls the same evaluator (so a compiled one is
-    compiled once for both)."""
-    evaluate = point_evaluator(d, dims)
+    compiled once for both); ``evaluate``: that evaluator, made already."""
+    evaluate = evaluate or point_evaluator(d, dims)
     n = len(xs[0])
     parts = []
     for start in range(0, n, BATCH):
@@ -492,6 +503,9 @@ def _term(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
             except Exception:  # the closed form without the term does not evaluate
                 holding = []
                 break
+            if other[0].shape != b.c.shape:
+                holding = []  # without the term it has another shape (a constant)
+                break
             holding = [k for k in holding if _term_holds(b, other, k)]
             if not holding:
                 break
@@ -539,7 +553,10 @@ def _edited(d: Derivation, fn: Callable[..., Any], what: str) -> Derivation:
 
 
 def _features(name: str, xs: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
-    """Per-point numbers one input may be split by."""
+    """Per-point numbers one input may be split by: its value (one entry), its
+    largest and smallest magnitude, and for an integer array the number of its
+    entries that repeat an earlier one (0: all distinct)."""
+    integer = xs.dtype.kind in "iu"
     flat = xs.reshape(len(xs), -1).astype(np.float64)
     if flat.shape[1] == 1:
         yield name, flat[:, 0]
@@ -547,6 +564,10 @@ def _features(name: str, xs: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
     elif flat.shape[1] > 1:
         yield f"max|{name}|", np.max(np.abs(flat), axis=1)
         yield f"min|{name}|", np.min(np.abs(flat), axis=1)
+        if integer:
+            ordered = np.sort(flat, axis=1)
+            repeats = np.sum(ordered[:, 1:] == ordered[:, :-1], axis=1)
+            yield f"the repeated entries of {name}", repeats.astype(np.float64)
 
 
 def _simplest_between(low: float, high: float) -> float:
@@ -629,10 +650,16 @@ def diagnose(
 ) -> list[Diagnosis]:
     """The first statement (``factor``, ``layout``, ``structure``, ``term``,
     ``region``, in that order: each explains more than the next, and implies
-    some of those after it) that explains ``d``'s closed form against the
+    some of those after it; then the neighbours of
+    ``checks.diagnose_neighbour``) that explains ``d``'s closed form against the
     reference at every compared point of ``n`` points drawn at each of
     ``dims_list`` (the failing float64 cases' sizes, those small enough:
     ``_affordable``); empty when none does, or when no drawn point is wrong."""
+    from checks.diagnose_neighbour import neighbours
+    from checks.forms import lowered, needs_lowering
+
+    if needs_lowering(d):  # a VJP, JVP or several-wrt form: as it is checked
+        d, dims_list = lowered(d, dims_list[0]), dims_list[:1]
     batches = [_batch(d, dims, seed, k) for dims, k in _affordable(d, dims_list, n)]
     batches = [b for b in batches if b.checked.any()]
     if not any(b.wrong.any() for b in batches):
@@ -641,7 +668,7 @@ def diagnose(
         one = kind(batches)
         if one is not None:
             return [one]
-    one = _term(d, batches) or _region(d, batches)
+    one = _term(d, batches) or _region(d, batches) or neighbours(d, batches)
     return [one] if one is not None else []
 
 

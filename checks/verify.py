@@ -27,6 +27,7 @@ from checks.claims import check_claim
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
 from checks.diagnose import diagnose
 from checks.diagnose import repair as one_edit_repair
+from checks.diagnose_claims import diagnose_claim
 from checks.forms import FormError, lowered
 from checks.mutate import MutationScore, score
 from checks.precision import in_float64
@@ -450,6 +451,9 @@ def _check_claim(
             result = one
         else:
             result.cases.extend(one.cases)
+    if result is not None and result.outcome == "fail":
+        watchdog.stage("diagnosing the failure")
+        result.diagnosis = diagnose_claim(c, result, seed)
     return result
 
 

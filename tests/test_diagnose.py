@@ -44,7 +44,20 @@ def test_the_corpus_is_diagnosed_and_never_wrongly():
 
 def test_every_kind_is_in_the_corpus():
     kinds = {kind for kind, _ in EXPECTED.values()}
-    assert kinds == {"factor", "layout", "structure", "term", "region"}
+    assert kinds == {
+        "factor",
+        "layout",
+        "structure",
+        "term",
+        "region",
+        "substitution",
+        "swapped",
+        "other-wrt",
+        "own-entry",
+        "scaled",
+        "scaled-axis",
+        "part",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(near_misses.WRONG_NOT))

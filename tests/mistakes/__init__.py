@@ -2,7 +2,7 @@
 
 Every entry is a wrong derivation (``expect="fail"``) of one kind of
 ``checks.diagnose``: a constant factor, a layout, a structure, a term, a
-region.
+region, or a neighbouring function (``checks.diagnose_neighbour``).
 ``EXPECTED`` maps each entry's name to its kind and the details its first
 diagnosis must have. ``measure`` checks every entry, as ``verify`` does with
 ``repair=True``, and counts how many are diagnosed as expected, diagnosed
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks import derivations_in
-from tests.mistakes import factor, layout, region, structure, term
+from tests.mistakes import factor, layout, neighbour, region, structure, term
 
-MODULES = (factor, layout, structure, term, region)
+MODULES = (factor, layout, structure, term, region, neighbour)
 CATALOG = [d for module in MODULES for d in derivations_in(module)]
 EXPECTED = {name: e for module in MODULES for name, e in module.EXPECTED.items()}
 

@@ -30,6 +30,13 @@ WRONG_NOT = {
     "huber_grad_shifted": "region",
     "power_rule_term_half_right": "term",
     "linear_map_jacobian_right_on_symmetric_only": "region",
+    "logistic_grad_label_dropped_and_more": "substitution",
+    "kl_grad_reverse_and_more": "swapped",
+    "least_squares_grad_w_as_grad_b_and_more": "other-wrt",
+    "squared_logit_grad_own_term_and_more": "own-entry",
+    "softmax_jacobian_scaled_by_row_and_column": "scaled-axis",
+    "norm_grad_without_the_norm_and_more": "scaled",
+    "least_squares_vjp_both_parts_wrong": "part",
 }
 
 
@@ -125,6 +132,134 @@ def square_plus_sine(x):
 )
 def power_rule_term_half_right(x):
     return 1.5 * x + jnp.cos(x)
+
+
+# Near misses of the neighbour kinds (checks.diagnose_neighbour): each is the
+# mistake of tests/mistakes/neighbour.py and a little more.
+
+
+def log_loss(w, x, y):
+    y_hat = jax.nn.sigmoid(w @ x)
+    y = y.astype(y_hat.dtype)
+    return -(y * jnp.log(y_hat) + (1 - y) * jnp.log1p(-y_hat))
+
+
+@derivation(
+    of=log_loss,
+    wrt="w",
+    inputs={
+        "w": domain.real(("n",)),
+        "x": domain.real(("n",)),
+        "y": domain.integers(0, 2),
+    },
+    dims={"n": (3,)},
+    expect="fail",
+    why="ŷx (the label dropped) and a little more",
+)
+def logistic_grad_label_dropped_and_more(w, x, y):
+    return jax.nn.sigmoid(w @ x) * x * (1 + 1e-3 * w)
+
+
+def kl(p, q):
+    return jnp.sum(p * jnp.log(p / q))
+
+
+@derivation(
+    of=kl,
+    wrt="q",
+    inputs={"p": domain.simplex(("k",)), "q": domain.simplex(("k",))},
+    dims={"k": (3,)},
+    expect="fail",
+    why="the gradient of KL(q‖p) and a little more",
+)
+def kl_grad_reverse_and_more(p, q):
+    return jnp.log(q / p) + 1 + 1e-3 * q
+
+
+def least_squares(w, b, X, y):
+    return jnp.mean((X @ w + b - y) ** 2)
+
+
+LEAST_SQUARES = {
+    "w": domain.real(("n",)),
+    "b": domain.real(),
+    "X": domain.real(("m", "n")),
+    "y": domain.real(("m",)),
+}
+
+
+@derivation(
+    of=least_squares,
+    wrt="w",
+    inputs=LEAST_SQUARES,
+    dims={"m": (4,), "n": (2,)},
+    expect="fail",
+    why="the derivative for b in every entry, and a little more",
+)
+def least_squares_grad_w_as_grad_b_and_more(w, b, X, y):
+    r = X @ w + b - y
+    return 2 * jnp.mean(r) + 1e-3 * w
+
+
+def squared_logit(w, x):
+    return (w @ x) ** 2
+
+
+@derivation(
+    of=squared_logit,
+    wrt="w",
+    inputs={"w": domain.real(("n",)), "x": domain.real(("n",))},
+    dims={"n": (3,)},
+    expect="fail",
+    why="w_j x_j for wᵀx, and a little more",
+)
+def squared_logit_grad_own_term_and_more(w, x):
+    return 2 * (w * x) * x * (1 + 1e-3 * x)
+
+
+@derivation(
+    of=softmax,
+    wrt="x",
+    inputs=VECTOR,
+    dims={"k": (3,)},
+    expect="fail",
+    why="a factor of each entry's row and column: no one axis's scale",
+)
+def softmax_jacobian_scaled_by_row_and_column(x):
+    s = jax.nn.softmax(x)
+    right = s[:, None] * (jnp.eye(x.shape[0]) - s[None, :])
+    return right * (1 + 0.1 * s[:, None] * s[None, :])
+
+
+def norm(x):
+    return jnp.sqrt(jnp.sum(x**2))
+
+
+@derivation(
+    of=norm,
+    wrt="x",
+    inputs=VECTOR,
+    dims={"k": (3,)},
+    expect="fail",
+    why="x for x/‖x‖, and a little more",
+)
+def norm_grad_without_the_norm_and_more(x):
+    return x + 1e-3 * x[0]
+
+
+@derivation(
+    of=least_squares,
+    wrt=("w", "b"),
+    form="vjp",
+    inputs=LEAST_SQUARES,
+    dims={"m": (4,), "n": (2,)},
+    expect="fail",
+    why="both parts are a little off",
+)
+def least_squares_vjp_both_parts_wrong(w, b, X, y, g):
+    r = X @ w + b - y
+    m = X.shape[0]
+    return g * 2 * X.T @ r / m + 1e-3, g * 2 * jnp.mean(r) + 1e-3
 
 
 # ---------------------------------------------------------------- right ones
