@@ -43,7 +43,7 @@ from checks import case as case_module
 from checks import on_host, sampling
 from checks.compare import SAFETY
 from checks.diagnose import Diagnosis, _features, _simplest_between
-from checks.mutate import _compile, _function_tree, _nth_node, _Replace
+from checks.mutate import _compile, _function_tree, _preorder, _Replace
 
 __all__ = ["diagnose_claim"]
 
@@ -140,9 +140,7 @@ def _sum_terms(tree: ast.FunctionDef) -> list[tuple[int, str]]:
     operand of each ``+``/``−`` (its operator swapped) and each unary minus
     (dropped), in the order ``checks.mutate`` numbers nodes."""
     out = []
-    count = sum(1 for stmt in tree.body for _ in ast.walk(stmt))
-    for index in range(count):
-        node = _nth_node(tree, index)
+    for index, node in enumerate(_preorder(tree)):
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
             out.append((index, ast.unparse(node.right)))
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
