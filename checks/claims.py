@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import ahead, on_host, printed, sampling
+from checks import ahead, caches, on_host, printed, sampling
 from checks import case as case_module
 from checks.case import (
     _compiler_options,
@@ -368,7 +368,7 @@ def _check_value(c: Claim, device: Any) -> CaseResult:
     )
 
 
-_PROGRAMS: dict[tuple[Any, ...], tuple[Claim, Any]] = {}
+_PROGRAMS: dict[tuple[Any, ...], tuple[Claim, Any]] = caches.register({})
 
 
 def _sides(c: Claim, dims: dict[str, int], n: int):

@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from checks import caches
+
 __all__ = ["code_digest", "config_digest"]
 
 # Packages whose objects are digested by name: their versions are in the checker's
@@ -80,6 +82,7 @@ def _readers() -> frozenset[int]:
     return _readers_in(tuple(name in sys.modules for name in names))
 
 
+@caches.register
 @functools.lru_cache(maxsize=64)
 def _readers_in(imported: tuple[bool, ...]) -> frozenset[int]:
     found: list[Any] = []
@@ -93,6 +96,7 @@ def _readers_in(imported: tuple[bool, ...]) -> frozenset[int]:
     return frozenset(id(obj) for obj in found)  # each kept alive by its module
 
 
+@caches.register
 @functools.lru_cache(maxsize=4096)
 def _attributes_of_globals(code: types.CodeType) -> frozenset[tuple[str, str]]:
     """Every ``name.attribute`` the code (and code defined in it) reads, where
@@ -134,6 +138,7 @@ def _reads_outside(fn: types.FunctionType, names: set[str]) -> bool:
 _SCALARS = (type(None), bool, int, float, complex, str, bytes, type(Ellipsis))
 
 
+@caches.register
 @functools.cache
 def _library_roots() -> tuple[str, ...]:
     roots = [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]]
@@ -144,6 +149,7 @@ def _library_roots() -> tuple[str, ...]:
     return tuple(os.path.join(os.path.realpath(r), "") for r in roots)
 
 
+@caches.register
 @functools.cache
 def _is_library_file(filename: str) -> bool:
     """Whether ``filename`` is part of Python or of a library above (and not of a
@@ -367,6 +373,7 @@ def _environment() -> list[tuple[str, str]]:
     )
 
 
+@caches.register
 @functools.cache
 def _checker_version() -> str:
     try:

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import sampling
+from checks import caches, sampling
 from checks.precision import in_float64
 
 Shape = tuple[int | str, ...]
@@ -212,6 +212,7 @@ def real(shape: Any = (), scale: float = 1.0) -> Domain:
     return _real(shape, scale)
 
 
+@caches.register
 @functools.cache
 def _real(shape, scale) -> Domain:
     if not scale > 0:
@@ -243,6 +244,7 @@ def positive(shape: Any = ()) -> Domain:
     return _positive(shape)
 
 
+@caches.register
 @functools.cache
 def _positive(shape) -> Domain:
     def draw(key, n, shp, dtype, xp):
@@ -266,6 +268,7 @@ def unit_interval(shape: Any = ()) -> Domain:
     return _unit_interval(shape)
 
 
+@caches.register
 @functools.cache
 def _unit_interval(shape) -> Domain:
     def draw(key, n, shp, dtype, xp):
@@ -294,6 +297,7 @@ def simplex(shape: Any) -> Domain:
     return _simplex(shape)
 
 
+@caches.register
 @functools.cache
 def _simplex(shape) -> Domain:
     if not shape:
@@ -322,6 +326,7 @@ def one_hot(shape: Any) -> Domain:
     return _one_hot(shape)
 
 
+@caches.register
 @functools.cache
 def _one_hot(shape) -> Domain:
     if not shape:
@@ -340,6 +345,7 @@ def integers(low: int, high: int, shape: Any = ()) -> Domain:
     return _integers(low, high, shape)
 
 
+@caches.register
 @functools.cache
 def _integers(low, high, shape) -> Domain:
     if not (isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))):

@@ -20,7 +20,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from checks import ahead, identity, on_host, store, watchdog
+from checks import ahead, caches, identity, on_host, store, watchdog
 from checks.case import _nested, ahead_jobs, run_cases
 from checks.claims import ahead_jobs as claim_ahead_jobs
 from checks.claims import check_claim
@@ -503,7 +503,7 @@ def _start_run(items: Sequence[Any]) -> None:
     """Forget the last run's traces, and read what every function computes now,
     so that JAX's caches are cleared for an edited one before anything is compiled
     (``checks.identity``)."""
-    on_host.clear()
+    caches.clear("run")
     for d in items:
         functions = [d.fn] if d.kind == "claim" else [d.closed_form, d.of]
         functions += [dom.draw for dom in d.inputs.values() if dom.kind == "custom"]
