@@ -37,6 +37,7 @@ from checks.declare import (
     derivations_in,
 )
 from checks.domain import Domain
+from checks.report import render_result
 from checks.result import (
     CaseResult,
     Counterexample,
@@ -83,6 +84,7 @@ __all__ = [
     "derivations_in",
     "domain",
     "profile_check",
+    "render_result",
     "rule",
     "sampling",
     "time_check",
