@@ -199,7 +199,8 @@ class DerivationResult:
 
         Examples:
             >>> from checks import CaseResult, DerivationResult
-            >>> cases = [CaseResult("float64", "cpu", {}, 10, s) for s in ("pass", "fail")]
+            >>> statuses = ("pass", "fail")
+            >>> cases = [CaseResult("float64", "cpu", {}, 10, s) for s in statuses]
             >>> DerivationResult("f_grad", "", "pass", cases=cases).outcome
             'fail'
         """
