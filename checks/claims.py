@@ -74,6 +74,9 @@ __all__ = [
     "value",
 ]
 
+# A claim decorator: registers the claim on a function and returns it unchanged.
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
 FORMS = (
     "value",
     "identity",
@@ -162,7 +165,7 @@ class Claim:
         return inspect.getdoc(self.fn) or ""
 
 
-def _declare(form: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:
+def _declare(form: str, **options: Any) -> Decorator:
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         record = _make_claim(form, fn, **options)
         fn.__derivation__ = record
@@ -284,7 +287,7 @@ def _make_claim(
     )
 
 
-def value(*, stated: Any, **options: Any):
+def value(*, stated: str | Sequence[str], **options: Any) -> Decorator:
     """A worked value: ``fn()`` computes it; ``stated`` is the number as printed.
 
     It passes when the value lies within half a unit in the last printed digit
@@ -325,7 +328,12 @@ def value(*, stated: Any, **options: Any):
     return _declare("value", stated=stated, **options)
 
 
-def output(*, stated: Any = None, shape: str | None = None, **options: Any):
+def output(
+    *,
+    stated: str | Sequence[str] | None = None,
+    shape: str | None = None,
+    **options: Any,
+) -> Decorator:
     """A printed output: ``fn()`` recomputes it from the listed code; ``stated`` is
     the value as printed (a string, or a list of them) or ``shape`` the printed
     shape. ``requires=("sklearn",)``: skipped where that is not installed.
@@ -357,7 +365,7 @@ def output(*, stated: Any = None, shape: str | None = None, **options: Any):
     return _declare("output", stated=stated, shape=shape, **options)
 
 
-def bound(*, stated: str, **options: Any):
+def bound(*, stated: str, **options: Any) -> Decorator:
     """A printed number ``stated`` and ``fn() -> (low, high)``, the bound other
     printed numbers imply (None: unbounded on that side).
 
@@ -385,7 +393,7 @@ def bound(*, stated: str, **options: Any):
     return _declare("bound", stated=stated, **options)
 
 
-def count(*, stated: str, **options: Any):
+def count(*, stated: str, **options: Any) -> Decorator:
     """A printed count: ``fn()`` enumerates it (a Python int), equal exactly.
 
     Args:
@@ -413,7 +421,7 @@ def count(*, stated: str, **options: Any):
     return _declare("count", stated=stated, **options)
 
 
-def identity(**options: Any):
+def identity(**options: Any) -> Decorator:
     """``fn(*inputs) -> (left, right)``, equal at every sampled input.
 
     Equal within the rounding-error tolerance of the verdict rule (both sides
@@ -448,7 +456,7 @@ def identity(**options: Any):
     return _declare("identity", **options)
 
 
-def inequality(**options: Any):
+def inequality(**options: Any) -> Decorator:
     """``fn(*inputs) -> (smaller, larger)``, smaller ≤ larger at every sample.
 
     Within the rounding-error tolerance; ``strict=True``: and never equal.
@@ -479,7 +487,7 @@ def inequality(**options: Any):
     return _declare("inequality", **options)
 
 
-def differs(**options: Any):
+def differs(**options: Any) -> Decorator:
     """'Not in general': ``fn(*inputs) -> (a, b)`` differ at some sampled input.
 
     It passes with a witness: a sample where the two differ by more than the
@@ -515,7 +523,7 @@ def differs(**options: Any):
     return _declare("differs", **options)
 
 
-def convex(**options: Any):
+def convex(**options: Any) -> Decorator:
     """``fn(*inputs)`` (a scalar) is convex in ``wrt``: PSD Hessian at every sample.
 
     Its smallest eigenvalue is at least −‖error bound‖ at every sample.
@@ -548,7 +556,7 @@ def convex(**options: Any):
     return _declare("convex", **options)
 
 
-def nonconvex(**options: Any):
+def nonconvex(**options: Any) -> Decorator:
     """``fn(*inputs)`` is not convex in ``wrt``: a sample with a negative curvature.
 
     Args:

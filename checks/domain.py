@@ -22,12 +22,17 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike, DTypeLike
 
 from checks import caches, sampling
 from checks.precision import in_float64
 
 Shape = tuple[int | str, ...]
-Sampler = Callable[[jax.Array, int, tuple[int, ...], Any], tuple[jax.Array, jax.Array]]
+# A shape as written in a declaration: one int or size name, or a sequence of them.
+ShapeLike = int | str | Sequence[int | str]
+Sampler = Callable[
+    [jax.Array, int, tuple[int, ...], DTypeLike], tuple[jax.Array, jax.Array]
+]
 
 __all__ = [
     "Domain",
@@ -120,7 +125,7 @@ class Domain:
 
     @in_float64
     def sample(
-        self, key: jax.Array, n: int, dims: Mapping[str, int], dtype: Any
+        self, key: jax.Array, n: int, dims: Mapping[str, int], dtype: DTypeLike
     ) -> tuple[jax.Array, jax.Array]:
         """``n`` examples ``(n, *shape)`` in ``dtype``, and their strata ``(n,)``.
 
@@ -158,7 +163,7 @@ class Domain:
         return values, strata
 
     def sample_on_host(
-        self, stream: np.uint64, n: int, dims: Mapping[str, int], dtype: Any
+        self, stream: np.uint64, n: int, dims: Mapping[str, int], dtype: DTypeLike
     ) -> tuple[np.ndarray, np.ndarray]:
         """``sample`` computed by NumPy (``host_draw``) from a concrete stream.
 
@@ -292,7 +297,7 @@ def _domain(kind: str, shape: Shape, strata: tuple[str, ...], draw: Any, **kw: A
     )
 
 
-def real(shape: Any = (), scale: float = 1.0) -> Domain:
+def real(shape: ShapeLike = (), scale: float = 1.0) -> Domain:
     """Any real number: N(0, scale²) bulk, magnitudes 4·scale to 30·scale, values
     near 0 (1e-8·scale to 0.1·scale), and ties (all entries equal).
 
@@ -341,7 +346,7 @@ def _real(shape, scale) -> Domain:
     return _domain("real", shape, strata, draw, params=(("scale", scale),))
 
 
-def positive(shape: Any = ()) -> Domain:
+def positive(shape: ShapeLike = ()) -> Domain:
     """A positive real: log-normal bulk, values down to 1e-8 (float32) or 1e-15
     (float64), and values up to 1e4 (float32) or 1e6 (float64).
 
@@ -383,7 +388,7 @@ def _positive(shape) -> Domain:
     return _domain("positive", shape, ("bulk", "near-zero", "large"), draw)
 
 
-def unit_interval(shape: Any = ()) -> Domain:
+def unit_interval(shape: ShapeLike = ()) -> Domain:
     """A number in the open interval (0, 1): uniform bulk, and values within
     1e-30 (float64) or 1e-15 (float32) of 0 and within one rounding unit of 1.
 
@@ -428,7 +433,7 @@ def _unit_interval(shape) -> Domain:
     return _domain("unit_interval", shape, ("bulk", "near-0", "near-1"), draw)
 
 
-def simplex(shape: Any) -> Domain:
+def simplex(shape: ShapeLike) -> Domain:
     """A probability vector along the last axis: entries > 0 summing to 1.
 
     Strata: uniform on the simplex (Dirichlet(1)); near a vertex, with the other
@@ -480,7 +485,7 @@ def _simplex(shape) -> Domain:
     return _domain("simplex", shape, ("dirichlet", "near-vertex", "centre"), draw)
 
 
-def one_hot(shape: Any) -> Domain:
+def one_hot(shape: ShapeLike) -> Domain:
     """A one-hot vector along the last axis (a class label), class uniform.
 
     Args:
@@ -516,7 +521,7 @@ def _one_hot(shape) -> Domain:
     return _domain("one_hot", shape, ("uniform",), draw, continuous=False)
 
 
-def integers(low: int, high: int, shape: Any = ()) -> Domain:
+def integers(low: int, high: int, shape: ShapeLike = ()) -> Domain:
     """An integer n with low ≤ n < high (int32). Never differentiated.
 
     Args:
@@ -564,7 +569,7 @@ def _integers(low, high, shape) -> Domain:
     )
 
 
-def fixed(value: Any) -> Domain:
+def fixed(value: ArrayLike) -> Domain:
     """A constant, the same for every sample (cast to the case's dtype if real).
 
     Args:
@@ -602,7 +607,10 @@ def fixed(value: Any) -> Domain:
     )
 
 
-def custom(sample: Callable[..., Any], shape: Any = ()) -> Domain:
+def custom(
+    sample: Callable[[jax.Array, tuple[int, ...], DTypeLike], ArrayLike],
+    shape: ShapeLike = (),
+) -> Domain:
     """Values from your own sampler.
 
     ``sample(key, shape, dtype)`` must return an array of exactly ``shape``, which

@@ -19,7 +19,7 @@ number generators", OOPSLA 2014 (the splitmix64 finalizer).
 from __future__ import annotations
 
 import math
-from typing import Any
+from types import ModuleType
 
 import jax
 import jax.numpy as jnp
@@ -37,6 +37,11 @@ __all__ = [
     "substream_of",
     "uniform",
 ]
+
+# A stream: a uint64 scalar, in JAX (a compiled check) or NumPy (the host's).
+Stream = jax.Array | np.uint64
+# An array of either namespace.
+Array = jax.Array | np.ndarray
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -107,7 +112,7 @@ def chunk_stream(seed: int, index: int) -> jax.Array:
         return jnp.asarray(_mix_constant(int(root ^ np.uint64(index) * _GOLDEN)))
 
 
-def substream(s: jax.Array, index: int) -> jax.Array:
+def substream(s: Stream, index: int) -> Stream:
     """An independent stream for the ``index``-th consumer of ``s``.
 
     Args:
@@ -156,15 +161,19 @@ def substream_of(s: np.uint64, index: int) -> np.uint64:
         return substream(np.uint64(s), index)
 
 
-def _bits(s: Any, shape: tuple[int, ...], xp: Any) -> Any:
+def _bits(s: Stream, shape: tuple[int, ...], xp: ModuleType) -> Array:
     count = math.prod(shape)
     i = xp.arange(count, dtype=xp.uint64).reshape(shape)
     return _mix(s + (i + np.uint64(1)) * _GOLDEN)
 
 
 def uniform(
-    s: Any, shape: tuple[int, ...], low: float = 0.0, high: float = 1.0, xp: Any = jnp
-) -> Any:
+    s: Stream,
+    shape: tuple[int, ...],
+    low: float = 0.0,
+    high: float = 1.0,
+    xp: ModuleType = jnp,
+) -> Array:
     """float64 uniform on the open interval (low, high).
 
     Args:
@@ -189,7 +198,7 @@ def uniform(
     return low + (high - low) * u
 
 
-def normal(s: Any, shape: tuple[int, ...], xp: Any = jnp) -> Any:
+def normal(s: Stream, shape: tuple[int, ...], xp: ModuleType = jnp) -> Array:
     """float64 standard normal (Box–Muller).
 
     Args:
@@ -213,7 +222,9 @@ def normal(s: Any, shape: tuple[int, ...], xp: Any = jnp) -> Any:
     return xp.sqrt(-2.0 * xp.log(u1)) * xp.cos(2.0 * xp.pi * u2)
 
 
-def integers(s: Any, shape: tuple[int, ...], low: int, high: int, xp: Any = jnp) -> Any:
+def integers(
+    s: Stream, shape: tuple[int, ...], low: int, high: int, xp: ModuleType = jnp
+) -> Array:
     """int32 uniform on low ≤ n < high.
 
     Args:

@@ -51,6 +51,9 @@ from checks.verify import (
 
 __all__ = ["PARTS", "Timing", "profile_check", "time_check"]
 
+# What is timed: a decorated closed form (or rule), or its record.
+Target = Callable[..., Any] | Derivation
+
 PARTS = (
     "bare closed form",
     "bare reference",
@@ -137,7 +140,7 @@ def _fetched(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _derivation(
-    target: Any, samples: int, dtypes: Sequence[str], sizes: Mapping[str, int] | None
+    target: Target, samples: int, dtypes: Sequence[str], sizes: Mapping[str, int] | None
 ) -> tuple[Derivation, dict[str, int], int, list[str]]:
     """The record to time (as a Jacobian-form check), its first sizes, and the
     options checked as ``verify`` checks them."""
@@ -157,7 +160,7 @@ def _positive_seconds(least: float) -> float:
 
 
 def time_check(
-    target: Any,
+    target: Target,
     *,
     samples: int = 1000,
     dtypes: Sequence[str] = ("float64",),
@@ -237,7 +240,7 @@ def _devices(first: jax.Device, shards: int | None) -> tuple[jax.Device, ...]:
 
 
 def profile_check(
-    target: Any,
+    target: Target,
     *,
     samples: int = 1000,
     device: str = "cpu",
