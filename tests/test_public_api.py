@@ -43,7 +43,6 @@ def _public_objects() -> dict[str, object]:
                     found[f"checks.{name}.{inner}"] = value
         else:
             found[f"checks.{name}"] = obj
-    found["checks.clear_caches"] = checks.clear_caches
     return found
 
 
