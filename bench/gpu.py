@@ -43,7 +43,6 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench import autodiff, run, scale  # noqa: E402
-from checks.verify import resolve_devices  # noqa: E402
 
 FULL = {
     "samples": 100_000,
@@ -181,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS_GPU.md"))
     args = parser.parse_args(argv)
     sizes = SMALL if args.small else FULL
-    (device,) = resolve_devices(args.device)
+    device = jax.local_devices(backend=args.device)[0]
     started = time.perf_counter()
     lines = [
         f"# GPU benchmark results{' (dry run: small sizes)' if args.small else ''}",

@@ -52,12 +52,10 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from jax.test_util import check_grads  # noqa: E402
 
-jax.config.update("jax_enable_x64", True)  # checks' internals, used directly
+jax.config.update("jax_enable_x64", True)  # check_grads in float64
+import checks  # noqa: E402
 from bench import autodiff, scale  # noqa: E402
 from checks import sampling  # noqa: E402
-from checks.case import _program  # noqa: E402
-from checks.declare import as_derivation  # noqa: E402
-from checks.verify import resolve_devices  # noqa: E402
 from derivations import (  # noqa: E402
     cross_entropy,
     logistic_regression,
@@ -151,27 +149,13 @@ def points_per_second_ours(closed_form, n: int, device) -> tuple[float, float]:
     """(points/s, compile seconds) of the compiled check at the first sizes, float64:
     sampling, closed form and reference with their error bounds, and the
     comparison, as a run of many samples does it (on the device), with the results
-    brought back to the host."""
-    d = as_derivation(closed_form)
-    dims = next(d.dims_cases())
-    count = np.int32(n)
-    with jax.default_device(device):
-        program = _program(d, dims, ["float64"], n, (device,), True)
-        key = sampling.stream(0)
-        start = time.perf_counter()
-        compiled = program.lower(key, count).compile()
-        compile_s = time.perf_counter() - start
-        jax.device_get(compiled(key, count))
-        runs, start = 0, time.perf_counter()
-        while time.perf_counter() - start < TIMED_S or runs < 3:
-            jax.device_get(compiled(key, count))
-            runs += 1
-        seconds = (time.perf_counter() - start) / runs
-    return n / seconds, compile_s
+    brought back to the host (``checks.time_check``)."""
+    t = checks.time_check(closed_form, samples=n, device=device.platform, least=TIMED_S)
+    return t.points_per_s, t.compile_s
 
 
 def points_per_second_check_grads(closed_form, device) -> float:
-    d = as_derivation(closed_form)
+    d = checks.as_derivation(closed_form)
     dims = next(d.dims_cases())
     with jax.default_device(device):
         args = [
@@ -264,7 +248,7 @@ def throughput_section(device: Any, samples: int) -> list[str]:
     for closed_form in NAMED:
         ours, compile_s = points_per_second_ours(closed_form, samples, device)
         peer = points_per_second_check_grads(closed_form, device)
-        name = as_derivation(closed_form).name
+        name = checks.as_derivation(closed_form).name
         ratio = ours / peer
         met = "met" if ratio >= 10_000 else "not met"
         lines.append(
@@ -275,7 +259,7 @@ def throughput_section(device: Any, samples: int) -> list[str]:
     return [*lines, ""]
 
 
-def overhead_section(device: Any, samples: int) -> list[str]:
+def overhead_section(device: str, samples: int) -> list[str]:
     from bench import overhead
 
     return [
@@ -427,7 +411,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     chosen = args.sections.split(",")
-    (device,) = resolve_devices(args.device)
+    device = jax.local_devices(backend=args.device)[0]
     started = time.perf_counter()
     lines = [
         "# Benchmark results",
@@ -444,7 +428,7 @@ def main() -> None:
     sections = {
         "startup": lambda: startup_section(args.device),
         "throughput": lambda: throughput_section(device, args.samples),
-        "overhead": lambda: overhead_section(device, args.samples),
+        "overhead": lambda: overhead_section(args.device, args.samples),
         "samples": lambda: samples_section(args.device),
         "large": lambda: large_section(args.device),
         "shards": lambda: sharding_section(args.device),

@@ -14,9 +14,10 @@ operating system (``os.wait4``), not from inside it.
    batch's peak exceed the machine's memory, the full batch is not run and that
    need is reported instead (memory grows linearly with the batch).
 3. ``shards``: points per second of the compiled check (judged on the device,
-   as a chunked run is) with its points sharded over 1, 2 and 4 devices (CPU
-   devices made with ``--xla_force_host_platform_device_count=4``; on a
-   multi-GPU host the same code uses the GPUs).
+   as a chunked run is; ``checks.time_check``) with its points sharded over 1,
+   2 and 4 devices (CPU devices made with
+   ``--xla_force_host_platform_device_count=4``; on a multi-GPU host the same
+   code uses the GPUs).
 4. ``floor``: each closed form's time (from ``bench/autodiff.py``) against the
    time the device needs only to read its inputs and write its output at the
    bandwidth of a measured device-to-device copy.
@@ -84,8 +85,7 @@ def many_samples(device: str, samples: int = 10_000_000) -> list[dict[str, Any]]
 import json, time
 import checks
 from derivations.{module} import {name} as d
-from checks.case import MAX_CHUNK
-checks.verify(d, samples=MAX_CHUNK, device={device!r})  # compile outside the timing
+checks.verify(d, samples={samples}, device={device!r})  # compile outside the timing
 start = time.perf_counter()
 r = checks.verify(d, samples={samples}, device={device!r})
 seconds = time.perf_counter() - start
@@ -167,35 +167,22 @@ def large_shapes(device: str) -> list[dict[str, Any]]:
 
 
 SHARDS = """
-import json, time
+import json
 import jax
-jax.config.update("jax_enable_x64", True)  # checks' internals, used directly
 import checks
-from checks import case, sampling
-from checks.declare import as_derivation
 from derivations.cross_entropy import binary_cross_entropy_grad_beta
 from derivations.softmax_regression import softmax_cross_entropy_grad_logits
 n = {n}
 platform = {platform!r}
-first = jax.devices(platform)[0]
 out = {{"devices": len(jax.devices(platform)), "rows": []}}
 for fn in (binary_cross_entropy_grad_beta, softmax_cross_entropy_grad_logits):
-    d = as_derivation(fn)
-    dims = next(d.dims_cases())
     for shards in (1, 2, 4):
-        devices = case.shard_devices(first, shards)
-        if len(devices) < shards:
+        if len(jax.devices(platform)) < shards:
             continue
-        program = case._program(d, dims, ["float64", "float32"], n, devices, True)
-        key = sampling.stream(0)
-        jax.block_until_ready(program(key, n))
-        runs, start = 0, time.perf_counter()
-        while time.perf_counter() - start < 2.0 or runs < 3:
-            jax.block_until_ready(program(key, n))
-            runs += 1
-        seconds = (time.perf_counter() - start) / runs
-        out["rows"].append({{"name": d.name, "shards": shards,
-                            "points_per_s": n / seconds}})
+        t = checks.time_check(fn, samples=n, dtypes=["float64", "float32"],
+                              device=platform, shards=shards, least=2.0)
+        out["rows"].append({{"name": t.name, "shards": shards,
+                            "points_per_s": t.points_per_s}})
 print(json.dumps(out))
 """
 

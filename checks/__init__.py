@@ -27,14 +27,17 @@ if _interrupt.is_the_command():  # Ctrl-C while JAX loads: one line, no tracebac
     _interrupt.exit_on_interrupt()
 
 from checks import claims as claim
-from checks import domain
+from checks import domain, sampling
+from checks.caches import clear as _clear
 from checks.declare import (
     DeclarationError,
     Derivation,
+    as_derivation,
     derivation,
     derivations_in,
 )
 from checks.domain import Domain
+from checks.report import render_result
 from checks.result import (
     CaseResult,
     Counterexample,
@@ -42,7 +45,25 @@ from checks.result import (
     Report,
 )
 from checks.rules import rule
-from checks.verify import assert_derivation, check_all, verify
+from checks.timing import Timing, profile_check, time_check
+from checks.verify import OptionError, assert_derivation, check_all, verify
+
+
+def clear_caches() -> None:
+    """Forget everything the checker keeps in memory: a fresh start, as in a new
+    process (``checks.caches``).
+
+    Compiled checks, traces, lowered forms and memoized tables are dropped; the
+    next check compiles again. Nothing any cache is keyed on changes, so results
+    are those a new process gets. Stored results on disk are kept (``--no-cache``
+    or ``checks.check_all(reuse=False)`` ignores them).
+
+    Examples:
+        >>> import checks
+        >>> checks.clear_caches()
+    """
+    _clear()
+
 
 __all__ = [
     "CaseResult",
@@ -51,13 +72,21 @@ __all__ = [
     "Derivation",
     "DerivationResult",
     "Domain",
+    "OptionError",
     "Report",
+    "Timing",
+    "as_derivation",
     "assert_derivation",
     "check_all",
     "claim",
+    "clear_caches",
     "derivation",
     "derivations_in",
     "domain",
+    "profile_check",
+    "render_result",
     "rule",
+    "sampling",
+    "time_check",
     "verify",
 ]

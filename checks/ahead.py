@@ -26,14 +26,15 @@ import jax
 import numpy as np
 from jax.extend import core
 
+from checks import caches
 from checks.lapack import uses
 
 __all__ = ["BATCH", "Job", "compiled", "drain", "reset", "submit"]
 
 BATCH = 8
 
-_FUTURES: dict[Hashable, Future] = {}
-_BATCHES: dict[Hashable, tuple[_Batch, int]] = {}
+_FUTURES: dict[Hashable, Future] = caches.register({})
+_BATCHES: dict[Hashable, tuple[_Batch, int]] = caches.register({})
 _POOL: ThreadPoolExecutor | None = None
 
 

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
-from checks import ahead, identity, on_host, sampling
+from checks import ahead, caches, identity, on_host, sampling
 from checks.compare import Comparison, compare
 from checks.declare import Derivation
 from checks.forms import FormError, part_element
@@ -165,6 +165,7 @@ _YNN_FUSIONS = "xla_cpu_experimental_ynn_fusion_type"
 _YNN_DOTS_ONLY = "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"
 
 
+@caches.register
 @functools.cache
 def _staged_options() -> dict[str, Any]:
     """``_compiler_options`` for the stages of a large check, with YNNPACK's
@@ -261,6 +262,7 @@ def _bounded(
     return _bounded_kept(fn, identity.computes(fn, avals), avals, block)
 
 
+@caches.register
 @functools.lru_cache(maxsize=512)
 def _bounded_kept(
     fn: Callable[..., Any], computes: Any, avals: tuple[Any, ...], block: int | None
@@ -276,6 +278,7 @@ def _reference(
     return _reference_kept(of, what, wrt_index, order, avals, block)
 
 
+@caches.register
 @functools.lru_cache(maxsize=512)
 def _reference_kept(of, computes, wrt_index, order, avals, block):
     ref_fn = reference(of, wrt_index, order, avals)
@@ -290,6 +293,7 @@ def _reference_as_written(
     return _reference_as_written_kept(of, what, wrt_index, order, avals, block)
 
 
+@caches.register
 @functools.lru_cache(maxsize=512)
 def _reference_as_written_kept(of, computes, wrt_index, order, avals, block):
     ref_fn = reference(of, wrt_index, order, avals)
@@ -312,15 +316,7 @@ def computes(d: Any, dims: dict[str, int], dtypes: Sequence[str]) -> tuple[Any, 
     return tuple(parts)
 
 
-_PROGRAMS: dict[tuple[Any, ...], tuple[Derivation, Any]] = {}
-
-
-def forget_programs() -> None:
-    """Forget every compiled check and jitted function kept in this process (after
-    a change that their keys do not hold, such as the block sizes)."""
-    for kept in (_bounded_kept, _reference_kept, _reference_as_written_kept):
-        kept.cache_clear()
-    _PROGRAMS.clear()
+_PROGRAMS: dict[tuple[Any, ...], tuple[Derivation, Any]] = caches.register({})
 
 
 def _program(

@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import ahead, on_host, printed, sampling
+from checks import ahead, caches, on_host, printed, sampling
 from checks import case as case_module
 from checks.case import (
     _compiler_options,
@@ -62,10 +62,8 @@ from checks.result import CaseResult, Counterexample, DerivationResult
 from checks.rounding import with_error_bound
 
 __all__ = [
-    "UNSAMPLED",
     "Claim",
     "bound",
-    "check_claim",
     "convex",
     "count",
     "differs",
@@ -75,6 +73,9 @@ __all__ = [
     "output",
     "value",
 ]
+
+# A claim decorator: registers the claim on a function and returns it unchanged.
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 FORMS = (
     "value",
@@ -94,7 +95,28 @@ _TINY = float(np.finfo(np.float64).tiny)
 
 @dataclass(frozen=True)
 class Claim:
-    """A stated value, identity, inequality, 'not in general' or convexity claim."""
+    """A stated value, identity, inequality, 'not in general' or convexity claim.
+
+    The record a ``checks.claim`` decorator attaches to its function
+    (``checks.as_derivation`` returns it).
+
+    Attributes:
+        form: one of ``FORMS`` (``"value"``, ``"identity"``, ...).
+        fn: the function that computes the claim's sides.
+        inputs, dims: where a sampled claim's inputs come from, as for a
+            derivation.
+        stated: the number as printed (value, output, bound, count).
+        name, source, expect, why: as for a derivation.
+
+    Examples:
+        >>> import checks
+        >>> @checks.claim.count(stated="8")
+        ... def three_bit_strings():
+        ...     return 2**3
+        >>> c = checks.as_derivation(three_bit_strings)
+        >>> c.kind, c.form, c.stated, list(c.dims_cases())
+        ('claim', 'count', '8', [{}])
+    """
 
     form: str
     fn: Callable[..., Any]
@@ -117,19 +139,33 @@ class Claim:
 
     @property
     def params(self) -> tuple[str, ...]:
+        """The parameter names of ``fn``, in order."""
         return tuple(self.inputs)
 
     def dims_cases(self) -> Iterator[dict[str, int]]:
+        """Every combination of the sizes in ``dims`` (one empty case if none).
+
+        Examples:
+            >>> import checks
+            >>> @checks.claim.identity(
+            ...     inputs={"x": checks.domain.real(("n",))}, dims={"n": (1, 4)}
+            ... )
+            ... def sum_is_linear(x):
+            ...     return (2 * x).sum(), 2 * x.sum()
+            >>> list(checks.as_derivation(sum_is_linear).dims_cases())
+            [{'n': 1}, {'n': 4}]
+        """
         return size_combinations(self.dims)
 
     @property
     def doc(self) -> str:
+        """The function's docstring ("" when it has none)."""
         import inspect
 
         return inspect.getdoc(self.fn) or ""
 
 
-def _declare(form: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:
+def _declare(form: str, **options: Any) -> Decorator:
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         record = _make_claim(form, fn, **options)
         fn.__derivation__ = record
@@ -251,51 +287,301 @@ def _make_claim(
     )
 
 
-def value(*, stated: Any, **options: Any):
-    """A worked value: ``fn()`` computes it; ``stated`` is the number as printed."""
+def value(*, stated: str | Sequence[str], **options: Any) -> Decorator:
+    """A worked value: ``fn()`` computes it; ``stated`` is the number as printed.
+
+    It passes when the value lies within half a unit in the last printed digit
+    (``truncated=True``: between the printed number and the next one away from
+    zero).
+
+    Args:
+        stated: the number as printed (a string, so its digits count), or a
+            list of them for an array.
+        **options: ``name``, ``source``, ``expect``, ``why`` as for
+            ``checks.derivation``; ``unit`` (a word the report shows) and ``truncated``.
+
+    Returns:
+        A decorator that registers the claim on ``fn`` and returns ``fn``
+        unchanged; ``checks.verify(fn)`` checks it.
+
+    Raises:
+        DeclarationError: an inconsistent declaration (``inputs`` not naming
+            ``fn``'s parameters in order, ``expect="fail"`` without ``why``).
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import checks
+        >>> from checks import domain
+        >>> @checks.claim.value(stated="0.81", unit="bits")
+        ... def coin_entropy():
+        ...     p = jnp.array([0.25, 0.75])
+        ...     return -(p * jnp.log2(p)).sum()
+        >>> checks.verify(coin_entropy).status
+        'pass'
+        >>> @checks.claim.value(stated="0.82", unit="bits")
+        ... def coin_entropy_misprinted():
+        ...     p = jnp.array([0.25, 0.75])
+        ...     return -(p * jnp.log2(p)).sum()
+        >>> checks.verify(coin_entropy_misprinted).status
+        'fail'
+    """
     return _declare("value", stated=stated, **options)
 
 
-def output(*, stated: Any = None, shape: str | None = None, **options: Any):
+def output(
+    *,
+    stated: str | Sequence[str] | None = None,
+    shape: str | None = None,
+    **options: Any,
+) -> Decorator:
     """A printed output: ``fn()`` recomputes it from the listed code; ``stated`` is
     the value as printed (a string, or a list of them) or ``shape`` the printed
-    shape. ``requires=("sklearn",)``: skipped where that is not installed."""
+    shape. ``requires=("sklearn",)``: skipped where that is not installed.
+
+    Args:
+        stated: the printed values, or None with ``shape``.
+        shape: the printed shape, e.g. ``"(150, 4)"``.
+        **options: ``name``, ``source``, ``expect``, ``why`` as for
+            ``checks.derivation``; ``requires``, the modules the listed code imports.
+
+    Returns:
+        A decorator that registers the claim on ``fn`` and returns ``fn``
+        unchanged; ``checks.verify(fn)`` checks it.
+
+    Raises:
+        DeclarationError: an inconsistent declaration (``inputs`` not naming
+            ``fn``'s parameters in order, ``expect="fail"`` without ``why``).
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import checks
+        >>> from checks import domain
+        >>> @checks.claim.output(shape="(2, 3)")
+        ... def printed_shape():
+        ...     return jnp.zeros((2, 3))
+        >>> checks.verify(printed_shape).status
+        'pass'
+    """
     return _declare("output", stated=stated, shape=shape, **options)
 
 
-def bound(*, stated: str, **options: Any):
+def bound(*, stated: str, **options: Any) -> Decorator:
     """A printed number ``stated`` and ``fn() -> (low, high)``, the bound other
-    printed numbers imply (None: unbounded on that side)."""
+    printed numbers imply (None: unbounded on that side).
+
+    Args:
+        stated: the printed number.
+        **options: ``name``, ``source``, ``expect``, ``why`` as for
+            ``checks.derivation``.
+
+    Returns:
+        A decorator that registers the claim on ``fn`` and returns ``fn``
+        unchanged; ``checks.verify(fn)`` checks it.
+
+    Raises:
+        DeclarationError: an inconsistent declaration (``inputs`` not naming
+            ``fn``'s parameters in order, ``expect="fail"`` without ``why``).
+
+    Examples:
+        >>> import checks
+        >>> @checks.claim.bound(stated="0.5")
+        ... def a_probability():
+        ...     return 0.0, 1.0
+        >>> checks.verify(a_probability).status
+        'pass'
+    """
     return _declare("bound", stated=stated, **options)
 
 
-def count(*, stated: str, **options: Any):
-    """A printed count: ``fn()`` enumerates it (a Python int), equal exactly."""
+def count(*, stated: str, **options: Any) -> Decorator:
+    """A printed count: ``fn()`` enumerates it (a Python int), equal exactly.
+
+    Args:
+        stated: the printed count.
+        **options: ``name``, ``source``, ``expect``, ``why`` as for
+            ``checks.derivation``.
+
+    Returns:
+        A decorator that registers the claim on ``fn`` and returns ``fn``
+        unchanged; ``checks.verify(fn)`` checks it.
+
+    Raises:
+        DeclarationError: an inconsistent declaration (``inputs`` not naming
+            ``fn``'s parameters in order, ``expect="fail"`` without ``why``).
+
+    Examples:
+        >>> import itertools
+        >>> import checks
+        >>> @checks.claim.count(stated="6")
+        ... def orderings_of_three():
+        ...     return len(list(itertools.permutations(range(3))))
+        >>> checks.verify(orderings_of_three).status
+        'pass'
+    """
     return _declare("count", stated=stated, **options)
 
 
-def identity(**options: Any):
-    """``fn(*inputs) -> (left, right)``, equal at every sampled input."""
+def identity(**options: Any) -> Decorator:
+    """``fn(*inputs) -> (left, right)``, equal at every sampled input.
+
+    Equal within the rounding-error tolerance of the verdict rule (both sides
+    carry a running error bound), or within ``atol`` for a stated
+    approximation.
+
+    Args:
+        **options: ``inputs`` (a domain per parameter of ``fn``, in order),
+            ``dims``, ``name``, ``source``, ``expect``, ``why`` as for
+            ``checks.derivation``; ``atol``.
+
+    Returns:
+        A decorator that registers the claim on ``fn`` and returns ``fn``
+        unchanged; ``checks.verify(fn)`` checks it.
+
+    Raises:
+        DeclarationError: an inconsistent declaration (``inputs`` not naming
+            ``fn``'s parameters in order, ``expect="fail"`` without ``why``).
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import checks
+        >>> from checks import domain
+        >>> @checks.claim.identity(
+        ...     inputs={"p": domain.simplex(("k",))}, dims={"k": (3,)}
+        ... )
+        ... def entropy_two_ways(p):
+        ...     return -(p * jnp.log(p)).sum(), (p * jnp.log(1 / p)).sum()
+        >>> checks.verify(entropy_two_ways, samples=100).status
+        'pass'
+    """
     return _declare("identity", **options)
 
 
-def inequality(**options: Any):
-    """``fn(*inputs) -> (smaller, larger)``, smaller ≤ larger at every sample."""
+def inequality(**options: Any) -> Decorator:
+    """``fn(*inputs) -> (smaller, larger)``, smaller ≤ larger at every sample.
+
+    Within the rounding-error tolerance; ``strict=True``: and never equal.
+
+    Args:
+        **options: ``inputs`` (a domain per parameter of ``fn``, in order),
+            ``dims``, ``name``, ``source``, ``expect``, ``why`` as for
+            ``checks.derivation``; ``strict``.
+
+    Returns:
+        A decorator that registers the claim on ``fn`` and returns ``fn``
+        unchanged; ``checks.verify(fn)`` checks it.
+
+    Raises:
+        DeclarationError: an inconsistent declaration (``inputs`` not naming
+            ``fn``'s parameters in order, ``expect="fail"`` without ``why``).
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import checks
+        >>> from checks import domain
+        >>> @checks.claim.inequality(inputs={"x": domain.real()})
+        ... def exp_above_its_tangent(x):
+        ...     return 1 + x, jnp.exp(x)
+        >>> checks.verify(exp_above_its_tangent, samples=100).status
+        'pass'
+    """
     return _declare("inequality", **options)
 
 
-def differs(**options: Any):
-    """'Not in general': ``fn(*inputs) -> (a, b)`` differ at some sampled input."""
+def differs(**options: Any) -> Decorator:
+    """'Not in general': ``fn(*inputs) -> (a, b)`` differ at some sampled input.
+
+    It passes with a witness: a sample where the two differ by more than the
+    tolerance.
+
+    Args:
+        **options: ``inputs`` (a domain per parameter of ``fn``, in order),
+            ``dims``, ``name``, ``source``, ``expect``, ``why`` as for
+            ``checks.derivation``.
+
+    Returns:
+        A decorator that registers the claim on ``fn`` and returns ``fn``
+        unchanged; ``checks.verify(fn)`` checks it.
+
+    Raises:
+        DeclarationError: an inconsistent declaration (``inputs`` not naming
+            ``fn``'s parameters in order, ``expect="fail"`` without ``why``).
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import checks
+        >>> from checks import domain
+        >>> @checks.claim.differs(
+        ...     inputs={"p": domain.simplex(("k",)), "q": domain.simplex(("k",))},
+        ...     dims={"k": (3,)},
+        ... )
+        ... def kl_is_not_symmetric(p, q):
+        ...     kl = lambda a, b: (a * jnp.log(a / b)).sum()
+        ...     return kl(p, q), kl(q, p)
+        >>> checks.verify(kl_is_not_symmetric, samples=100).status
+        'pass'
+    """
     return _declare("differs", **options)
 
 
-def convex(**options: Any):
-    """``fn(*inputs)`` (a scalar) is convex in ``wrt``: PSD Hessian at every sample."""
+def convex(**options: Any) -> Decorator:
+    """``fn(*inputs)`` (a scalar) is convex in ``wrt``: PSD Hessian at every sample.
+
+    Its smallest eigenvalue is at least −‖error bound‖ at every sample.
+
+    Args:
+        **options: ``inputs`` (a domain per parameter of ``fn``, in order),
+            ``dims``, ``name``, ``source``, ``expect``, ``why`` as for
+            ``checks.derivation``; ``wrt``, the parameter.
+
+    Returns:
+        A decorator that registers the claim on ``fn`` and returns ``fn``
+        unchanged; ``checks.verify(fn)`` checks it.
+
+    Raises:
+        DeclarationError: an inconsistent declaration (``inputs`` not naming
+            ``fn``'s parameters in order, ``expect="fail"`` without ``why``).
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import checks
+        >>> from checks import domain
+        >>> @checks.claim.convex(
+        ...     wrt="z", inputs={"z": domain.real(("k",))}, dims={"k": (3,)}
+        ... )
+        ... def log_sum_exp(z):
+        ...     return jnp.log(jnp.exp(z).sum())
+        >>> checks.verify(log_sum_exp, samples=100).status
+        'pass'
+    """
     return _declare("convex", **options)
 
 
-def nonconvex(**options: Any):
-    """``fn(*inputs)`` is not convex in ``wrt``: a sample with a negative curvature."""
+def nonconvex(**options: Any) -> Decorator:
+    """``fn(*inputs)`` is not convex in ``wrt``: a sample with a negative curvature.
+
+    Args:
+        **options: ``inputs`` (a domain per parameter of ``fn``, in order),
+            ``dims``, ``name``, ``source``, ``expect``, ``why`` as for
+            ``checks.derivation``; ``wrt``, the parameter.
+
+    Returns:
+        A decorator that registers the claim on ``fn`` and returns ``fn``
+        unchanged; ``checks.verify(fn)`` checks it.
+
+    Raises:
+        DeclarationError: an inconsistent declaration (``inputs`` not naming
+            ``fn``'s parameters in order, ``expect="fail"`` without ``why``).
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import checks
+        >>> from checks import domain
+        >>> @checks.claim.nonconvex(wrt="x", inputs={"x": domain.real()})
+        ... def sine(x):
+        ...     return jnp.sin(x)
+        >>> checks.verify(sine, samples=100).status
+        'pass'
+    """
     return _declare("nonconvex", **options)
 
 
@@ -368,7 +654,7 @@ def _check_value(c: Claim, device: Any) -> CaseResult:
     )
 
 
-_PROGRAMS: dict[tuple[Any, ...], tuple[Claim, Any]] = {}
+_PROGRAMS: dict[tuple[Any, ...], tuple[Claim, Any]] = caches.register({})
 
 
 def _sides(c: Claim, dims: dict[str, int], n: int):

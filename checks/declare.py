@@ -27,14 +27,31 @@ from typing import Any
 
 from checks.domain import Domain
 
-__all__ = ["DeclarationError", "Derivation", "derivation", "derivations_in"]
+__all__ = [
+    "DeclarationError",
+    "Derivation",
+    "as_derivation",
+    "derivation",
+    "derivations_in",
+]
 
 EXPECTATIONS = ("pass", "fail")
 FORMS = ("jacobian", "vjp", "jvp")
 
 
 class DeclarationError(ValueError):
-    """A derivation's declaration is inconsistent (raised when it is declared)."""
+    """A derivation's declaration is inconsistent (raised when it is declared).
+
+    Examples:
+        >>> import checks
+        >>> def loss(x):
+        ...     return x * x
+        >>> checks.derivation(of=loss, wrt="y", inputs={"x": checks.domain.real()})(
+        ...     lambda x: 2 * x
+        ... )
+        Traceback (most recent call last):
+        checks.declare.DeclarationError: <lambda>: wrt='y' is not a parameter of of= (x)
+    """
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,24 @@ class Derivation:
         ``wrt`` name; a name left out gets ``domain.real`` of its parameter's shape.
       parts: set by ``checks.forms`` on the record it checks: the entries
         (``checks.forms.Part``) concatenated into the values compared.
+
+    Examples:
+        >>> import checks
+        >>> def softmax(a):
+        ...     return jnp.exp(a) / jnp.sum(jnp.exp(a))
+        >>> import jax.numpy as jnp
+        >>> @checks.derivation(
+        ...     of=softmax,
+        ...     wrt="a",
+        ...     inputs={"a": checks.domain.real(("k",))},
+        ...     dims={"k": (2, 3)},
+        ... )
+        ... def softmax_jacobian(a):
+        ...     s = softmax(a)
+        ...     return jnp.diag(s) - jnp.outer(s, s)
+        >>> d = checks.as_derivation(softmax_jacobian)
+        >>> d.name, d.params, d.wrt_index, list(d.dims_cases())
+        ('softmax_jacobian', ('a',), 0, [{'k': 2}, {'k': 3}])
     """
 
     closed_form: Callable[..., Any]
@@ -95,14 +130,32 @@ class Derivation:
 
     @property
     def wrt_index(self) -> int:
+        """The position of the first ``wrt`` name among the parameters."""
         return self.params.index(self.wrt_names[0])
 
     def dims_cases(self) -> Iterator[dict[str, int]]:
-        """Every combination of the sizes in ``dims`` (one empty case if none)."""
+        """Every combination of the sizes in ``dims`` (one empty case if none).
+
+        Returns:
+            An iterator of ``{size name: size}``, one per case.
+
+        Examples:
+            >>> from checks import Derivation, domain
+            >>> d = Derivation(
+            ...     closed_form=lambda x: x,
+            ...     of=lambda x: x,
+            ...     wrt="x",
+            ...     inputs={"x": domain.real(("m", "n"))},
+            ...     dims={"m": (1, 2), "n": (3,)},
+            ... )
+            >>> list(d.dims_cases())
+            [{'m': 1, 'n': 3}, {'m': 2, 'n': 3}]
+        """
         return size_combinations(self.dims)
 
     @property
     def doc(self) -> str:
+        """The closed form's docstring ("" when it has none)."""
         return inspect.getdoc(self.closed_form) or ""
 
 
@@ -412,6 +465,31 @@ def derivation(
 
     Returns:
       A decorator that registers the derivation and returns the closed form unchanged.
+
+    Raises:
+      DeclarationError: the declaration is inconsistent (a ``wrt`` that is not
+        a parameter, a parameter without a domain, an unknown form or size
+        name, ...), when the closed form is decorated.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import checks
+      >>> def bce(alpha, beta):
+      ...     return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))
+      >>> @checks.derivation(
+      ...     of=bce,
+      ...     wrt="beta",
+      ...     inputs={
+      ...         "alpha": checks.domain.unit_interval(),
+      ...         "beta": checks.domain.unit_interval(),
+      ...     },
+      ... )
+      ... def bce_grad_beta(alpha, beta):
+      ...     return (beta - alpha) / (beta * (1 - beta))
+      >>> bce_grad_beta(0.0, 0.5)  # the closed form, unchanged
+      2.0
+      >>> checks.verify(bce_grad_beta, samples=100).status
+      'pass'
     """
 
     def register(closed_form: Callable[..., Any]) -> Callable[..., Any]:
@@ -500,6 +578,22 @@ def derivations_in(module: ModuleType) -> list[Derivation]:
 
     A module (or package) may define ``CATALOG``, a sequence of derivations or
     decorated closed forms; otherwise the ``@derivation`` records it holds are used.
+
+    Args:
+        module: an imported module or package.
+
+    Returns:
+        Its records (``Derivation``; claims and rules too), in order.
+
+    Raises:
+        DeclarationError: an item of ``CATALOG`` is not a declared entry.
+
+    Examples:
+        >>> import checks
+        >>> from derivations import cross_entropy
+        >>> names = [d.name for d in checks.derivations_in(cross_entropy)]
+        >>> "binary_cross_entropy_grad_beta" in names
+        True
     """
     catalog = getattr(module, "CATALOG", None)
     if catalog is not None:
@@ -509,7 +603,28 @@ def derivations_in(module: ModuleType) -> list[Derivation]:
 
 def as_derivation(item: Any) -> Any:
     """The record (a ``Derivation``, a ``checks.claims.Claim`` or a
-    ``checks.rules.Rule``) of a decorated function, or the record itself."""
+    ``checks.rules.Rule``) of a decorated function, or the record itself.
+
+    Args:
+        item: a function decorated with ``@checks.derivation``,
+            ``@checks.rule`` or a ``checks.claim`` decorator, or a record.
+
+    Returns:
+        The record: its declaration as data (``of``, ``wrt``, ``inputs``,
+        ``dims``, ...).
+
+    Raises:
+        DeclarationError: ``item`` was not declared.
+
+    Examples:
+        >>> import checks
+        >>> from derivations.cross_entropy import binary_cross_entropy_grad_beta
+        >>> checks.as_derivation(binary_cross_entropy_grad_beta).wrt
+        'beta'
+        >>> checks.as_derivation(len)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        checks.declare.DeclarationError: <built-in function len> is not a derivation...
+    """
     kinds = ("derivation", "claim", "rule")
     if getattr(item, "kind", None) in kinds and not callable(item):
         return item

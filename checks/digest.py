@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from checks import caches
 from checks.imports import local_imports, package_versions
 
 __all__ = ["code_digest", "config_digest"]
@@ -82,6 +83,7 @@ def _readers() -> frozenset[int]:
     return _readers_in(tuple(name in sys.modules for name in names))
 
 
+@caches.register
 @functools.lru_cache(maxsize=64)
 def _readers_in(imported: tuple[bool, ...]) -> frozenset[int]:
     found: list[Any] = []
@@ -95,6 +97,7 @@ def _readers_in(imported: tuple[bool, ...]) -> frozenset[int]:
     return frozenset(id(obj) for obj in found)  # each kept alive by its module
 
 
+@caches.register
 @functools.lru_cache(maxsize=4096)
 def _attributes_of_globals(code: types.CodeType) -> frozenset[tuple[str, str]]:
     """Every ``name.attribute`` the code (and code defined in it) reads, where
@@ -136,6 +139,7 @@ def _reads_outside(fn: types.FunctionType, names: set[str]) -> bool:
 _SCALARS = (type(None), bool, int, float, complex, str, bytes, type(Ellipsis))
 
 
+@caches.register
 @functools.cache
 def _library_roots() -> tuple[str, ...]:
     roots = [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]]
@@ -146,6 +150,7 @@ def _library_roots() -> tuple[str, ...]:
     return tuple(os.path.join(os.path.realpath(r), "") for r in roots)
 
 
+@caches.register
 @functools.cache
 def _is_library_file(filename: str) -> bool:
     """Whether ``filename`` is part of Python or of a library above (and not of a
@@ -408,6 +413,7 @@ def _environment() -> list[tuple[str, str]]:
     )
 
 
+@caches.register
 @functools.cache
 def _checker_version() -> str:
     try:

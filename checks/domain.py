@@ -22,12 +22,17 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike, DTypeLike
 
-from checks import sampling
+from checks import caches, sampling
 from checks.precision import in_float64
 
 Shape = tuple[int | str, ...]
-Sampler = Callable[[jax.Array, int, tuple[int, ...], Any], tuple[jax.Array, jax.Array]]
+# A shape as written in a declaration: one int or size name, or a sequence of them.
+ShapeLike = int | str | Sequence[int | str]
+Sampler = Callable[
+    [jax.Array, int, tuple[int, ...], DTypeLike], tuple[jax.Array, jax.Array]
+]
 
 __all__ = [
     "Domain",
@@ -44,7 +49,14 @@ __all__ = [
 
 
 class DomainError(ValueError):
-    """A domain was declared or used with arguments that make no sense."""
+    """A domain was declared or used with arguments that make no sense.
+
+    Examples:
+        >>> from checks import domain
+        >>> domain.integers(3, 3)
+        Traceback (most recent call last):
+        checks.domain.DomainError: integers(low, high) needs low < high, got 3, 3
+    """
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,15 @@ class Domain:
       floating: values are real numbers of the case's dtype (else integers).
       continuous: values are rounded reals, not exact labels or constants.
       params: the arguments the domain was made with, for ``describe``.
+
+    Made by the constructors of this module (``real``, ``simplex``, ...), never
+    directly.
+
+    Examples:
+      >>> from checks import domain
+      >>> d = domain.simplex(("k",))
+      >>> d.kind, d.shape, d.strata[0]
+      ('simplex', ('k',), 'dirichlet')
     """
 
     kind: str
@@ -74,18 +95,63 @@ class Domain:
     host_draw: Sampler | None = field(default=None, repr=False, compare=False)
 
     def size_names(self) -> set[str]:
-        """The size names this domain's shape uses."""
+        """The size names this domain's shape uses.
+
+        Examples:
+            >>> from checks import domain
+            >>> sorted(domain.real(("m", 3, "n")).size_names())
+            ['m', 'n']
+        """
         return {s for s in self.shape if isinstance(s, str)}
 
     def resolve(self, dims: Mapping[str, int]) -> tuple[int, ...]:
-        """The concrete shape of one example, given the sizes in ``dims``."""
+        """The concrete shape of one example, given the sizes in ``dims``.
+
+        Args:
+            dims: a size for every size name of the shape.
+
+        Returns:
+            The shape, in ints.
+
+        Raises:
+            KeyError: a size name has no size in ``dims``.
+
+        Examples:
+            >>> from checks import domain
+            >>> domain.real(("m", 3)).resolve({"m": 2})
+            (2, 3)
+        """
         return tuple(dims[s] if isinstance(s, str) else int(s) for s in self.shape)
 
     @in_float64
     def sample(
-        self, key: jax.Array, n: int, dims: Mapping[str, int], dtype: Any
+        self, key: jax.Array, n: int, dims: Mapping[str, int], dtype: DTypeLike
     ) -> tuple[jax.Array, jax.Array]:
-        """``n`` examples ``(n, *shape)`` in ``dtype``, and their strata ``(n,)``."""
+        """``n`` examples ``(n, *shape)`` in ``dtype``, and their strata ``(n,)``.
+
+        Args:
+            key: a stream of ``checks.sampling`` (``sampling.stream(seed)``).
+            n: how many examples.
+            dims: a size for every size name of the shape.
+            dtype: the dtype of the values (``"float64"``, ``"float32"``, ...).
+
+        Returns:
+            ``(values, strata)``: the examples, and for each the index in
+            ``strata`` of the region it was drawn from.
+
+        Raises:
+            DomainError: a ``custom`` sampler returned the wrong shape.
+
+        Examples:
+            >>> import numpy as np
+            >>> from checks import domain, sampling
+            >>> values, strata = domain.unit_interval().sample(
+            ...     sampling.stream(0), 1000, {}, "float64"
+            ... )
+            >>> x = np.asarray(values)  # float64 (JAX may have float64 off here)
+            >>> x.shape, bool(((x > 0) & (x < 1)).all())
+            ((1000,), True)
+        """
         shape = self.resolve(dims)
         values, strata = _jitted_draw(self.draw, key, n, shape, jnp.dtype(dtype))
         expected = (n, *shape)
@@ -97,9 +163,29 @@ class Domain:
         return values, strata
 
     def sample_on_host(
-        self, stream: np.uint64, n: int, dims: Mapping[str, int], dtype: Any
+        self, stream: np.uint64, n: int, dims: Mapping[str, int], dtype: DTypeLike
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``sample`` computed by NumPy (``host_draw``) from a concrete stream."""
+        """``sample`` computed by NumPy (``host_draw``) from a concrete stream.
+
+        Args:
+            stream: a stream as a ``numpy.uint64``.
+            n, dims, dtype: as for ``sample``.
+
+        Returns:
+            ``(values, strata)`` as NumPy arrays: the points ``sample`` draws.
+
+        Raises:
+            DomainError: the domain has no NumPy sampler (``custom``).
+
+        Examples:
+            >>> import numpy as np
+            >>> from checks import domain, sampling
+            >>> d, key = domain.real(), sampling.stream(0)
+            >>> on_host, _ = d.sample_on_host(np.asarray(key), 8, {}, "float64")
+            >>> in_jax, _ = d.sample(key, 8, {}, "float64")
+            >>> bool(np.allclose(on_host, in_jax, rtol=1e-12))
+            True
+        """
         if self.host_draw is None:
             raise DomainError(f"{self.kind} domain has no NumPy sampler")
         with np.errstate(over="ignore"):
@@ -109,7 +195,13 @@ class Domain:
         return np.asarray(values), np.asarray(strata, np.int32)
 
     def describe(self) -> str:
-        """A short readable form, as it would be written in a declaration."""
+        """A short readable form, as it would be written in a declaration.
+
+        Examples:
+            >>> from checks import domain
+            >>> domain.real(("k",), scale=2.0).describe()
+            "real(scale=2.0, shape=('k',))"
+        """
         args = [repr(v) for k, v in self.params if k == ""]
         args += [f"{k}={v!r}" for k, v in self.params if k != ""]
         if self.shape != ():
@@ -205,13 +297,31 @@ def _domain(kind: str, shape: Shape, strata: tuple[str, ...], draw: Any, **kw: A
     )
 
 
-def real(shape: Any = (), scale: float = 1.0) -> Domain:
+def real(shape: ShapeLike = (), scale: float = 1.0) -> Domain:
     """Any real number: N(0, scale²) bulk, magnitudes 4·scale to 30·scale, values
-    near 0 (1e-8·scale to 0.1·scale), and ties (all entries equal)."""
+    near 0 (1e-8·scale to 0.1·scale), and ties (all entries equal).
+
+    Args:
+        shape: the shape of one example: ints, or size names given sizes by
+            the declaration's ``dims`` (``("k",)``).
+        scale: the bulk's standard deviation, > 0.
+
+    Returns:
+        The domain.
+
+    Raises:
+        DomainError: a bad shape, or ``scale`` ≤ 0.
+
+    Examples:
+        >>> from checks import domain
+        >>> domain.real(("k",)).strata
+        ('bulk', 'large', 'near-zero', 'ties')
+    """
     shape = _check_shape(shape)
     return _real(shape, scale)
 
 
+@caches.register
 @functools.cache
 def _real(shape, scale) -> Domain:
     if not scale > 0:
@@ -236,13 +346,32 @@ def _real(shape, scale) -> Domain:
     return _domain("real", shape, strata, draw, params=(("scale", scale),))
 
 
-def positive(shape: Any = ()) -> Domain:
+def positive(shape: ShapeLike = ()) -> Domain:
     """A positive real: log-normal bulk, values down to 1e-8 (float32) or 1e-15
-    (float64), and values up to 1e4 (float32) or 1e6 (float64)."""
+    (float64), and values up to 1e4 (float32) or 1e6 (float64).
+
+    Args:
+        shape: the shape of one example: ints, or size names given sizes by
+            the declaration's ``dims`` (``("k",)``).
+
+    Returns:
+        The domain.
+
+    Raises:
+        DomainError: a shape entry is not a positive int or a size name.
+
+    Examples:
+        >>> import numpy as np
+        >>> from checks import domain, sampling
+        >>> x, _ = domain.positive().sample(sampling.stream(1), 500, {}, "float64")
+        >>> bool((np.asarray(x) > 0).all())
+        True
+    """
     shape = _check_shape(shape)
     return _positive(shape)
 
 
+@caches.register
 @functools.cache
 def _positive(shape) -> Domain:
     def draw(key, n, shp, dtype, xp):
@@ -259,13 +388,33 @@ def _positive(shape) -> Domain:
     return _domain("positive", shape, ("bulk", "near-zero", "large"), draw)
 
 
-def unit_interval(shape: Any = ()) -> Domain:
+def unit_interval(shape: ShapeLike = ()) -> Domain:
     """A number in the open interval (0, 1): uniform bulk, and values within
-    1e-30 (float64) or 1e-15 (float32) of 0 and within one rounding unit of 1."""
+    1e-30 (float64) or 1e-15 (float32) of 0 and within one rounding unit of 1.
+
+    Args:
+        shape: the shape of one example: ints, or size names given sizes by
+            the declaration's ``dims`` (``("k",)``).
+
+    Returns:
+        The domain.
+
+    Raises:
+        DomainError: a shape entry is not a positive int or a size name.
+
+    Examples:
+        >>> import numpy as np
+        >>> from checks import domain, sampling
+        >>> x, _ = domain.unit_interval().sample(sampling.stream(1), 500, {}, "float32")
+        >>> x = np.asarray(x)
+        >>> bool(((x > 0) & (x < 1)).all()), str(x.dtype)
+        (True, 'float32')
+    """
     shape = _check_shape(shape)
     return _unit_interval(shape)
 
 
+@caches.register
 @functools.cache
 def _unit_interval(shape) -> Domain:
     def draw(key, n, shp, dtype, xp):
@@ -284,16 +433,36 @@ def _unit_interval(shape) -> Domain:
     return _domain("unit_interval", shape, ("bulk", "near-0", "near-1"), draw)
 
 
-def simplex(shape: Any) -> Domain:
+def simplex(shape: ShapeLike) -> Domain:
     """A probability vector along the last axis: entries > 0 summing to 1.
 
     Strata: uniform on the simplex (Dirichlet(1)); near a vertex, with the other
     entries down to 1e-30 (float64) or 1e-15 (float32); the centre (all equal).
+
+    Args:
+        shape: the shape of one example: ints, or size names given sizes by
+            the declaration's ``dims`` (``("k",)``).
+
+    Returns:
+        The domain.
+
+    Raises:
+        DomainError: a bad or empty shape.
+
+    Examples:
+        >>> import numpy as np
+        >>> from checks import domain, sampling
+        >>> key = sampling.stream(0)
+        >>> p, _ = domain.simplex(("k",)).sample(key, 100, {"k": 4}, "float64")
+        >>> p = np.asarray(p)
+        >>> p.shape, bool(abs(p.sum(axis=-1) - 1).max() < 1e-12)
+        ((100, 4), True)
     """
     shape = _check_shape(shape)
     return _simplex(shape)
 
 
+@caches.register
 @functools.cache
 def _simplex(shape) -> Domain:
     if not shape:
@@ -316,12 +485,30 @@ def _simplex(shape) -> Domain:
     return _domain("simplex", shape, ("dirichlet", "near-vertex", "centre"), draw)
 
 
-def one_hot(shape: Any) -> Domain:
-    """A one-hot vector along the last axis (a class label), class uniform."""
+def one_hot(shape: ShapeLike) -> Domain:
+    """A one-hot vector along the last axis (a class label), class uniform.
+
+    Args:
+        shape: the shape of one example: ints, or size names given sizes by
+            the declaration's ``dims`` (``("k",)``).
+
+    Returns:
+        The domain.
+
+    Raises:
+        DomainError: a bad or empty shape.
+
+    Examples:
+        >>> from checks import domain, sampling
+        >>> y, _ = domain.one_hot((3,)).sample(sampling.stream(0), 10, {}, "float64")
+        >>> y.sum(axis=-1).tolist() == [1.0] * 10
+        True
+    """
     shape = _check_shape(shape)
     return _one_hot(shape)
 
 
+@caches.register
 @functools.cache
 def _one_hot(shape) -> Domain:
     if not shape:
@@ -334,12 +521,32 @@ def _one_hot(shape) -> Domain:
     return _domain("one_hot", shape, ("uniform",), draw, continuous=False)
 
 
-def integers(low: int, high: int, shape: Any = ()) -> Domain:
-    """An integer n with low ≤ n < high (int32). Never differentiated."""
+def integers(low: int, high: int, shape: ShapeLike = ()) -> Domain:
+    """An integer n with low ≤ n < high (int32). Never differentiated.
+
+    Args:
+        low, high: the bounds, ``low < high``.
+        shape: the shape of one example: ints, or size names given sizes by
+            the declaration's ``dims`` (``("k",)``).
+
+    Returns:
+        The domain.
+
+    Raises:
+        DomainError: bounds that are not ints with ``low < high``, or a bad
+            shape.
+
+    Examples:
+        >>> from checks import domain, sampling
+        >>> n, _ = domain.integers(0, 5).sample(sampling.stream(0), 100, {}, "int32")
+        >>> int(n.min()) >= 0 and int(n.max()) < 5
+        True
+    """
     shape = _check_shape(shape)
     return _integers(low, high, shape)
 
 
+@caches.register
 @functools.cache
 def _integers(low, high, shape) -> Domain:
     if not (isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))):
@@ -362,8 +569,24 @@ def _integers(low, high, shape) -> Domain:
     )
 
 
-def fixed(value: Any) -> Domain:
-    """A constant, the same for every sample (cast to the case's dtype if real)."""
+def fixed(value: ArrayLike) -> Domain:
+    """A constant, the same for every sample (cast to the case's dtype if real).
+
+    Args:
+        value: a number or an array of numbers.
+
+    Returns:
+        The domain.
+
+    Raises:
+        DomainError: ``value`` is not a number or an array of numbers.
+
+    Examples:
+        >>> from checks import domain, sampling
+        >>> x, _ = domain.fixed([1.0, 2.0]).sample(sampling.stream(0), 2, {}, "float64")
+        >>> x.tolist()
+        [[1.0, 2.0], [1.0, 2.0]]
+    """
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise DomainError(f"fixed(value) needs a number or array, got {value!r}")
@@ -384,12 +607,37 @@ def fixed(value: Any) -> Domain:
     )
 
 
-def custom(sample: Callable[..., Any], shape: Any = ()) -> Domain:
+def custom(
+    sample: Callable[[jax.Array, tuple[int, ...], DTypeLike], ArrayLike],
+    shape: ShapeLike = (),
+) -> Domain:
     """Values from your own sampler.
 
     ``sample(key, shape, dtype)`` must return an array of exactly ``shape``, which
     is the batch shape ``(n, *shape_of_one_example)``, using only ``jax.random``
     and ``jax.numpy`` (it runs inside ``jax.jit``).
+
+    Args:
+        sample: the sampler; ``key`` is a ``jax.random`` key.
+        shape: the shape of one example: ints, or size names given sizes by
+            the declaration's ``dims`` (``("k",)``).
+
+    Returns:
+        The domain (one stratum, ``"custom"``; no NumPy sampler).
+
+    Raises:
+        DomainError: ``sample`` is not callable, or a bad shape.
+
+    Examples:
+        >>> import jax
+        >>> import numpy as np
+        >>> from checks import domain, sampling
+        >>> def near_one(key, shape, dtype):
+        ...     return 1 + 0.01 * jax.random.normal(key, shape, dtype)
+        >>> sampler = domain.custom(near_one)
+        >>> x, _ = sampler.sample(sampling.stream(0), 100, {}, "float64")
+        >>> bool(abs(np.asarray(x) - 1).max() < 0.1)
+        True
     """
     shape = _check_shape(shape)
     if not callable(sample):

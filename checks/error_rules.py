@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import rounding_linalg
+from checks import caches, rounding_linalg
 
 __all__ = [
     "DATA_MOVEMENT",
@@ -149,6 +149,7 @@ def own_ulps(name: str, params: dict[str, Any], shape: Sequence[int]) -> float:
     return LIBRARY_ULPS
 
 
+@caches.register
 @functools.lru_cache(maxsize=256)
 def _kind(dtype: Any) -> tuple[bool, float, float]:
     """(floating, u, tiny) of a dtype: u = ε/2, the largest relative error of

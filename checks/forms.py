@@ -44,6 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from checks import caches
 from checks import domain as domains
 from checks.declare import Derivation, _positional_names
 from checks.domain import Domain
@@ -67,7 +68,7 @@ def needs_lowering(d: Any) -> bool:
     )
 
 
-_LOWERED: dict[tuple[Any, ...], tuple[Any, Derivation]] = {}
+_LOWERED: dict[tuple[Any, ...], tuple[Any, Derivation]] = caches.register({})
 
 
 def lowered(d: Any, dims: dict[str, int]) -> Any:

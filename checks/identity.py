@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 from jax.extend import core
 
-from checks import on_host
+from checks import caches, on_host
 from checks.digest import code_digest
 
-__all__ = ["clear", "computes", "jaxpr_digest"]
+__all__ = ["computes", "jaxpr_digest"]
 
 # Marks of a jaxpr whose text does not say everything it computes: a Python
 # object named by address, a derivative rule kept as Python code, a callback.
@@ -38,14 +38,10 @@ OPAQUE = (" at 0x", "custom_jvp_call", "custom_vjp_call", "callback")
 _LAST: weakref.WeakKeyDictionary[Any, dict[Any, str]] = weakref.WeakKeyDictionary()
 
 
-# Within one run (``clear`` at its start) a function computes what it did when
-# first asked: each is read once per run, however many programs it is part of.
-_RUN: dict[tuple[int, Any], tuple[Any, Any]] = {}
-
-
-def clear() -> None:
-    """Forget what each function was found to compute: the start of a run."""
-    _RUN.clear()
+# Within one run (cleared at its start, ``checks.caches``) a function computes
+# what it did when first asked: each is read once per run, however many programs
+# it is part of. ``_LAST`` is not a cache: it is how an edit is noticed.
+_RUN: dict[tuple[int, Any], tuple[Any, Any]] = caches.register({}, lifetime="run")
 
 
 def _update_with_values(h: Any, values: Iterable[Any]) -> None:

@@ -38,6 +38,8 @@ import types
 from importlib import metadata
 from pathlib import Path
 
+from checks import caches
+
 __all__ = ["local_imports", "package_versions"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -57,6 +59,7 @@ def local_imports(code: types.CodeType, package: str | None) -> tuple[str, ...]:
     return tuple(names)
 
 
+@caches.register
 @functools.lru_cache(maxsize=4096)
 def _imports(code: types.CodeType) -> tuple[tuple[str, int], ...]:
     found = []
@@ -98,6 +101,7 @@ def _provides(dist: metadata.Distribution, origin: Path) -> bool:
     return f"\n{relative.as_posix()}," in f"\n{record}"
 
 
+@caches.register
 @functools.cache
 def _installed() -> dict[str, list[str]]:
     """Top-level module -> distributions, from every distribution's RECORD."""
@@ -161,6 +165,7 @@ def _path_stamp() -> tuple[tuple[str, int | None], ...]:
     return tuple(stamp)
 
 
+@caches.register
 @functools.lru_cache(maxsize=256)
 def _package_versions(
     top: str, stamp: tuple[tuple[str, int | None], ...]

@@ -39,6 +39,7 @@ import ml_dtypes
 import numpy as np
 from jax.extend import core
 
+from checks import caches
 from checks import error_rules as rules
 
 __all__ = ["RULES", "Unsupported", "evaluate", "supported"]
@@ -928,11 +929,13 @@ def supported(jaxpr: Any, *, bounds: bool = False) -> bool:
     return True
 
 
+@caches.register
 @functools.lru_cache(maxsize=64)
 def _tiny(dtype: np.dtype) -> float:
     return float(ml_dtypes.finfo(dtype).tiny)
 
 
+@caches.register
 @functools.lru_cache(maxsize=64)
 def _floating(dtype: Any) -> bool:
     """Real or complex floating point, ml_dtypes' bfloat16 and float8 types
@@ -1003,7 +1006,9 @@ def _as_dtype(x: Any, dtype: Any) -> np.ndarray:
     return x.astype(dtype)
 
 
-_LITERALS: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray | None]] = {}
+_LITERALS: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray | None]] = (
+    caches.register({})
+)
 
 
 def _literal(v: Any) -> tuple[np.ndarray, np.ndarray | None]:

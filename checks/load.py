@@ -13,6 +13,7 @@ import sysconfig
 from pathlib import Path
 from types import ModuleType
 
+from checks import caches
 from checks.declare import DeclarationError, Derivation, derivations_in
 from checks.precision import in_float64
 
@@ -66,6 +67,7 @@ def _inside(file: str, folder: Path) -> bool:
 _PROTECTED = {"checks", CATALOG_MODULE}
 
 
+@caches.register
 @functools.cache
 def _library_folders() -> tuple[Path, ...]:
     paths = sysconfig.get_paths()

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import interpret, sampling, watchdog
+from checks import caches, interpret, sampling, watchdog
 from checks.declare import Derivation
 from checks.reference import reference
 from checks.rounding import trace_as_written
@@ -32,7 +32,6 @@ from checks.rounding import trace_as_written
 __all__ = [
     "ENGINES",
     "case_program",
-    "clear",
     "enabled",
     "engine",
     "point_evaluator",
@@ -47,16 +46,23 @@ ENGINES = ("auto", "xla")
 _ENGINE = ["auto"]
 
 
+@caches.register
+def _default_engine() -> None:
+    """Back to the default engine alone (``checks.caches.clear``)."""
+    del _ENGINE[1:]
+
+
 @contextlib.contextmanager
 def engine(name: str) -> Iterator[None]:
     """Within the block, checks are evaluated by ``name`` (one of ``ENGINES``)."""
     if name not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
+    depth = len(_ENGINE)
     _ENGINE.append(name)
     try:
         yield
     finally:
-        _ENGINE.pop()
+        del _ENGINE[depth:]  # as it was, even if the stack was cleared inside
 
 
 def current() -> str:
@@ -69,9 +75,9 @@ def enabled(device: Any) -> bool:
     return _ENGINE[-1] == "auto" and device.platform == "cpu"
 
 
-# Traces of this run (cleared by ``clear``: a function reads its globals when it
-# is traced, so an edited global is seen by the next run).
-_TRACES: dict[tuple[Any, ...], Any] = {}
+# Traces of this run (cleared at its start, ``checks.caches``): a function reads
+# its globals when it is traced, so an edited global is seen by the next run.
+_TRACES: dict[tuple[Any, ...], Any] = caches.register({}, lifetime="run")
 
 
 def runner(
@@ -111,15 +117,6 @@ def runner(
     run.engine = "numpy" if host is not None else "xla"
     run.fallback = ""
     return run
-
-
-def clear() -> None:
-    """Forget every trace: the start of a run."""
-    from checks import identity
-
-    _TRACES.clear()
-    _SIDES.clear()
-    identity.clear()
 
 
 def _memo(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
@@ -314,7 +311,7 @@ def case_program(
     return program
 
 
-_SIDES: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_SIDES: dict[tuple[Any, ...], tuple[Any, Any]] = caches.register({}, lifetime="run")
 # A claim's function returning a tuple or list of two arrays: its trace is the sides.
 _PAIRS = (jax.tree.structure((0, 0)), jax.tree.structure([0, 0]))
 

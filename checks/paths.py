@@ -14,9 +14,11 @@ import stat
 import sys
 from pathlib import Path
 
+from checks import caches
+
 __all__ = ["cache_dir", "trusted_cache_dir"]
 
-_WARNED: set[str] = set()
+_WARNED: set[str] = caches.register(set())  # warned once per process
 
 
 def cache_dir() -> Path:

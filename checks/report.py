@@ -125,7 +125,23 @@ def _case_detail(c: CaseResult, kind: str = "derivation") -> list[str]:
 
 
 def render_result(r: DerivationResult, verbose: bool = False) -> str:
-    """One derivation: its verdict, and the failing or erroring cases in full."""
+    """One derivation: its verdict, and the failing or erroring cases in full.
+
+    Args:
+        r: a result of ``checks.verify``.
+        verbose: every case in full, the passing ones too.
+
+    Returns:
+        The readable report, several lines (what ``str(r)`` and a failing
+        ``assert_derivation`` give).
+
+    Examples:
+        >>> import checks
+        >>> from derivations.cross_entropy import binary_cross_entropy_grad_beta
+        >>> r = checks.verify(binary_cross_entropy_grad_beta, samples=100)
+        >>> print(checks.render_result(r).splitlines()[0].split("  ")[0])
+        PASS binary_cross_entropy_grad_beta
+    """
     head = f"{_MARK[r.status]} {_plain(r.name)}"
     if r.source:
         head += f"  [{_plain(r.source)}]"

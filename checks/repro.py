@@ -26,6 +26,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from checks import caches
 from checks.declare import Derivation
 
 __all__ = ["repro_script", "repro_snippet", "undecorated_tree"]
@@ -66,6 +67,7 @@ def _module_imports(module: types.ModuleType | None) -> list[str]:
     return list(_imports_in(source))
 
 
+@caches.register
 @functools.lru_cache(maxsize=64)
 def _imports_in(source: str) -> tuple[str, ...]:
     """The top-level imports of a module's source, except this project's."""

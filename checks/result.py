@@ -15,7 +15,22 @@ STATUSES = ("pass", "fail", "error", "xfail", "xpass", "skipped")
 
 @dataclass
 class Counterexample:
-    """The worst input found: where the closed form is furthest outside tolerance."""
+    """The worst input found: where the closed form is furthest outside tolerance.
+
+    Attributes:
+        inputs: each parameter → its value, a nested list.
+        closed_form: the closed form's value there (NaN and ±inf as None in
+            ``to_dict``).
+        reference: autodiff's value there.
+        element: index of the worst element within the derivative.
+        region: each parameter → the stratum of its domain it was sampled from.
+
+    Examples:
+        >>> from checks import Counterexample
+        >>> x = Counterexample({"beta": 0.5}, 2.0, -2.0, [], {"beta": "interior"})
+        >>> x.to_dict()["reference"]
+        -2.0
+    """
 
     inputs: dict[str, Any]  # parameter -> nested list
     closed_form: Any  # nested list (NaN and ±inf as null)
@@ -24,6 +39,17 @@ class Counterexample:
     region: dict[str, str]  # parameter -> stratum it was sampled from
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON report's form of the counterexample.
+
+        Returns:
+            Plain data: NaN and ±inf as None, JSON has neither.
+
+        Examples:
+            >>> from checks import Counterexample
+            >>> nan = float("nan")
+            >>> Counterexample({"x": [nan]}, [1.0], [1.0], [0], {}).to_dict()["inputs"]
+            {'x': [None]}
+        """
         return {
             "inputs": {p: _json_nested(v) for p, v in self.inputs.items()},
             "closed_form": _json_nested(self.closed_form),
@@ -35,7 +61,27 @@ class Counterexample:
 
 @dataclass
 class CaseResult:
-    """One (sizes, dtype, device) combination of one derivation."""
+    """One (sizes, dtype, device) combination of one derivation.
+
+    Attributes:
+        dtype, device, dims: what was checked: ``"float64"``, ``"cpu"``,
+            ``{"k": 3}``.
+        samples: points sampled; ``checked``: points that took part.
+        status: ``"pass"``, ``"fail"``, ``"error"`` or ``"skipped"``.
+        ratio: the worst error over its tolerance; above 1 fails.
+        max_abs_error, max_rel_error, max_ulp_error, worst_error, tolerance:
+            the errors found and the tolerance at the worst point.
+        counterexample: the worst input (a ``Counterexample``), or None.
+        stability, stability_ratio: ``"stable"``, ``"unstable"`` or
+            ``"not-checked"``, and the worst error over its allowance.
+        engine: ``"numpy"`` or ``"xla"``, whichever evaluated the case.
+
+    Examples:
+        >>> from checks import CaseResult
+        >>> c = CaseResult("float64", "cpu", {}, 1000, "pass", ratio=0.25)
+        >>> c.to_dict()["error_over_tolerance"]
+        0.25
+    """
 
     dtype: str
     device: str
@@ -60,6 +106,16 @@ class CaseResult:
     engine_fallback: str = ""  # why NumPy's evaluation failed and XLA ran instead
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON report's entry for this case.
+
+        Returns:
+            Plain data: NaN and ±inf as None.
+
+        Examples:
+            >>> from checks import CaseResult
+            >>> CaseResult("float32", "cpu", {"k": 3}, 10, "pass").to_dict()["dims"]
+            {'k': 3}
+        """
         return {
             "dtype": self.dtype,
             "device": self.device,
@@ -93,7 +149,28 @@ class CaseResult:
 
 @dataclass
 class DerivationResult:
-    """All cases of one derivation, and its verdict against its expectation."""
+    """All cases of one derivation, and its verdict against its expectation.
+
+    Returned by ``checks.verify``; ``str(result)`` is the readable report.
+
+    Attributes:
+        name, source, kind: the entry (``kind``: ``"derivation"``, ``"claim"``
+            or ``"rule"``).
+        expect, why: ``"pass"`` or ``"fail"`` (a known-wrong entry), and why.
+        cases: a ``CaseResult`` per sizes, dtype and device.
+        message: an error that stopped every case (a declaration problem).
+        shrunk: the simplest failing input found (a ``Counterexample``).
+        diagnosis, repair: what is wrong with a failure, and the single edit
+            that repairs it, when found.
+        repro: plain-JAX code reproducing a failure.
+
+    Examples:
+        >>> from checks import CaseResult, DerivationResult
+        >>> case = CaseResult("float64", "cpu", {}, 1000, "fail", ratio=40.0)
+        >>> r = DerivationResult("f_grad", "", expect="fail", cases=[case])
+        >>> r.outcome, r.status, r.ok
+        ('fail', 'xfail', True)
+    """
 
     name: str
     source: str
@@ -118,7 +195,15 @@ class DerivationResult:
     @property
     def outcome(self) -> str:
         """pass, fail or error over all cases (error wins over fail); skipped
-        when every case was skipped (skipped cases otherwise take no part)."""
+        when every case was skipped (skipped cases otherwise take no part).
+
+        Examples:
+            >>> from checks import CaseResult, DerivationResult
+            >>> statuses = ("pass", "fail")
+            >>> cases = [CaseResult("float64", "cpu", {}, 10, s) for s in statuses]
+            >>> DerivationResult("f_grad", "", "pass", cases=cases).outcome
+            'fail'
+        """
         statuses = {c.status for c in self.cases}
         if self.message or "error" in statuses or not self.cases:
             return "error"
@@ -128,7 +213,15 @@ class DerivationResult:
 
     @property
     def status(self) -> str:
-        """The outcome read against ``expect`` (a known-wrong one that fails: xfail)."""
+        """The outcome read against ``expect``: pass, fail, error, skipped, or
+        for a known-wrong entry xfail (it fails) and xpass (it passes).
+
+        Examples:
+            >>> from checks import CaseResult, DerivationResult
+            >>> cases = [CaseResult("float64", "cpu", {}, 10, "pass")]
+            >>> DerivationResult("f_grad", "", "fail", cases=cases).status
+            'xpass'
+        """
         outcome = self.outcome
         if outcome == "skipped":
             return "skipped"
@@ -140,19 +233,45 @@ class DerivationResult:
 
     @property
     def ok(self) -> bool:
-        """Met its expectation (a skipped check does not fail the run)."""
+        """Met its expectation (a skipped check does not fail the run).
+
+        Examples:
+            >>> from checks import CaseResult, DerivationResult
+            >>> cases = [CaseResult("float64", "cpu", {}, 10, "error")]
+            >>> DerivationResult("f_grad", "", "pass", cases=cases).ok
+            False
+        """
         return self.status in ("pass", "xfail", "skipped")
 
     @property
     def stability(self) -> str:
-        """unstable if any case is, stable if any was checked, else not-checked."""
+        """unstable if any case is, stable if any was checked, else not-checked.
+
+        Examples:
+            >>> from checks import CaseResult, DerivationResult
+            >>> c = CaseResult("float64", "cpu", {}, 10, "pass", stability="stable")
+            >>> DerivationResult("f_grad", "", "pass", cases=[c]).stability
+            'stable'
+        """
         values = {c.stability for c in self.cases}
         if "unstable" in values:
             return "unstable"
         return "stable" if "stable" in values else "not-checked"
 
     def worst_case(self) -> CaseResult | None:
-        """The case that decides the verdict: first error, else worst ratio."""
+        """The case that decides the verdict: the first error, else the failing
+        case of worst ratio, else the float64 case of worst ratio.
+
+        Returns:
+            That case, or None when there is none.
+
+        Examples:
+            >>> from checks import CaseResult, DerivationResult
+            >>> a = CaseResult("float64", "cpu", {}, 10, "fail", ratio=3.0)
+            >>> b = CaseResult("float32", "cpu", {}, 10, "fail", ratio=9.0)
+            >>> DerivationResult("f_grad", "", "pass", cases=[a, b]).worst_case().dtype
+            'float32'
+        """
         errors = [c for c in self.cases if c.status == "error"]
         if errors:
             return errors[0]
@@ -168,6 +287,17 @@ class DerivationResult:
         return render_result(self)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON report's entry for this derivation.
+
+        Returns:
+            Plain data (what ``check-derivations --format json`` prints).
+
+        Examples:
+            >>> from checks import DerivationResult
+            >>> d = DerivationResult("f_grad", "", "pass").to_dict()
+            >>> d["status"], d["cases"]
+            ('error', [])
+        """
         return {
             "name": self.name,
             "kind": self.kind,
@@ -203,16 +333,47 @@ def summarize(results: list[DerivationResult]) -> dict[str, int]:
 
 @dataclass
 class Report:
-    """A whole run: every derivation's result and where it ran."""
+    """A whole run: every derivation's result and where it ran.
+
+    Returned by ``checks.check_all``.
+
+    Attributes:
+        results: a ``DerivationResult`` per entry, in order.
+        environment: the machine, versions, seed and devices.
+
+    Examples:
+        >>> from checks import CaseResult, DerivationResult, Report
+        >>> case = CaseResult("float64", "cpu", {}, 10, "pass")
+        >>> report = Report([DerivationResult("f_grad", "", "pass", cases=[case])], {})
+        >>> report.ok, report.to_dict()["summary"]["pass"]
+        (True, 1)
+    """
 
     results: list[DerivationResult]
     environment: dict[str, Any]
 
     @property
     def ok(self) -> bool:
+        """Every entry met its expectation (the command line exits 0).
+
+        Examples:
+            >>> from checks import Report
+            >>> Report([], {}).ok
+            True
+        """
         return all(r.ok for r in self.results)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON report: results, a count per status, the environment.
+
+        Returns:
+            Plain data (what ``check-derivations --format json`` prints).
+
+        Examples:
+            >>> from checks import Report
+            >>> sorted(Report([], {}).to_dict())
+            ['environment', 'results', 'summary']
+        """
         return {
             "results": [r.to_dict() for r in self.results],
             "summary": summarize(self.results),

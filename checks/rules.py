@@ -203,6 +203,26 @@ def rule(
     Returns:
       A decorator that registers the rule and returns the function unchanged
       (so ``f.defvjp(fwd, bwd)`` or ``f.defjvp(jvp)`` follows it).
+
+    Raises:
+      DeclarationError: the function is not a ``jax.custom_vjp`` or
+        ``jax.custom_jvp``, or the declaration is inconsistent.
+
+    Examples:
+      >>> import jax
+      >>> import jax.numpy as jnp
+      >>> import checks
+      >>> @checks.rule(inputs={"x": checks.domain.real()})
+      ... @jax.custom_vjp
+      ... def softplus(x):
+      ...     return jnp.logaddexp(x, 0.0)
+      >>> def softplus_fwd(x):
+      ...     return softplus(x), x
+      >>> def softplus_bwd(x, g):
+      ...     return (g * jax.nn.sigmoid(x),)
+      >>> softplus.defvjp(softplus_fwd, softplus_bwd)
+      >>> checks.verify(softplus, samples=100, dtypes=["float64"]).status
+      'pass'
     """
 
     def register(fn: Any) -> Any:

@@ -59,7 +59,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from checks import on_host, sampling, stored
+from checks import caches, on_host, sampling, stored
 from checks.case import example_args, shard_devices
 from checks.claims import UNSAMPLED
 from checks.digest import code_digest, config_digest
@@ -71,6 +71,7 @@ from checks.result import DerivationResult
 __all__ = ["fingerprint", "load", "save"]
 
 
+@caches.register
 @functools.cache
 def _checker_digest() -> str:
     h = hashlib.sha256()

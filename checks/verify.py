@@ -1,9 +1,11 @@
 """The Python API: check derivations and read, or assert on, the result.
 
->>> result = checks.verify(binary_cross_entropy_grad_beta)
+>>> import checks
+>>> from derivations.cross_entropy import binary_cross_entropy_grad_beta
+>>> result = checks.verify(binary_cross_entropy_grad_beta, samples=100)
 >>> result.status
 'pass'
->>> checks.assert_derivation(binary_cross_entropy_grad_beta)  # in a pytest test
+>>> _ = checks.assert_derivation(binary_cross_entropy_grad_beta)  # in a pytest test
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from checks import ahead, identity, on_host, store, watchdog
+from checks import ahead, caches, identity, on_host, store, watchdog
 from checks.case import _nested, ahead_jobs, run_cases
 from checks.claims import ahead_jobs as claim_ahead_jobs
 from checks.claims import check_claim
@@ -58,7 +60,15 @@ DTYPES = ("float64", "float32", "bfloat16", "float16")
 
 
 class OptionError(ValueError):
-    """An option has a value the checker cannot use."""
+    """An option has a value the checker cannot use.
+
+    Examples:
+        >>> import checks
+        >>> from derivations.cross_entropy import binary_cross_entropy_grad_beta
+        >>> checks.verify(binary_cross_entropy_grad_beta, samples=0)
+        Traceback (most recent call last):
+        checks.verify.OptionError: samples must be a positive integer, got 0
+    """
 
 
 def resolve_devices(device: str) -> list[Any]:
@@ -507,7 +517,7 @@ def _start_run(items: Sequence[Any]) -> None:
     """Forget the last run's traces, and read what every function computes now,
     so that JAX's caches are cleared for an edited one before anything is compiled
     (``checks.identity``)."""
-    on_host.clear()
+    caches.clear("run")
     for d in items:
         functions = [d.fn] if d.kind == "claim" else [d.closed_form, d.of]
         functions += [dom.draw for dom in d.inputs.values() if dom.kind == "custom"]
@@ -553,6 +563,30 @@ def verify(
       repair: for a failing derivation, also search the single edit of its closed
         form that passes the full check (``checks.diagnose``; a failure is always
         diagnosed), for at most ``repair_time`` seconds.
+
+    Returns:
+      The ``DerivationResult``: ``status`` (pass, fail, error, xfail, xpass),
+      a ``CaseResult`` per sizes, dtype and device, the worst input found.
+
+    Raises:
+      OptionError: an option has a value the checker cannot use.
+      DeclarationError: the target is not a derivation, or the keywords do not
+        declare one.
+
+    Examples:
+      >>> import checks
+      >>> from derivations.cross_entropy import binary_cross_entropy_grad_beta
+      >>> result = checks.verify(binary_cross_entropy_grad_beta, samples=100)
+      >>> result.status, [c.dtype for c in result.cases]
+      ('pass', ['float64', 'float32'])
+      >>> def cube(x):
+      ...     return x**3
+      >>> wrong = checks.verify(
+      ...     lambda x: 2 * x**2, of=cube, wrt="x", inputs={"x": checks.domain.real()},
+      ...     samples=100, dtypes=["float64"],
+      ... )
+      >>> wrong.status
+      'fail'
     """
     _check_keywords("verify", declaration)
     repair_seconds = _check_repair(repair, repair_time)
@@ -623,6 +657,28 @@ def assert_derivation(
     the derivation met its expectation (a right one passes, a known-wrong one fails).
     The report of a failure says what is wrong where it can (``checks.diagnose``),
     and with ``repair=True`` the one edit that repairs it.
+
+    Args:
+        closed_form_or_derivation: as for ``verify``.
+        **options: ``verify``'s options (``samples=``, ``dtypes=``, ...) and,
+            for an undecorated closed form, its declaration.
+
+    Returns:
+        The ``DerivationResult``, when it met its expectation.
+
+    Raises:
+        AssertionError: it did not; the message is the readable report.
+        OptionError: an option has a value the checker cannot use.
+
+    Examples:
+        >>> import checks
+        >>> def cube(x):
+        ...     return x**3
+        >>> checks.assert_derivation(
+        ...     lambda x: 3 * x**2, of=cube, wrt="x",
+        ...     inputs={"x": checks.domain.real()}, samples=100,
+        ... ).status
+        'pass'
     """
     from checks.report import render_result
 
@@ -691,6 +747,31 @@ def check_all(
     is an error, and when the computation it waited for cannot be stopped, the
     entries after it are reported as not run (``checks.watchdog``).
     ``repair``, ``repair_time``: see ``verify``.
+
+    Args:
+        derivations: decorated closed forms or records (``derivations_in``).
+        samples, seed, dtypes, device, sizes, shards, engine, timeout, repair,
+            repair_time: as for ``verify``.
+        progress: called as ``progress(index, total, text)`` as each entry
+            advances.
+        mutants: also score every passing closed form's mutants.
+        reuse: read back the stored results of unchanged entries, and store
+            new ones.
+
+    Returns:
+        The ``Report``: a ``DerivationResult`` per entry, in order.
+
+    Raises:
+        OptionError: an option has a value the checker cannot use.
+        DeclarationError: an item is not a declared entry.
+
+    Examples:
+        >>> import checks
+        >>> from derivations import cross_entropy
+        >>> entries = checks.derivations_in(cross_entropy)[:2]
+        >>> report = checks.check_all(entries, samples=100, dtypes=["float64"])
+        >>> len(report.results), report.ok
+        (2, True)
     """
     samples, dtypes, seed = _check_options(samples, dtypes, seed)
     repair_seconds = _check_repair(repair, repair_time)

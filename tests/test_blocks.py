@@ -66,9 +66,9 @@ def small_blocks(monkeypatch):
     and 998 leave a remainder."""
     monkeypatch.setattr(case, "MAX_BLOCK_POINTS", 5)
     monkeypatch.setattr(case, "MIN_BLOCKS", 2)
-    case.forget_programs()
+    checks.clear_caches()  # programs kept for other block sizes are not reused
     yield
-    case._PROGRAMS.clear()
+    checks.clear_caches()
 
 
 @pytest.mark.parametrize("samples", [1000, 998])
@@ -92,7 +92,7 @@ def test_verdicts_in_blocks_both_ways(small_blocks, samples, dtype):
 def test_blocks_and_one_batch_find_the_same_worst_point(small_blocks, monkeypatch):
     blocked = checks.verify(bce_grad_beta_sign_flipped, samples=600, engine="xla")
     monkeypatch.setattr(case, "block_points", lambda *a, **k: None)
-    case._PROGRAMS.clear()
+    checks.clear_caches()
     whole = checks.verify(bce_grad_beta_sign_flipped, samples=600, engine="xla")
     for b, w in zip(blocked.cases, whole.cases):
         assert b.counterexample.inputs == w.counterexample.inputs

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import checks
-from checks import case, domain, on_host, paths, store
+from checks import caches, case, domain, paths, store
 from checks.cli import main
 from checks.declare import make_derivation
 from checks.digest import code_digest, config_digest
@@ -352,7 +352,7 @@ def test_the_in_process_key_changes_with_what_is_computed(tmp_path):
     before = case.computes(d, {}, ["float64"])
     assert before == case.computes(d, {}, ["float64"])
     module.SCALE = 4.0
-    on_host.clear()  # the start of the next run, as verify and check_all do
+    caches.clear("run")  # the start of the next run, as verify and check_all do
     assert case.computes(d, {}, ["float64"]) != before
 
 

@@ -32,7 +32,7 @@ SCRIPT = textwrap.dedent(
     for blocks in ("whole", "blocks"):
         if blocks == "blocks":  # each device maps its points 5 at a time
             case.MIN_BLOCKS, case.MAX_BLOCK_POINTS = 2, 5
-            case.forget_programs()
+            checks.clear_caches()
         for fn in (bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian):
             for shards in (1, 2, None):
                 for samples in (1000, 1001):
