@@ -29,8 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
-from checks import ahead, caches, identity, on_host, sampling
-from checks.compare import Comparison, compare
+from checks import ahead, caches, compare, identity, on_host, sampling
+from checks.compare import Comparison
 from checks.declare import Derivation
 from checks.forms import FormError, part_element
 from checks.lapack import with_inline_lapack
@@ -434,7 +434,9 @@ def judge(o: dict[str, Any], dtype: str, count: Any, xp: Any) -> dict[str, Any]:
     summary may need: the worst for correctness and, below float64, the worst for
     stability, among the first ``count``. Runs on the host (``xp = numpy``) or
     inside the compiled check (``xp = jax.numpy``), the same rule either way."""
-    cmp = compare(o["c"], o["ec"], o["r"], o["er"], dtype, o["same_dtype"], xp=xp)
+    cmp = compare.compare(
+        o["c"], o["ec"], o["r"], o["er"], dtype, o["same_dtype"], xp=xp
+    )
     index = _worst(cmp, count, xp)
     return {"cmp": cmp, "index": index, "points": _kept_points(o, index)}
 
@@ -627,7 +629,7 @@ def _dtype_stages(
         return ref_bounded(*xs64)
 
     def judged(c, ec, r, er, same, count):
-        cmp = compare(c, ec, r, er, dt, same, xp=jnp)
+        cmp = compare.compare(c, ec, r, er, dt, same, xp=jnp)
         return cmp, _worst(cmp, count, jnp)
 
     written = None
@@ -752,7 +754,7 @@ class _Tally:
         cmp = Comparison(*(None if v is None else v[:count] for v in chunk["cmp"]))
         checked = cmp.checked
         self.checked += int(checked.sum())
-        self.failing += int(np.sum(checked & (cmp.ratio > 1.0)))
+        self.failing += int(np.sum(checked & compare.outside(cmp.ratio)))
         for name in ("reference_not_finite", "out_of_range", "dtype_limit"):
             self.skipped[name] = self.skipped.get(name, 0) + int(
                 np.sum(getattr(cmp, name))
@@ -768,7 +770,9 @@ class _Tally:
         if cmp.stability_checked is not None:
             considered = cmp.stability_checked
             self.considered += int(considered.sum())
-            self.unstable += int(np.sum(considered & (cmp.stability_ratio > 1.0)))
+            self.unstable += int(
+                np.sum(considered & compare.outside(cmp.stability_ratio))
+            )
             self.unstable_nan += int(np.sum(considered & np.isinf(cmp.stability_ratio)))
             useful.append(bool(considered.any()))
         rows = np.flatnonzero(useful)
@@ -1003,42 +1007,8 @@ def run_cases(
         r.seconds = seconds
         if program is not None and dt in ran:
             r.engine, r.engine_fallback = program.engine, program.fallback
-    _judge_low_precision_by_float64(results)
+    compare.judge_by_float64(results)
     return [results[dt] for dt in dtypes]
-
-
-def _judge_low_precision_by_float64(results: dict[str, CaseResult]) -> None:
-    """Correctness is decided in float64; lower precisions say how stable it is.
-
-    When the float64 case at these sizes passes, a lower-precision case that
-    exceeds its rounding-error tolerance is not a wrong derivation but an
-    unstable computation: it passes, and is reported ``unstable`` with the input.
-    When float64 fails or errors, stability is not judged (a wrong formula is
-    far from autodiff in every dtype). Without a float64 case, each dtype's
-    verdict stands on its own.
-    """
-    reference = results.get("float64")
-    if reference is None:
-        return
-    for dt, case in results.items():
-        if dt == "float64" or case.status == "error":
-            continue
-        if reference.status != "pass":
-            case.stability = "not-checked"
-            case.stability_ratio = 0.0
-            case.stability_message = "not judged: the float64 case does not pass"
-            case.stability_counterexample = None
-        elif case.status == "fail":
-            case.status = "pass"
-            case.stability = "unstable"
-            case.stability_ratio = max(case.stability_ratio, case.ratio)
-            case.stability_message = (
-                f"exceeds the {dt} rounding-error tolerance while float64 passes: "
-                + case.message
-            )
-            case.stability_counterexample = case.counterexample
-            case.counterexample = None
-            case.message = f"float64 passes; {dt} is unstable (see stability)"
 
 
 def _counterexample(
@@ -1079,7 +1049,7 @@ def _stability(d: Derivation, dtype: str, tally: _Tally, kept: Any):
     ratio = np.where(cmp.stability_checked, cmp.stability_ratio, -1.0)
     i = int(np.argmax(ratio))
     worst = float(ratio[i])
-    if worst <= 1.0:
+    if compare.verdict(worst) == "pass":
         return "stable", worst, f"within 8× autodiff's {dtype} error", None
     flat = int(cmp.stability_element[i])
     ce, at = _counterexample(d, o, i, flat)
@@ -1154,7 +1124,7 @@ def _summarize(
     checked = cmp.checked
     i = int(np.argmax(np.where(checked, cmp.ratio, -1.0)))
     ratio = float(cmp.ratio[i])
-    status = "pass" if ratio <= 1.0 else "fail"
+    status = compare.verdict(ratio)
     flat = int(cmp.worst_element[i])
     c_val, r_val = _value(o["c"][i], flat), _value(o["r"][i], flat)
     tol = float(cmp.tolerance[i])

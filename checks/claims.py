@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import ahead, caches, on_host, printed, sampling
+from checks import ahead, caches, compare, on_host, printed, sampling
 from checks import case as case_module
 from checks.case import (
     _compiler_options,
@@ -47,7 +47,6 @@ from checks.case import (
     example_args,
     over_points,
 )
-from checks.compare import SAFETY
 from checks.declare import (
     DeclarationError,
     _normalize_dims,
@@ -90,7 +89,6 @@ FORMS = (
 )
 # The forms checked once, on no sampled inputs.
 UNSAMPLED = ("value", "output", "bound", "count")
-_TINY = float(np.finfo(np.float64).tiny)
 
 
 @dataclass(frozen=True)
@@ -618,7 +616,7 @@ def _check_value(c: Claim, device: Any) -> CaseResult:
         else:
             allowed = unit / 2 * (1 + 1e-9)
             ratio = abs(x - stated) / allowed
-            ok = ratio <= 1
+            ok = compare.verdict(ratio) == "pass"
         if ratio > worst:
             worst, worst_i = ratio, i
         if not ok:
@@ -783,11 +781,7 @@ def _judge_chunk(c: Claim, xs, strata, sides, n: int) -> _ClaimChunk:
             + np.swapaxes(np.where(finite[:, None, None], h, 0), 1, 2)
         ) / 2
         lowest = np.linalg.eigvalsh(sym)[:, 0]
-        slack = (
-            SAFETY
-            * np.sqrt(np.sum(np.where(finite[:, None, None], eh, 0) ** 2, axis=(1, 2)))
-            + _TINY
-        )
+        slack = compare.curvature_slack(np.where(finite[:, None, None], eh, 0))
         negative = finite & (lowest < -slack)
         left, right = lowest, -slack
         bad = negative if c.form == "convex" else None
@@ -798,9 +792,7 @@ def _judge_chunk(c: Claim, xs, strata, sides, n: int) -> _ClaimChunk:
         a2, b2 = a.reshape(n, -1), b.reshape(n, -1)
         ea2, eb2 = ea.reshape(n, -1), eb.reshape(n, -1)
         finite = np.all(np.isfinite(a2) & np.isfinite(b2), axis=1)
-        tol = SAFETY * (ea2 + eb2) + SAFETY * _TINY
-        if c.atol is not None:
-            tol = np.maximum(tol, c.atol)
+        tol = compare.claim_tolerance(ea2, eb2, c.atol)
         if c.form == "inequality":
             excess = (a2 - b2) / tol
             if c.strict:
@@ -810,8 +802,8 @@ def _judge_chunk(c: Claim, xs, strata, sides, n: int) -> _ClaimChunk:
         worst_el = np.argmax(np.where(np.isnan(excess), -np.inf, excess), axis=1)
         score = np.take_along_axis(excess, worst_el[:, None], 1)[:, 0]
         left, right = a, b
-        bad = finite & (score > 1) if c.form != "differs" else None
-        witness = finite & (score > 1)
+        bad = finite & compare.outside(score) if c.form != "differs" else None
+        witness = finite & compare.outside(score)
 
     def counterexample(i: int) -> Counterexample:
         point = _point(c, xs, strata, i)

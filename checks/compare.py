@@ -42,7 +42,17 @@ from typing import Any, NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["SAFETY", "Comparison", "compare", "tolerance"]
+__all__ = [
+    "SAFETY",
+    "Comparison",
+    "claim_tolerance",
+    "compare",
+    "curvature_slack",
+    "judge_by_float64",
+    "outside",
+    "tolerance",
+    "verdict",
+]
 
 # Covers what the first-order bound leaves out: second-order terms, library
 # functions that miss their few-ulp budget, FMA contraction.
@@ -95,6 +105,74 @@ def tolerance(closed_bound: Any, ref_bound: Any, dtype: Any, xp: Any = np) -> An
     test a closed form against a transformed reference (``checks.diagnose``)."""
     tol = SAFETY * (closed_bound + ref_bound) + SAFETY * float(jnp.finfo(dtype).tiny)
     return xp.where(xp.isfinite(tol), tol, xp.inf)
+
+
+def outside(ratio: Any) -> Any:
+    """Where an error over its allowance (``|C − R| / τ``, or a stability ratio)
+    is above 1: the element, point or case fails (elementwise; NaN is not
+    outside). The one threshold of every verdict."""
+    return ratio > 1.0
+
+
+def verdict(ratio: float) -> str:
+    """``"pass"`` when the worst error over tolerance is within it, else
+    ``"fail"`` (a NaN ratio fails): ``outside`` of one number."""
+    return "fail" if outside(ratio) or np.isnan(ratio) else "pass"
+
+
+def claim_tolerance(
+    bound_a: np.ndarray, bound_b: np.ndarray, atol: float | None = None
+) -> np.ndarray:
+    """The tolerance of a claim's two sides, both computed in float64:
+    ``tolerance(e_a, e_b, float64)``, at least the claim's ``atol`` when it
+    states one (``checks.claim``)."""
+    tol = tolerance(bound_a, bound_b, "float64")
+    return tol if atol is None else np.maximum(tol, atol)
+
+
+def curvature_slack(hessian_bound: np.ndarray) -> np.ndarray:
+    """How far below zero a symmetric Hessian's lowest eigenvalue may be from
+    rounding alone: ``SAFETY·‖E‖_F + tiny(float64)`` per point, ``E`` the
+    ``(n, k, k)`` elementwise bounds. Weyl's inequality: a perturbation ``E``
+    moves every eigenvalue by at most ``‖E‖_2 ≤ ‖E‖_F`` (Horn & Johnson,
+    *Matrix Analysis*, 2nd ed., Theorem 4.3.1)."""
+    frobenius = np.sqrt(np.sum(hessian_bound**2, axis=(1, 2)))
+    return SAFETY * frobenius + float(np.finfo(np.float64).tiny)
+
+
+def judge_by_float64(results: dict[str, Any]) -> None:
+    """Correctness is decided in float64; lower precisions say how stable it is.
+
+    ``results`` maps a dtype's name to its ``CaseResult`` at one set of sizes;
+    edited in place. When the float64 case passes, a lower-precision case that
+    exceeds its rounding-error tolerance is not a wrong derivation but an
+    unstable computation: it passes, and is reported ``unstable`` with the input.
+    When float64 fails or errors, stability is not judged (a wrong formula is
+    far from autodiff in every dtype). Without a float64 case, each dtype's
+    verdict stands on its own.
+    """
+    reference = results.get("float64")
+    if reference is None:
+        return
+    for dt, case in results.items():
+        if dt == "float64" or case.status == "error":
+            continue
+        if reference.status != "pass":
+            case.stability = "not-checked"
+            case.stability_ratio = 0.0
+            case.stability_message = "not judged: the float64 case does not pass"
+            case.stability_counterexample = None
+        elif case.status == "fail":
+            case.status = "pass"
+            case.stability = "unstable"
+            case.stability_ratio = max(case.stability_ratio, case.ratio)
+            case.stability_message = (
+                f"exceeds the {dt} rounding-error tolerance while float64 passes: "
+                + case.message
+            )
+            case.stability_counterexample = case.counterexample
+            case.counterexample = None
+            case.message = f"float64 passes; {dt} is unstable (see stability)"
 
 
 @np.errstate(all="ignore")

@@ -61,9 +61,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import on_host, sampling
+from checks import compare, on_host, sampling
 from checks.case import example_args, point_evaluator
-from checks.compare import compare, tolerance
 from checks.declare import Derivation, make_derivation
 from checks.mutate import mutants, without_terms
 from checks.reference import expected_shape
@@ -126,7 +125,7 @@ class _Batch:
         c, ec = self.c[self.checked], self.ec[self.checked]
         t, et = t[self.checked], et[self.checked]
         with np.errstate(all="ignore"):
-            return np.abs(c - t) <= tolerance(ec, et, "float64")
+            return np.abs(c - t) <= compare.tolerance(ec, et, "float64")
 
 
 def _sample(d: Derivation, dims: dict[str, int], seed: int, n: int):
@@ -171,9 +170,11 @@ def _affordable(
 def _batch(d: Derivation, dims: dict[str, int], seed: int, n: int) -> _Batch:
     xs, strata = _sample(d, dims, seed, n)
     c, ec, r, er = _evaluate(d, dims, xs)
-    cmp = compare(c, ec, r, er, "float64")
+    cmp = compare.compare(c, ec, r, er, "float64")
     checked = np.asarray(cmp.checked, bool)
-    return _Batch(dims, xs, strata, c, ec, r, er, checked, checked & (cmp.ratio > 1))
+    return _Batch(
+        dims, xs, strata, c, ec, r, er, checked, checked & compare.outside(cmp.ratio)
+    )
 
 
 def _evaluate(
@@ -532,7 +533,9 @@ def _term_holds(b: _Batch, other: tuple[np.ndarray, np.ndarray], k: float) -> bo
     with np.errstate(all="ignore"):
         predicted = (1 - k) * c + k * c2
         bound = abs(1 - k) * ec + abs(k) * ec2 + 2 * U * np.abs(predicted)
-        return bool(np.all(np.abs(predicted - r) <= tolerance(bound, er, "float64")))
+        return bool(
+            np.all(np.abs(predicted - r) <= compare.tolerance(bound, er, "float64"))
+        )
 
 
 def _edited(d: Derivation, fn: Callable[..., Any], what: str) -> Derivation:

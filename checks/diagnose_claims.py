@@ -40,14 +40,12 @@ import jax
 import numpy as np
 
 from checks import case as case_module
-from checks import on_host, sampling
-from checks.compare import SAFETY
+from checks import compare, on_host, sampling
 from checks.diagnose import Diagnosis, _features, _simplest_between
 from checks.mutate import _compile, _function_tree, _preorder, _Replace
 
 __all__ = ["diagnose_claim"]
 
-_TINY = float(np.finfo(np.float64).tiny)
 U = float(np.finfo(np.float64).eps) / 2
 _NAMED = (
     ("-1", -1.0),
@@ -313,9 +311,7 @@ def _sampled(c: Any, failing: Sequence[Any], seed: int) -> Diagnosis | None:
         n = len(a)
         a, b, ea, eb = (v.reshape(n, -1) for v in (a, b, ea, eb))
         finite = np.all(np.isfinite(a) & np.isfinite(b), axis=1)
-        tol = SAFETY * (ea + eb) + SAFETY * _TINY
-        if c.atol is not None:
-            tol = np.maximum(tol, c.atol)
+        tol = compare.claim_tolerance(ea, eb, c.atol)
         cases.append((xs, strata, a[finite], b[finite], tol[finite], finite))
     if c.form == "identity":
         found = _identity(cases)

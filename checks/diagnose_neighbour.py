@@ -48,8 +48,8 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from checks import compare
 from checks.case import point_evaluator
-from checks.compare import tolerance
 from checks.declare import Derivation, make_derivation
 from checks.diagnose import Diagnosis, U, _Batch, _evaluate, _holds
 
@@ -123,7 +123,7 @@ def _changes(
     element (else the neighbour says nothing new)."""
     for b, (r, er) in zip(batches, refs):
         with np.errstate(all="ignore"):
-            far = np.abs(r - b.r) > tolerance(er, b.er, "float64")
+            far = np.abs(r - b.r) > compare.tolerance(er, b.er, "float64")
         if np.any(far[b.checked]):
             return True
     return False
@@ -484,7 +484,9 @@ def _part(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
         c = b.c.reshape(len(b.c), -1)[:, bounds[p] : bounds[p + 1]][b.checked]
         ec = b.ec.reshape(len(b.c), -1)[:, bounds[p] : bounds[p + 1]][b.checked]
         with np.errstate(all="ignore"):
-            ok = np.abs(c - t[b.checked]) <= tolerance(ec, et[b.checked], "float64")
+            ok = np.abs(c - t[b.checked]) <= compare.tolerance(
+                ec, et[b.checked], "float64"
+            )
         if np.all(ok):
             return Diagnosis(
                 "part",

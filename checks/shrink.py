@@ -25,9 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import interpret, on_host
+from checks import compare, interpret, on_host
 from checks.case import point_evaluator
-from checks.compare import compare
 from checks.declare import Derivation
 from checks.domain import Domain
 from checks.lapack import with_inline_lapack
@@ -116,7 +115,7 @@ class _Evaluator:
             for k, v in zip(("c", "ec", "r", "er"), (c, ec, r, er)):
                 out[k].append(v)
         c, ec, r, er = (np.concatenate(out[k])[:n] for k in ("c", "ec", "r", "er"))
-        cmp = compare(c, ec, r, er, "float64")
+        cmp = compare.compare(c, ec, r, er, "float64")
         ratio = np.where(cmp.checked, cmp.ratio, -np.inf)
         return ratio, cmp, c, r
 
@@ -183,7 +182,7 @@ def _shrink(ev: _Evaluator, point: dict[str, np.ndarray]):
             options = [c for c in _simplex_candidates(point[p]) if _valid(dom, c)]
             if options:
                 ratios, *_ = ev([{**point, p: c} for c in options])
-                failing = np.flatnonzero(ratios > 1.0)
+                failing = np.flatnonzero(compare.outside(ratios))
                 if failing.size:
                     point = {**point, p: options[int(failing[0])]}
             continue
@@ -199,7 +198,7 @@ def _shrink(ev: _Evaluator, point: dict[str, np.ndarray]):
             if not options:
                 continue
             ratios, *_ = ev([{**point, p: y} for y in options])
-            failing = np.flatnonzero(ratios > 1.0)
+            failing = np.flatnonzero(compare.outside(ratios))
             if failing.size and d.order == 0:
                 failing = _failing_nearby(ev, point, p, options, failing)
             if failing.size:
@@ -224,7 +223,7 @@ def _failing_nearby(
         y = options[int(i)]
         nudged.append({**point, p: y * (1 + 1e-7) + np.where(y >= 0, 1e-9, -1e-9)})
     ratios, *_ = ev(nudged)
-    return failing[ratios > 1.0]
+    return failing[compare.outside(ratios)]
 
 
 def _of_at(d: Derivation, args: list[np.ndarray]) -> Any:
@@ -286,7 +285,7 @@ def shrink(
     ev = _Evaluator(d, dims)
     ratios, *_ = ev([point])
     ratio = float(ratios[0])
-    if not ratio > 1.0:
+    if not compare.outside(ratio):
         return None
     point, ratio = _search(ev, point, ratio, seed)
     point = _shrink(ev, point)
