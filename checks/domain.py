@@ -37,6 +37,7 @@ Sampler = Callable[
 __all__ = [
     "Domain",
     "DomainError",
+    "Editing",
     "custom",
     "fixed",
     "integers",
@@ -60,6 +61,96 @@ class DomainError(ValueError):
 
 
 @dataclass(frozen=True)
+class Editing:
+    """How a counterexample's value in a domain is moved and made simpler
+    (``checks.shrink``): the domain's own knowledge, in NumPy, on one batch.
+
+    Attributes:
+      admits: ``admits(ys) -> (batch,) bool``: which values of a batch
+        ``(batch, *shape)`` lie in the domain.
+      project: ``project(ys)``: a randomly moved batch brought back towards the
+        domain (``abs`` for positive values; also renormalized on the simplex).
+      simple: the simplest values for one entry, simplest first; each entry's
+        value rounded to 1, 2, 3 and 6 significant digits is tried after them.
+      whole: ``whole(x) -> [candidates]``: where a value is only simplified as
+        a whole (a probability vector), its simpler candidates, simplest first;
+        None: entry by entry, from ``simple``.
+
+    Examples:
+      >>> import numpy as np
+      >>> from checks import domain
+      >>> edit = domain.unit_interval().editing
+      >>> edit.admits(np.array([0.5, 1.0])).tolist(), edit.simple[0]
+      ([True, False], 0.5)
+    """
+
+    admits: Callable[[np.ndarray], np.ndarray]
+    project: Callable[[np.ndarray], np.ndarray] = lambda ys: ys
+    simple: tuple[float, ...] = (0.0, 1.0, -1.0, 0.5, 2.0, -2.0, 10.0, -10.0)
+    whole: Callable[[np.ndarray], list[np.ndarray]] | None = None
+
+
+def _finite_each(ys: np.ndarray) -> np.ndarray:
+    return np.all(np.isfinite(ys), axis=tuple(range(1, ys.ndim)))
+
+
+def _positive_each(ys: np.ndarray) -> np.ndarray:
+    return _finite_each(ys) & np.all(ys > 0, axis=tuple(range(1, ys.ndim)))
+
+
+def _in_unit_interval_each(ys: np.ndarray) -> np.ndarray:
+    inside = np.all((ys > 0) & (ys < 1), axis=tuple(range(1, ys.ndim)))
+    return _finite_each(ys) & inside
+
+
+def _on_simplex_each(ys: np.ndarray) -> np.ndarray:
+    sums_to_one = np.all(
+        np.abs(ys.sum(-1) - 1) < 1e-12, axis=tuple(range(1, ys.ndim - 1))
+    )
+    return _positive_each(ys) & sums_to_one
+
+
+def _onto_simplex(ys: np.ndarray) -> np.ndarray:
+    ys = np.abs(ys)
+    return ys / ys.sum(-1, keepdims=True)
+
+
+def round_to(v: float, digits: int) -> float:
+    """``v`` rounded to ``digits`` significant decimal digits (0 and non-finite
+    values unchanged).
+
+    Examples:
+      >>> from checks.domain import round_to
+      >>> round_to(0.123456, 2)
+      0.12
+    """
+    return float(f"{v:.{digits}g}") if v != 0 and np.isfinite(v) else v
+
+
+def _simplex_candidates(x: np.ndarray) -> list[np.ndarray]:
+    """Whole-simplex simplifications: the centre, then rounded and renormalized
+    (the largest entry takes up what the rounded others leave of 1)."""
+    out = [np.full_like(x, 1.0 / x.shape[-1])]
+    for k in (1, 2, 3, 6):
+        y = np.vectorize(lambda v, k=k: round_to(float(v), k))(x)
+        top = np.argmax(y, axis=-1)
+        rest = y.sum(-1) - np.take_along_axis(y, top[..., None], -1)[..., 0]
+        np.put_along_axis(y, top[..., None], (1.0 - rest)[..., None], -1)
+        out.append(y)
+    return out
+
+
+_REAL_EDITING = Editing(_finite_each)
+_POSITIVE_EDITING = Editing(_positive_each, project=np.abs)
+_UNIT_EDITING = Editing(
+    _in_unit_interval_each, simple=(0.5, 0.25, 0.75, 0.1, 0.9, 0.01, 0.99)
+)
+_SIMPLEX_EDITING = Editing(
+    _on_simplex_each, project=_onto_simplex, whole=_simplex_candidates
+)
+
+
+@dataclass(frozen=True)
 class Domain:
     """Where one parameter's values come from.
 
@@ -74,6 +165,12 @@ class Domain:
       floating: values are real numbers of the case's dtype (else integers).
       continuous: values are rounded reals, not exact labels or constants.
       params: the arguments the domain was made with, for ``describe``.
+      editing: how a counterexample's value is moved and simplified here
+        (``Editing``); None: it is left as it was drawn (labels, constants,
+        integers, your own sampler's values).
+      self_describing: ``kind`` and ``params`` say everything ``draw`` does, so
+        they identify its values in a stored result's key (``checks.store``);
+        False: the key also holds a digest of ``draw``'s code.
 
     Made by the constructors of this module (``real``, ``simplex``, ...), never
     directly.
@@ -93,6 +190,21 @@ class Domain:
     continuous: bool = True
     params: tuple[tuple[str, Any], ...] = ()
     host_draw: Sampler | None = field(default=None, repr=False, compare=False)
+    editing: Editing | None = field(default=None, repr=False, compare=False)
+    self_describing: bool = True
+
+    def key_text(self) -> str:
+        """What a stored result's key says of this domain (``checks.store``).
+
+        Examples:
+            >>> from checks import domain
+            >>> domain.positive().key_text()
+            "('positive', (), ('bulk', 'near-zero', 'large'), True, True)()"
+        """
+        text = repr(
+            (self.kind, self.shape, self.strata, self.floating, self.continuous)
+        )
+        return text + repr(self.params)
 
     def size_names(self) -> set[str]:
         """The size names this domain's shape uses.
@@ -343,7 +455,9 @@ def _real(shape, scale) -> Domain:
         s = _stratum_index(key, n, len(candidates), xp)
         return (scale * _choose(s, candidates, xp)).astype(dtype), s
 
-    return _domain("real", shape, strata, draw, params=(("scale", scale),))
+    return _domain(
+        "real", shape, strata, draw, params=(("scale", scale),), editing=_REAL_EDITING
+    )
 
 
 def positive(shape: ShapeLike = ()) -> Domain:
@@ -385,7 +499,8 @@ def _positive(shape) -> Domain:
         x = _choose(s, [bulk, small, large], xp).astype(dtype)
         return xp.maximum(x, jnp.finfo(dtype).tiny), s
 
-    return _domain("positive", shape, ("bulk", "near-zero", "large"), draw)
+    strata = ("bulk", "near-zero", "large")
+    return _domain("positive", shape, strata, draw, editing=_POSITIVE_EDITING)
 
 
 def unit_interval(shape: ShapeLike = ()) -> Domain:
@@ -430,7 +545,8 @@ def _unit_interval(shape) -> Domain:
         below_one = xp.asarray(1.0 - float(finfo.epsneg), dtype)  # exact
         return xp.minimum(xp.maximum(x, xp.asarray(finfo.tiny, dtype)), below_one), s
 
-    return _domain("unit_interval", shape, ("bulk", "near-0", "near-1"), draw)
+    strata = ("bulk", "near-0", "near-1")
+    return _domain("unit_interval", shape, strata, draw, editing=_UNIT_EDITING)
 
 
 def simplex(shape: ShapeLike) -> Domain:
@@ -482,7 +598,8 @@ def _simplex(shape) -> Domain:
         x = (x / xp.sum(x, axis=-1, keepdims=True)).astype(dtype)
         return xp.maximum(x, jnp.finfo(dtype).tiny), s
 
-    return _domain("simplex", shape, ("dirichlet", "near-vertex", "centre"), draw)
+    strata = ("dirichlet", "near-vertex", "centre")
+    return _domain("simplex", shape, strata, draw, editing=_SIMPLEX_EDITING)
 
 
 def one_hot(shape: ShapeLike) -> Domain:
@@ -604,6 +721,7 @@ def fixed(value: ArrayLike) -> Domain:
         floating=floating,
         continuous=False,
         params=(("", array.tolist()),),
+        self_describing=False,
     )
 
 
@@ -650,4 +768,7 @@ def custom(
         return values, jnp.zeros(n, jnp.int32)
 
     name = getattr(sample, "__name__", "sample")
-    return Domain("custom", shape, ("custom",), draw, params=(("", name),))
+    params = (("", name),)
+    return Domain(
+        "custom", shape, ("custom",), draw, params=params, self_describing=False
+    )

@@ -28,7 +28,7 @@ import numpy as np
 from checks import compare, interpret, on_host
 from checks.case import point_evaluator
 from checks.declare import Derivation
-from checks.domain import Domain
+from checks.domain import Domain, round_to
 from checks.lapack import with_inline_lapack
 
 __all__ = ["Shrunk", "shrink"]
@@ -51,48 +51,21 @@ class Shrunk:
 
 
 def _editable(dom: Domain) -> bool:
-    return dom.kind in ("real", "positive", "unit_interval", "simplex")
+    return dom.editing is not None
 
 
 def _valid(dom: Domain, x: np.ndarray) -> bool:
-    if not np.all(np.isfinite(x)):
-        return False
-    if dom.kind == "positive":
-        return bool(np.all(x > 0))
-    if dom.kind == "unit_interval":
-        return bool(np.all((x > 0) & (x < 1)))
-    if dom.kind == "simplex":
-        return bool(np.all(x > 0) and np.all(np.abs(x.sum(-1) - 1) < 1e-12))
-    return True
-
-
-def _round(v: float, digits: int) -> float:
-    return float(f"{v:.{digits}g}") if v != 0 and np.isfinite(v) else v
+    return bool(dom.editing.admits(x[None])[0])
 
 
 def _simpler_values(dom: Domain, v: float) -> list[float]:
-    """Candidate replacements for one entry, simplest first."""
-    if dom.kind == "unit_interval":
-        fixed = [0.5, 0.25, 0.75, 0.1, 0.9, 0.01, 0.99]
-    else:
-        fixed = [0.0, 1.0, -1.0, 0.5, 2.0, -2.0, 10.0, -10.0]
-    rounded = [_round(v, k) for k in (1, 2, 3, 6)]
+    """Candidate replacements for one entry, simplest first: the domain's simple
+    values, then ``v`` rounded to 1, 2, 3 and 6 significant digits."""
+    rounded = [round_to(v, k) for k in (1, 2, 3, 6)]
     out: list[float] = []
-    for c in fixed + rounded:
+    for c in list(dom.editing.simple) + rounded:
         if c not in out and c != v:
             out.append(c)
-    return out
-
-
-def _simplex_candidates(x: np.ndarray) -> list[np.ndarray]:
-    """Whole-simplex simplifications: the centre, then rounded and renormalized."""
-    out = [np.full_like(x, 1.0 / x.shape[-1])]
-    for k in (1, 2, 3, 6):
-        y = np.vectorize(lambda v, k=k: _round(float(v), k))(x)
-        top = np.argmax(y, axis=-1)
-        rest = y.sum(-1) - np.take_along_axis(y, top[..., None], -1)[..., 0]
-        np.put_along_axis(y, top[..., None], (1.0 - rest)[..., None], -1)
-        out.append(y)
     return out
 
 
@@ -120,20 +93,6 @@ class _Evaluator:
         return ratio, cmp, c, r
 
 
-def _valid_each(dom: Domain, ys: np.ndarray) -> np.ndarray:
-    """``_valid`` of each of a batch of values ``ys`` (batch axis first)."""
-    axes = tuple(range(1, ys.ndim))
-    ok = np.all(np.isfinite(ys), axis=axes)
-    if dom.kind == "positive":
-        ok &= np.all(ys > 0, axis=axes)
-    if dom.kind == "unit_interval":
-        ok &= np.all((ys > 0) & (ys < 1), axis=axes)
-    if dom.kind == "simplex":
-        ok &= np.all(ys > 0, axis=axes)
-        ok &= np.all(np.abs(ys.sum(-1) - 1) < 1e-12, axis=tuple(range(1, ys.ndim - 1)))
-    return ok
-
-
 def _search(ev: _Evaluator, point: dict[str, np.ndarray], ratio: float, seed: int):
     d = ev.d
     rng = np.random.default_rng(seed)
@@ -155,12 +114,9 @@ def _search(ev: _Evaluator, point: dict[str, np.ndarray], ratio: float, seed: in
             offset += 2 * size
             y = x * (1 + sigma * relative)
             y = y + sigma * 1e-3 * absolute.reshape((BATCH, *x.shape))
-            if d.inputs[p].kind == "simplex":
-                y = np.abs(y)
-                y = y / y.sum(-1, keepdims=True)
-            if d.inputs[p].kind == "positive":
-                y = np.abs(y)
-            for cand, y_one, ok in zip(candidates, y, _valid_each(d.inputs[p], y)):
+            edit = d.inputs[p].editing
+            y = edit.project(y)
+            for cand, y_one, ok in zip(candidates, y, edit.admits(y)):
                 if ok:
                     cand[p] = y_one
         ratios, *_ = ev(candidates)
@@ -178,8 +134,8 @@ def _shrink(ev: _Evaluator, point: dict[str, np.ndarray]):
         dom = d.inputs[p]
         if not _editable(dom):
             continue
-        if dom.kind == "simplex":
-            options = [c for c in _simplex_candidates(point[p]) if _valid(dom, c)]
+        if dom.editing.whole is not None:
+            options = [c for c in dom.editing.whole(point[p]) if _valid(dom, c)]
             if options:
                 ratios, *_ = ev([{**point, p: c} for c in options])
                 failing = np.flatnonzero(compare.outside(ratios))

@@ -112,9 +112,8 @@ def _traced_digest(fn: Any, avals: tuple[Any, ...]) -> str | None:
 
 
 def _domain_digest(dom: Any, n: int, dims: dict[str, int], dtype: Any) -> str | None:
-    text = repr((dom.kind, dom.shape, dom.strata, dom.floating, dom.continuous))
-    text += repr(dom.params)
-    if dom.kind not in ("custom", "fixed"):
+    text = dom.key_text()
+    if dom.self_describing:
         return text
     code = code_digest(dom.draw)
     if code is not None:
