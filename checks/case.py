@@ -354,26 +354,11 @@ def point_evaluator(d: Derivation, dims: dict[str, int]):
     Used to search around, and simplify, a counterexample.
     """
     device = jax.config.jax_default_device or jax.devices()[0]
-    if on_host.enabled(device):
+    if on_host.choose(device).engine == "numpy":
         host = on_host.point_evaluator(d, dims)
-        if host is not None:
-            return _with_fallback(host, lambda: _compiled_point_evaluator(d, dims))
+        if host is not None:  # should NumPy raise, the compiled evaluator decides
+            return on_host.fallback(host, lambda: _compiled_point_evaluator(d, dims))
     return _compiled_point_evaluator(d, dims)
-
-
-def _with_fallback(host: Callable[..., Any], compiled: Callable[[], Any]):
-    """``host``, until it raises; then (and from then on) ``compiled()``'s."""
-    made: list[Callable[..., Any]] = []
-
-    def evaluate(*xs: Any) -> Any:
-        if not made:
-            try:
-                return host(*xs)
-            except Exception:  # NumPy failed: the compiled evaluator decides
-                made.append(compiled())
-        return made[0](*xs)
-
-    return evaluate
 
 
 def _compiled_point_evaluator(d: Derivation, dims: dict[str, int]):
@@ -870,7 +855,10 @@ def _host_program(d: Derivation, dims: dict[str, int], plan: _Plan, device: Any)
     """The check evaluated by NumPy (``checks.on_host``) if it is small enough to
     be cheaper than compiling (one chunk, judged on the host, one CPU device)
     and can be evaluated there; else None."""
-    if plan.on_device or len(plan.devices) > 1 or not on_host.enabled(device):
+    choice = on_host.choose(
+        device, devices=len(plan.devices), judged_on_device=plan.on_device
+    )
+    if choice.engine != "numpy":
         return None
     return on_host.case_program(d, dims, plan.dtypes, plan.chunk)
 

@@ -593,7 +593,8 @@ def _decimal_unit(text: str) -> decimal.Decimal:
 
 
 def _check_value(c: Claim, device: Any) -> CaseResult:
-    computed = on_host.value(c.fn) if on_host.enabled(device) else None
+    here = on_host.choose(device).engine == "numpy"
+    computed = on_host.value(c.fn) if here else None
     if computed is None:
         computed = jax.device_get(c.fn())
     computed = np.atleast_1d(np.asarray(computed, np.float64)).ravel()
@@ -836,7 +837,7 @@ def _judge_chunk(c: Claim, xs, strata, sides, n: int) -> _ClaimChunk:
 def _host_program(c: Claim, dims: dict[str, int], n: int, chunk: int, device: Any):
     """The claim's sides evaluated by NumPy (``checks.on_host``) when they are one
     chunk on the CPU and can be evaluated there; else None."""
-    if chunk < n or not on_host.enabled(device):
+    if on_host.choose(device, chunks=-(-n // chunk)).engine != "numpy":
         return None
     return on_host.sides_program(c, dims, chunk)
 

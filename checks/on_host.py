@@ -31,9 +31,11 @@ from checks.rounding import trace_as_written
 
 __all__ = [
     "ENGINES",
+    "Choice",
     "case_program",
-    "enabled",
+    "choose",
     "engine",
+    "fallback",
     "point_evaluator",
     "runner",
     "sides_program",
@@ -70,14 +72,77 @@ def current() -> str:
     return _ENGINE[-1]
 
 
-def enabled(device: Any) -> bool:
-    """Whether small checks on ``device`` are evaluated here."""
-    return _ENGINE[-1] == "auto" and device.platform == "cpu"
+class Choice(NamedTuple):
+    """Which engine evaluates a check, and why not NumPy when it is XLA."""
+
+    engine: str  # "numpy" (tried first, XLA should it raise) or "xla"
+    why_not_numpy: str  # "" for "numpy"
+
+
+def choose(
+    device: Any, *, chunks: int = 1, devices: int = 1, judged_on_device: bool = False
+) -> Choice:
+    """The one decision of whether a check is evaluated here by NumPy or
+    compiled by XLA: NumPy when the engine is ``"auto"``, the device a CPU and
+    the check small (one chunk of points, on one device, judged on the host),
+    for there it costs less than compiling. What NumPy cannot evaluate, or
+    where it raises, is compiled after all (``fallback``), and the result says
+    why (``engine_fallback``).
+
+    Examples:
+        >>> import jax
+        >>> from checks import on_host
+        >>> cpu = jax.devices("cpu")[0]
+        >>> on_host.choose(cpu).engine, on_host.choose(cpu, chunks=2)
+        ('numpy', Choice(engine='xla', why_not_numpy='several chunks of points'))
+    """
+    reasons = (
+        (_ENGINE[-1] != "auto", f"the engine is {_ENGINE[-1]}"),
+        (device.platform != "cpu", f"the device is a {device.platform}"),
+        (chunks > 1, "several chunks of points"),
+        (devices > 1, "several devices"),
+        (judged_on_device, "judged on the device"),
+    )
+    for applies, why in reasons:
+        if applies:
+            return Choice("xla", why)
+    return Choice("numpy", "")
 
 
 # Traces of this run (cleared at its start, ``checks.caches``): a function reads
 # its globals when it is traced, so an edited global is seen by the next run.
 _TRACES: dict[tuple[Any, ...], Any] = caches.register({}, lifetime="run")
+
+
+def fallback(
+    host: Callable[..., Any] | None, compile_program: Callable[[], Callable[..., Any]]
+) -> Callable[..., Any]:
+    """``run(*args)``: ``host(*args)`` while it succeeds; once it raises (or
+    without a ``host``), the compiled program (made on first use) on the same
+    arguments, from then on.
+
+    ``run.engine`` says which ran last (``"numpy"`` or ``"xla"``);
+    ``run.fallback`` why NumPy gave way (the exception's type and message), for
+    the case's result to report, "" while it has not."""
+    made: list[Callable[..., Any]] = []
+
+    def run(*args: Any) -> Any:
+        if host is not None and not run.fallback:
+            try:
+                out = host(*args)
+            except Exception as exc:  # compiled instead, and reported
+                run.fallback = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            else:
+                run.engine = "numpy"
+                return out
+        run.engine = "xla"
+        if not made:
+            made.append(compile_program())
+        return made[0](*args)
+
+    run.engine = "numpy" if host is not None else "xla"
+    run.fallback = ""
+    return run
 
 
 def runner(
@@ -87,36 +152,28 @@ def runner(
 ) -> Callable[..., Any]:
     """``run(stream, *args)``: ``host(stream)`` when there is a host program and it
     succeeds; else the compiled program (made on first use) on the same
-    arguments, its outputs brought to the host by ``fetch``.
+    arguments, its outputs brought to the host by ``fetch`` (``fallback``, with
+    its ``engine`` and ``fallback`` attributes), each stage named to the
+    watchdog."""
 
-    ``run.engine`` says which ran last (``"numpy"`` or ``"xla"``). Should NumPy
-    raise, the check is compiled from then on and ``run.fallback`` says why
-    (the exception's type and message), for the case's result to report."""
-    made: list[Callable[..., Any]] = []
+    def on_host(stream: Any, *args: Any) -> Any:
+        watchdog.stage("evaluating the check with NumPy")
+        return host(np.asarray(stream))
 
-    def run(stream: Any, *args: Any) -> Any:
-        if host is not None and not run.fallback:
-            try:
-                watchdog.stage("evaluating the check with NumPy")
-                out = host(np.asarray(stream))
-            except Exception as exc:  # compiled instead, and reported
-                run.fallback = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-            else:
-                run.engine = "numpy"
-                return out
-        run.engine = "xla"
-        if not made:
-            watchdog.stage("tracing and compiling the check with XLA")
-            made.append(compile_program())
-        watchdog.stage(
-            "running the compiled check (sampling, closed form, reference and "
-            "comparison, in one program)"
-        )
-        return fetch(made[0](stream, *args))
+    def compiled() -> Callable[..., Any]:
+        watchdog.stage("tracing and compiling the check with XLA")
+        program = compile_program()
 
-    run.engine = "numpy" if host is not None else "xla"
-    run.fallback = ""
-    return run
+        def run_compiled(stream: Any, *args: Any) -> Any:
+            watchdog.stage(
+                "running the compiled check (sampling, closed form, reference and "
+                "comparison, in one program)"
+            )
+            return fetch(program(stream, *args))
+
+        return run_compiled
+
+    return fallback(None if host is None else on_host, compiled)
 
 
 def _memo(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:

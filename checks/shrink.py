@@ -186,7 +186,7 @@ def _of_at(d: Derivation, args: list[np.ndarray]) -> Any:
     """``of`` at a batch of points: by NumPy (``checks.on_host``) on the CPU where
     it can, else compiled."""
     device = jax.config.jax_default_device or jax.devices()[0]
-    if on_host.enabled(device):
+    if on_host.choose(device).engine == "numpy":
         avals = tuple(jax.ShapeDtypeStruct(a.shape[1:], a.dtype) for a in args)
         try:
             closed = on_host.traced(d.of, avals)
