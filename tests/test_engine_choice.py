@@ -1,0 +1,68 @@
+"""NumPy or XLA: one function decides, for derivations, claims and the
+counterexample search alike, and one records a fall back to XLA."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import checks
+from checks import case, claim, domain, on_host
+from examples import bce_grad_beta
+
+CPU = jax.devices("cpu")[0]
+
+
+@claim.identity(inputs={"x": domain.positive()})
+def log_of_square_is_twice_log(x):
+    return jnp.log(x**2), 2 * jnp.log(x)
+
+
+def _engines() -> tuple[str, str]:
+    checks.clear_caches()
+    derivation = checks.verify(bce_grad_beta, samples=64).cases[0].engine
+    claimed = checks.verify(log_of_square_is_twice_log, samples=64).cases[0].engine
+    return derivation, claimed
+
+
+def test_small_cpu_checks_are_evaluated_by_numpy():
+    assert _engines() == ("numpy", "numpy")
+
+
+def test_every_check_asks_the_one_choice(monkeypatch):
+    monkeypatch.setattr(on_host, "choose", lambda *a, **k: on_host.Choice("xla", "x"))
+    try:
+        assert _engines() == ("xla", "xla")
+        evaluate = case.point_evaluator(checks.declare.as_derivation(bce_grad_beta), {})
+        assert not hasattr(evaluate, "fallback")  # compiled, not NumPy first
+    finally:
+        checks.clear_caches()
+
+
+@pytest.mark.parametrize(
+    "options, why",
+    [
+        ({"chunks": 2}, "several chunks of points"),
+        ({"devices": 2}, "several devices"),
+        ({"judged_on_device": True}, "judged on the device"),
+    ],
+)
+def test_a_large_check_is_compiled_and_says_why(options, why):
+    assert on_host.choose(CPU) == ("numpy", "")
+    assert on_host.choose(CPU, **options) == ("xla", why)
+
+
+def test_the_xla_engine_compiles_everything():
+    with on_host.engine("xla"):
+        assert on_host.choose(CPU) == ("xla", "the engine is xla")
+
+
+def test_numpy_raising_falls_back_to_xla_and_says_why():
+    def host(x):
+        raise ArithmeticError("no such rule")
+
+    run = on_host.fallback(host, lambda: lambda x: x + 1)
+    assert (run.engine, run.fallback) == ("numpy", "")
+    assert run(1) == 2
+    assert (run.engine, run.fallback) == ("xla", "ArithmeticError: no such rule")
+    good = on_host.fallback(lambda x: x * 10, lambda: lambda x: x + 1)
+    assert (good(1), good.engine, good.fallback) == (10, "numpy", "")
