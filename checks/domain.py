@@ -69,7 +69,8 @@ class Editing:
       admits: ``admits(ys) -> (batch,) bool``: which values of a batch
         ``(batch, *shape)`` lie in the domain.
       project: ``project(ys)``: a randomly moved batch brought back towards the
-        domain (``abs`` for positive values; also renormalized on the simplex).
+        domain (unchanged for reals, ``abs`` for positive values, also
+        renormalized on the simplex).
       simple: the simplest values for one entry, simplest first; each entry's
         value rounded to 1, 2, 3 and 6 significant digits is tried after them.
       whole: ``whole(x) -> [candidates]``: where a value is only simplified as
@@ -85,9 +86,13 @@ class Editing:
     """
 
     admits: Callable[[np.ndarray], np.ndarray]
-    project: Callable[[np.ndarray], np.ndarray] = lambda ys: ys
+    project: Callable[[np.ndarray], np.ndarray]
     simple: tuple[float, ...] = (0.0, 1.0, -1.0, 0.5, 2.0, -2.0, 10.0, -10.0)
     whole: Callable[[np.ndarray], list[np.ndarray]] | None = None
+
+
+def _unchanged(ys: np.ndarray) -> np.ndarray:
+    return ys
 
 
 def _finite_each(ys: np.ndarray) -> np.ndarray:
@@ -140,14 +145,12 @@ def _simplex_candidates(x: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-_REAL_EDITING = Editing(_finite_each)
-_POSITIVE_EDITING = Editing(_positive_each, project=np.abs)
+_REAL_EDITING = Editing(_finite_each, _unchanged)
+_POSITIVE_EDITING = Editing(_positive_each, np.abs)
 _UNIT_EDITING = Editing(
-    _in_unit_interval_each, simple=(0.5, 0.25, 0.75, 0.1, 0.9, 0.01, 0.99)
+    _in_unit_interval_each, _unchanged, simple=(0.5, 0.25, 0.75, 0.1, 0.9, 0.01, 0.99)
 )
-_SIMPLEX_EDITING = Editing(
-    _on_simplex_each, project=_onto_simplex, whole=_simplex_candidates
-)
+_SIMPLEX_EDITING = Editing(_on_simplex_each, _onto_simplex, whole=_simplex_candidates)
 
 
 @dataclass(frozen=True)
