@@ -21,7 +21,6 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import jax
@@ -32,11 +31,14 @@ from jax.extend import core
 from checks import ahead, caches, compare, identity, on_host, sampling
 from checks.compare import Comparison
 from checks.declare import Derivation
-from checks.forms import FormError, part_element
+from checks.forms import FormError
 from checks.lapack import with_inline_lapack
 from checks.reference import expected_shape, reference
-from checks.result import CaseResult, Counterexample
+from checks.result import CaseResult
 from checks.rounding import trace_as_written, with_error_bound
+from checks.summary import Tally as _Tally
+from checks.summary import nested as _nested  # noqa: F401  (claims, verify)
+from checks.summary import summarize as _summarize
 
 __all__ = [
     "block_points",
@@ -78,18 +80,6 @@ def example_args(d: Derivation, dims: dict[str, int], dtype: Any) -> list[Any]:
         kind = dtype if dom.floating else jnp.int32
         args.append(jax.ShapeDtypeStruct(dom.resolve(dims), jnp.dtype(kind)))
     return args
-
-
-def _nested(x: Any) -> Any:
-    """A nested list with NaN as None (JSON has no NaN; ±inf stay floats until
-    the JSON report writes them as null too)."""
-    a = np.asarray(x)
-    if a.dtype.kind == "f" or a.dtype.name == "bfloat16":
-        a = a.astype(np.float64)
-        obj = a.astype(object)
-        obj[np.isnan(a)] = None
-        return obj.tolist()
-    return a.tolist()
 
 
 def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | None:
@@ -717,91 +707,6 @@ def chunk_size(d: Derivation, dims: dict[str, int], dtypes: Sequence[str], n: in
     return int(max(1, min(n, MAX_CHUNK, CHUNK_BYTES // max(per_point, 1))))
 
 
-@dataclass
-class _Tally:
-    """What a case's summary needs from every chunk: counts, maxima, and the few
-    points that may be the worst (the rest of each chunk is dropped)."""
-
-    checked: int = 0
-    failing: int = 0
-    considered: int = 0
-    unstable: int = 0
-    unstable_nan: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    max_abs: float = 0.0
-    max_rel: float = 0.0
-    max_ulp: float = 0.0
-    points: list[tuple[dict[str, Any], Comparison]] = field(default_factory=list)
-
-    def add(self, chunk: dict[str, Any], count: int) -> None:
-        """Count the first ``count`` points of a chunk's output and keep its
-        picked points."""
-        cmp = Comparison(*(None if v is None else v[:count] for v in chunk["cmp"]))
-        checked = cmp.checked
-        self.checked += int(checked.sum())
-        self.failing += int(np.sum(checked & compare.outside(cmp.ratio)))
-        for name in ("reference_not_finite", "out_of_range", "dtype_limit"):
-            self.skipped[name] = self.skipped.get(name, 0) + int(
-                np.sum(getattr(cmp, name))
-            )
-        self.skipped["unbounded"] = self.skipped.get("unbounded", 0) + int(
-            np.sum(cmp.unbounded)
-        )
-        useful = [bool(checked.any())]
-        if checked.any():
-            self.max_abs = max(self.max_abs, float(np.max(cmp.abs_error[checked])))
-            self.max_rel = max(self.max_rel, float(np.max(cmp.rel_error[checked])))
-            self.max_ulp = max(self.max_ulp, float(np.max(cmp.ulp_error[checked])))
-        if cmp.stability_checked is not None:
-            considered = cmp.stability_checked
-            self.considered += int(considered.sum())
-            self.unstable += int(
-                np.sum(considered & compare.outside(cmp.stability_ratio))
-            )
-            self.unstable_nan += int(np.sum(considered & np.isinf(cmp.stability_ratio)))
-            useful.append(bool(considered.any()))
-        rows = np.flatnonzero(useful)
-        if rows.size:
-            index = np.asarray(chunk["index"])[rows]
-            points = jax.tree.map(lambda x: _rows(np.asarray(x), rows), chunk["points"])
-            picked = Comparison(*(None if v is None else v[index] for v in cmp))
-            self.points.append((points, picked))
-
-    def candidates(self) -> tuple[dict[str, Any], Comparison] | None:
-        """The kept points of every chunk, as one batch (a single chunk's own
-        arrays: a point of a large case can be gigabytes)."""
-        if not self.points:
-            return None
-        if len(self.points) == 1:  # one chunk: its arrays as they are, not copied
-            return self.points[0]
-        os_, cmps = zip(*self.points)
-        o = {
-            key: (
-                None
-                if os_[0][key] is None
-                else [np.concatenate(parts) for parts in zip(*(x[key] for x in os_))]
-                if isinstance(os_[0][key], list)
-                else np.concatenate([x[key] for x in os_])
-            )
-            for key in os_[0]
-        }
-        cmp = Comparison(
-            *(
-                None if parts[0] is None else np.concatenate(parts)
-                for parts in zip(*cmps)
-            )
-        )
-        return o, cmp
-
-
-def _rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``x[rows]``, without a copy when that is every row in order (a point of a
-    large case can be gigabytes)."""
-    if np.array_equal(rows, np.arange(len(x))):
-        return x
-    return x[rows]
-
-
 class _Plan(NamedTuple):
     """How a case is run: ``chunk`` points per call of its compiled check, sharded
     over ``devices``, judged inside the program or (``on_device`` false) on the
@@ -997,149 +902,3 @@ def run_cases(
             r.engine, r.engine_fallback = program.engine, program.fallback
     compare.judge_by_float64(results)
     return [results[dt] for dt in dtypes]
-
-
-def _counterexample(
-    d: Derivation, o: dict[str, Any], i: int, flat: int
-) -> tuple[Counterexample, str]:
-    """The inputs and values at point ``i``, and '[j, k]' naming element ``flat``."""
-    params = list(d.inputs)
-    ref_shape = np.shape(o["r"][i])
-    element = [int(e) for e in np.unravel_index(flat, ref_shape)] if ref_shape else []
-    counterexample = Counterexample(
-        inputs={p: _nested(x[i]) for p, x in zip(params, o["xs"])},
-        closed_form=_nested(o["c"][i]),
-        reference=_nested(o["r"][i]),
-        element=element,
-        region={p: d.inputs[p].strata[int(s[i])] for p, s in zip(params, o["strata"])},
-    )
-    if d.parts:  # several entries concatenated (checks.forms)
-        return counterexample, part_element(d.parts, flat)
-    return counterexample, (f"[{', '.join(map(str, element))}]" if element else "")
-
-
-def _value(x: Any, flat: int) -> float:
-    return float(np.asarray(x, np.float64).reshape(-1)[flat])
-
-
-def _region_note(ce: Counterexample) -> str:
-    edges = ", ".join(f"{p}: {s}" for p, s in ce.region.items() if s != "bulk")
-    return f" (sampled from {edges})" if edges else ""
-
-
-def _stability(d: Derivation, dtype: str, tally: _Tally, kept: Any):
-    """(stability, ratio, message, counterexample) of a low-precision case."""
-    if kept is None or kept[1].stability_ratio is None:
-        return "not-checked", 0.0, "", None
-    if tally.considered == 0:
-        return "not-checked", 0.0, "no point to compare", None
-    o, cmp = kept
-    ratio = np.where(cmp.stability_checked, cmp.stability_ratio, -1.0)
-    i = int(np.argmax(ratio))
-    worst = float(ratio[i])
-    if compare.verdict(worst) == "pass":
-        return "stable", worst, f"within 8× autodiff's {dtype} error", None
-    flat = int(cmp.stability_element[i])
-    ce, at = _counterexample(d, o, i, flat)
-    c_val, r_val = _value(o["c"][i], flat), _value(o["r"][i], flat)
-    a_val = _value(o["same_dtype"][i], flat)
-    message = (
-        f"in {dtype} the closed form{at} gives {c_val:.9g} where autodiff in {dtype} "
-        f"gives {a_val:.9g} (float64: {r_val:.9g}){_region_note(ce)}; "
-        f"unstable at {tally.unstable} of {tally.considered} points"
-    )
-    return "unstable", worst, message, ce
-
-
-def _summarize(
-    d: Derivation,
-    dims: dict[str, int],
-    dtype: str,
-    platform: str,
-    samples: int,
-    tally: _Tally,
-) -> CaseResult:
-    base = {"dtype": dtype, "device": platform, "dims": dict(dims), "samples": samples}
-    kept = tally.candidates()
-    stable, stable_ratio, stable_message, stable_ce = _stability(d, dtype, tally, kept)
-    base.update(
-        stability=stable,
-        stability_ratio=stable_ratio,
-        stability_message=stable_message,
-        stability_counterexample=stable_ce,
-    )
-    n_checked = tally.checked
-    skipped = {
-        "the reference is not finite": tally.skipped.get("reference_not_finite", 0),
-        f"the reference is outside {dtype}'s range": tally.skipped.get(
-            "out_of_range", 0
-        ),
-        f"autodiff in {dtype} is not finite either": tally.skipped.get(
-            "dtype_limit", 0
-        ),
-        f"the closed form is not finite but autodiff in {dtype} is (unstable)": (
-            tally.unstable_nan
-        ),
-        "the closed form's error bound is not finite": tally.skipped.get(
-            "unbounded", 0
-        ),
-    }
-    notes = [f"{v} at which {k}" for k, v in skipped.items() if v]
-    skip_note = (
-        f"; {samples - n_checked} points left out ({', '.join(notes)})" if notes else ""
-    )
-    if (n_checked == 0 or kept is None) and stable_ce is not None:
-        # Not finite wherever autodiff in this dtype is: a failure, at that input.
-        if tally.unstable_nan == tally.considered:
-            return CaseResult(
-                status="fail",
-                ratio=float("inf"),
-                worst_error=float("inf"),
-                message=f"the closed form is not finite at any of the "
-                f"{tally.considered} points where autodiff in {dtype} is ("
-                + stable_message.split(";")[0]
-                + ")",
-                counterexample=stable_ce,
-                **base,
-            )
-    if n_checked == 0 or kept is None:
-        return CaseResult(
-            status="error",
-            message=f"no sampled point could be checked{skip_note}",
-            **base,
-        )
-    o, cmp = kept
-    checked = cmp.checked
-    i = int(np.argmax(np.where(checked, cmp.ratio, -1.0)))
-    ratio = float(cmp.ratio[i])
-    status = compare.verdict(ratio)
-    flat = int(cmp.worst_element[i])
-    c_val, r_val = _value(o["c"][i], flat), _value(o["r"][i], flat)
-    tol = float(cmp.tolerance[i])
-    counterexample = None
-    if status == "fail":
-        counterexample, at = _counterexample(d, o, i, flat)
-        if bool(cmp.closed_not_finite[i]):
-            message = f"closed form{at} is {c_val} where autodiff gives {r_val:.9g}"
-        else:
-            message = (
-                f"closed form{at} = {c_val:.9g} but autodiff gives {r_val:.9g}: "
-                f"|error| {abs(c_val - r_val):.3g} > tolerance {tol:.3g}"
-            )
-        message += f"{_region_note(counterexample)}; fails at {tally.failing} of "
-        message += f"{n_checked} points"
-    else:
-        message = f"{n_checked} points within tolerance"
-    return CaseResult(
-        status=status,
-        max_abs_error=tally.max_abs,
-        max_rel_error=tally.max_rel,
-        max_ulp_error=tally.max_ulp,
-        tolerance=tol,
-        ratio=ratio,
-        worst_error=abs(c_val - r_val),
-        message=message + skip_note,
-        counterexample=counterexample,
-        checked=n_checked,
-        **base,
-    )
