@@ -29,6 +29,14 @@ import numpy as np
 from jax.extend import core
 
 from checks import ahead, caches, compare, identity, on_host, sampling
+from checks.blocks import (
+    _gather,
+    block_points,
+    on_shards,
+    over_points,
+    points_sharding,
+    shard_devices,
+)
 from checks.compare import Comparison
 from checks.declare import Derivation
 from checks.forms import FormError
@@ -172,35 +180,6 @@ def _staged_options() -> dict[str, Any]:
     return trial
 
 
-# On a CPU, a function of many points is evaluated a block of points at a time
-# (``lax.map``), each block's intermediates about BLOCK_BYTES per array, so they
-# stay in the core's cache: a rounding-error bound is a long chain of elementwise
-# operations and small reductions, which XLA cannot fuse into one pass, and
-# vmapped over 10⁵ points each link of the chain goes to memory and back (3 to 6
-# times slower, measured on the softmax Jacobian and cross-entropy references).
-# Fewer than MIN_BLOCKS blocks' worth of points are vmapped whole: they fit in the
-# cache anyway, and XLA compiles the loop more slowly than it runs it.
-BLOCK_BYTES = 16 * 1024
-MAX_BLOCK_POINTS = 512
-MIN_BLOCKS = 64
-
-
-def block_points(largest: int, devices: Sequence[Any] = ()) -> int | None:
-    """Points per block for a compiled function of many points whose largest
-    value per point has ``largest`` elements, on ``devices`` (the default device
-    if none; each device maps its own points, see ``on_shards``); None (vmapped
-    whole) off the CPU, where a map would serialize what the device runs in
-    parallel."""
-    device = devices[0] if devices else jax.config.jax_default_device
-    if device is None:
-        platform = jax.default_backend()
-    else:  # a device, or a platform's name (jax.default_device("cpu"))
-        platform = device if isinstance(device, str) else device.platform
-    if platform != "cpu":
-        return None
-    return int(np.clip(BLOCK_BYTES // (8 * max(largest, 1)), 1, MAX_BLOCK_POINTS))
-
-
 def _point_sizes(d: Derivation, dims: dict[str, int]) -> tuple[list[int], int]:
     """Elements of each of a point's inputs, and of its derivative."""
     inputs = [int(np.prod(dom.resolve(dims))) for dom in d.inputs.values()]
@@ -213,34 +192,6 @@ def _largest(d: Derivation, dims: dict[str, int]) -> int:
     """Elements in the largest of a point's inputs and derivative."""
     inputs, derivative = _point_sizes(d, dims)
     return max(derivative, *inputs)
-
-
-def on_shards(fn: Callable[..., Any], sharding: Any) -> Callable[..., Any]:
-    """``fn`` (a function of points, point by point) run by each device on its
-    own shard of the points (``jax.shard_map``), so a map over blocks of points
-    stays local to a device; ``fn`` itself without sharding."""
-    if sharding is None:
-        return fn
-    spec = jax.sharding.PartitionSpec("points")
-    # No collectives: every value is a point's own (constants need no marking).
-    return jax.shard_map(
-        fn, mesh=sharding.mesh, in_specs=spec, out_specs=spec, check_vma=False
-    )
-
-
-def over_points(fn: Callable[..., Any], block: int | None) -> Callable[..., Any]:
-    """``jax.vmap(fn)``, or with ``block``, the same evaluated ``block`` points at
-    a time (``lax.map``) when there are at least ``MIN_BLOCKS`` blocks of them."""
-    batched = jax.vmap(fn)
-    if block is None:
-        return batched
-
-    def mapped(*xs: Any) -> Any:
-        if xs[0].shape[0] < MIN_BLOCKS * block:
-            return batched(*xs)
-        return jax.lax.map(lambda x: fn(*x), xs, batch_size=block)
-
-    return mapped
 
 
 def _bounded(
@@ -373,35 +324,6 @@ def _build_point_evaluator(d: Derivation, dims: dict[str, int]):
         return c, ec, r, er
 
     return jax.jit(with_inline_lapack(evaluate), compiler_options=_compiler_options())
-
-
-def points_sharding(devices: Sequence[Any]) -> Any:
-    """Arrays whose leading (points) axis is split evenly over ``devices``."""
-    mesh = jax.sharding.Mesh(np.array(devices), ("points",))
-    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("points"))
-
-
-def shard_devices(device: Any, shards: int | None) -> tuple[Any, ...]:
-    """The devices a case's points are spread over: the first ``shards`` of
-    ``device``'s platform (all of them for None), ``device`` first. Across
-    processes started with ``jax.distributed`` (``checks.distributed``), these are
-    every process's devices in JAX's global order, the same mesh in each."""
-    if shards == 1:
-        return (device,)
-    if jax.process_count() > 1:
-        found = list(jax.devices(device.platform))
-    else:
-        found = [device, *(x for x in jax.devices(device.platform) if x != device)]
-    return tuple(found if shards is None else found[:shards])
-
-
-def _gather(outputs: Any) -> Any:
-    """A program's outputs on this host, whole."""
-    if jax.process_count() > 1:
-        from jax.experimental import multihost_utils
-
-        return multihost_utils.process_allgather(outputs, tiled=True)
-    return jax.device_get(outputs)
 
 
 def judge(o: dict[str, Any], dtype: str, count: Any, xp: Any) -> dict[str, Any]:

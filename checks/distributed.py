@@ -2,10 +2,10 @@
 
 Every process runs the same check on its share of each case's points: the
 points axis of a compiled check is sharded over every process's devices
-(``checks.case.shard_devices``), each process samples and evaluates its own
+(``checks.blocks.shard_devices``), each process samples and evaluates its own
 shard (point ``i`` is drawn from ``i`` alone, so the points do not depend on how
 they are spread), and the few outputs a verdict needs — per-point counts and the
-worst points — are gathered to every host (``checks.case._gather``). Every
+worst points — are gathered to every host (``checks.blocks._gather``). Every
 process therefore reaches the same verdicts; process 0 alone writes the report.
 
 The cluster is described as JAX describes it: ``JAX_COORDINATOR_ADDRESS``

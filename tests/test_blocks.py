@@ -1,5 +1,5 @@
 """A compiled check on the CPU evaluates its points a block at a time
-(``checks.case.over_points``): the same values as ``jax.vmap`` up to the last bits
+(``checks.blocks.over_points``): the same values as ``jax.vmap`` up to the last bits
 of library functions, and the same verdicts, whatever the block size."""
 
 import jax
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import checks
-from checks import case, domain
+from checks import blocks, case, domain
 from checks.declare import make_derivation
 from examples import (
     bce_grad_beta,
@@ -24,22 +24,22 @@ def f(x, y):
 
 @pytest.mark.parametrize("block", [1, 7, 50, 64])
 def test_over_points_is_vmap_block_by_block(block, monkeypatch):
-    monkeypatch.setattr(case, "MIN_BLOCKS", 1)
+    monkeypatch.setattr(blocks, "MIN_BLOCKS", 1)
     x = jnp.linspace(-3.0, 3.0, 50 * 3).reshape(50, 3)
     y = jnp.linspace(0.1, 5.0, 50 * 3).reshape(50, 3)
     want = jax.jit(jax.vmap(f))(x, y)
-    got = jax.jit(case.over_points(f, block))(x, y)
+    got = jax.jit(blocks.over_points(f, block))(x, y)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=8 * np.finfo(np.float64).eps)
 
 
 def test_few_points_are_vmapped_whole(monkeypatch):
-    traced = jax.make_jaxpr(case.over_points(f, 4))(
+    traced = jax.make_jaxpr(blocks.over_points(f, 4))(
         jnp.ones((10, 3)), jnp.ones((10, 3))
     )
     assert "while" not in str(traced) and "scan" not in str(traced)
-    monkeypatch.setattr(case, "MIN_BLOCKS", 2)
-    traced = jax.make_jaxpr(case.over_points(f, 4))(
+    monkeypatch.setattr(blocks, "MIN_BLOCKS", 2)
+    traced = jax.make_jaxpr(blocks.over_points(f, 4))(
         jnp.ones((10, 3)), jnp.ones((10, 3))
     )
     assert "scan" in str(traced) or "while" in str(traced)
@@ -50,22 +50,22 @@ def test_blocks_on_the_cpu_only():
         platform = "gpu"
 
     cpu = jax.devices("cpu")[0]
-    assert case.block_points(4, [Gpu()]) is None
-    assert case.block_points(4, [cpu, cpu]) == case.MAX_BLOCK_POINTS  # per device
-    assert case.block_points(4, [cpu]) == case.MAX_BLOCK_POINTS
-    assert case.block_points(10**6, [cpu]) == 1
-    assert case.block_points(512, [cpu]) == case.BLOCK_BYTES // (8 * 512)
+    assert blocks.block_points(4, [Gpu()]) is None
+    assert blocks.block_points(4, [cpu, cpu]) == blocks.MAX_BLOCK_POINTS  # per device
+    assert blocks.block_points(4, [cpu]) == blocks.MAX_BLOCK_POINTS
+    assert blocks.block_points(10**6, [cpu]) == 1
+    assert blocks.block_points(512, [cpu]) == blocks.BLOCK_BYTES // (8 * 512)
     for default in ("cpu", cpu):
         with jax.default_device(default):
-            assert case.block_points(4) == case.MAX_BLOCK_POINTS
+            assert blocks.block_points(4) == blocks.MAX_BLOCK_POINTS
 
 
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 5 points, so 1000 points take 200 blocks (none left over)
     and 998 leave a remainder."""
-    monkeypatch.setattr(case, "MAX_BLOCK_POINTS", 5)
-    monkeypatch.setattr(case, "MIN_BLOCKS", 2)
+    monkeypatch.setattr(blocks, "MAX_BLOCK_POINTS", 5)
+    monkeypatch.setattr(blocks, "MIN_BLOCKS", 2)
     checks.clear_caches()  # programs kept for other block sizes are not reused
     yield
     checks.clear_caches()
