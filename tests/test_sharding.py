@@ -16,7 +16,8 @@ SCRIPT = textwrap.dedent(
     sys.path.insert(0, {here!r})
     import jax
     import checks
-    from checks import blocks, case, sampling
+    from checks import case, sampling
+    from checks import blocks as blocking
     from checks.declare import as_derivation
     from checks.precision import float64
     from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
@@ -31,7 +32,7 @@ SCRIPT = textwrap.dedent(
     out["cases"] = {{}}
     for blocks in ("whole", "blocks"):
         if blocks == "blocks":  # each device maps its points 5 at a time
-            blocks.MIN_BLOCKS, blocks.MAX_BLOCK_POINTS = 2, 5
+            blocking.MIN_BLOCKS, blocking.MAX_BLOCK_POINTS = 2, 5
             checks.clear_caches()
         for fn in (bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian):
             for shards in (1, 2, None):
