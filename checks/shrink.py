@@ -184,17 +184,27 @@ def _failing_nearby(
 
 def _of_at(d: Derivation, args: list[np.ndarray]) -> Any:
     """``of`` at a batch of points: by NumPy (``checks.on_host``) on the CPU where
-    it can, else compiled."""
+    it can, else (or should NumPy raise) compiled, which reports any error."""
     device = jax.config.jax_default_device or jax.devices()[0]
-    if on_host.choose(device).engine == "numpy":
-        avals = tuple(jax.ShapeDtypeStruct(a.shape[1:], a.dtype) for a in args)
-        try:
-            closed = on_host.traced(d.of, avals)
-            if interpret.supported(closed):
-                return interpret.evaluate(closed, args)[0][0]
-        except Exception:  # compiled instead, which reports any error
-            pass
-    return jax.jit(with_inline_lapack(jax.vmap(d.of)))(*[jnp.asarray(a) for a in args])
+    host = _of_on_host(d, args) if on_host.choose(device).engine == "numpy" else None
+
+    def compiled() -> Any:
+        of = jax.jit(with_inline_lapack(jax.vmap(d.of)))
+        return lambda *xs: of(*[jnp.asarray(x) for x in xs])
+
+    return on_host.fallback(host, compiled)(*args)
+
+
+def _of_on_host(d: Derivation, args: list[np.ndarray]) -> Any:
+    """``of`` over a batch evaluated by NumPy, or None when its jaxpr cannot be."""
+    avals = tuple(jax.ShapeDtypeStruct(a.shape[1:], a.dtype) for a in args)
+    try:
+        closed = on_host.traced(d.of, avals)
+        if not interpret.supported(closed):
+            return None
+    except Exception:  # compiled instead, which reports any error
+        return None
+    return lambda *xs: interpret.evaluate(closed, list(xs))[0][0]
 
 
 def _kink(d: Derivation, point: dict[str, np.ndarray], element: list[int]) -> str:
