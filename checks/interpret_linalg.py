@@ -22,8 +22,8 @@ with the outputs and conventions XLA's CPU gives, up to rounding:
   (LAPACK ``orgqr``).
 
 LAPACK has no bfloat16 or float16 kernel, and neither engine evaluates linear
-algebra in them: ``no_low_precision`` raises ``LowPrecisionLinalg`` with one
-message for both.
+algebra in them: ``checks.lapack.no_low_precision`` raises with the message of
+both.
 """
 
 from __future__ import annotations
@@ -33,27 +33,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LOW_PRECISION", "VALUES", "LowPrecisionLinalg", "no_low_precision"]
+from checks.lapack import no_low_precision
 
-# Floating-point types XLA's CPU has no LAPACK kernel for.
-LOW_PRECISION = frozenset({"bfloat16", "float16"})
-
-
-class LowPrecisionLinalg(NotImplementedError):
-    """A linear-algebra primitive on a bfloat16 or float16 operand."""
-
-
-def no_low_precision(name: str, dtypes: Any) -> None:
-    """Raise ``LowPrecisionLinalg`` if primitive ``name`` has an operand of a
-    dtype in ``LOW_PRECISION``; the one message of both engines."""
-    low = sorted({str(d) for d in dtypes} & LOW_PRECISION)
-    if low:
-        raise LowPrecisionLinalg(
-            f"linear algebra has no {low[0]} on CPU: {name} of a {low[0]} matrix "
-            "(LAPACK computes in float32 and float64 only; check this case in "
-            "float32, or convert the matrix before the call)"
-        )
-
+__all__ = ["VALUES"]
 
 Rule = Callable[..., Any]
 
