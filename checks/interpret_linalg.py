@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import ml_dtypes
 import numpy as np
 
 from checks.lapack import no_low_precision
@@ -47,22 +48,39 @@ def _matrices(*xs: np.ndarray) -> list[np.ndarray]:
 
 
 def _lu(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
-    """``P·A = L·U`` by Gaussian elimination with partial pivoting (getrf)."""
+    """``P·A = L·U`` by Gaussian elimination with partial pivoting, column by
+    column as OpenBLAS's ``getf2`` (the LAPACK under XLA's CPU and NumPy): the
+    column's U part by forward substitution, its L part less ``L·u`` (each
+    inner product summed before it is subtracted), then the pivot, the row
+    swap, and the scaling by the pivot's reciprocal."""
     *batch, m, n = a.shape
     k = min(m, n)
     lu = np.array(a.reshape(-1, m, n))
+    tiny = ml_dtypes.finfo(lu.dtype).tiny
+    one = np.ones((), lu.dtype)
     rows = np.arange(len(lu))
     pivots = np.zeros((len(lu), k), np.int32)
     perm = np.broadcast_to(np.arange(m, dtype=np.int32), (len(lu), m)).copy()
-    for j in range(k):
+    for j in range(n):
+        top = min(j, m)
+        for i in range(1, top):  # U's part: unit lower forward substitution
+            dot = np.einsum("bk,bk->b", lu[:, i, :i], lu[:, :i, j])
+            lu[:, i, j] -= dot
+        if j >= m:
+            continue
+        if j:
+            lu[:, j:, j] -= np.einsum("bik,bk->bi", lu[:, j:, :j], lu[:, :j, j])
         p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
         pivots[:, j] = p
         lu[rows, j], lu[rows, p] = lu[rows, p], lu[rows, j].copy()
         perm[rows, j], perm[rows, p] = perm[rows, p], perm[rows, j].copy()
+        # the reciprocal of a normal pivot, a division by a subnormal one; the
+        # column of a zero pivot is left as it is
         pivot = lu[:, j, j]
-        pivot = np.where(pivot == 0, np.ones((), lu.dtype), pivot)
-        lu[:, j + 1 :, j] /= pivot[:, None]
-        lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j, None] * lu[:, j, None, j + 1 :]
+        size = np.abs(pivot)
+        scale = np.where(size >= tiny, one / np.where(size == 0, one, pivot), one)
+        divide = np.where((size < tiny) & (size > 0), pivot, one)
+        lu[:, j + 1 :, j] = lu[:, j + 1 :, j] * scale[:, None] / divide[:, None]
     return [
         lu.reshape(a.shape),
         pivots.reshape((*batch, k)),

@@ -949,9 +949,10 @@ _add("qr", Spec(lambda a: lax.linalg.qr(a)[1], ((3, 3),), domain=_spd, library=T
 
 def _near_singular(v: np.ndarray) -> np.ndarray:
     """A general matrix whose last row is its first plus 10⁻⁹ of another:
-    κ ≈ 10⁹ (exactly singular where every entry is equal)."""
+    κ ≈ 10⁹ (singular in float32, and where every entry is equal); a
+    right-hand side in [−1, 1], so the solution stays finite."""
     if v.ndim < 3 or v.shape[-1] != v.shape[-2]:
-        return v
+        return np.tanh(v)
     a = np.tanh(v) + np.eye(v.shape[-1])
     a[..., -1, :] = a[..., 0, :] + 1e-9 * a[..., -1, :]
     return a
