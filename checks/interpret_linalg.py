@@ -18,8 +18,6 @@ with the outputs and conventions XLA's CPU gives, up to rounding:
   through NumPy, the routines XLA's CPU calls, so signs and order are the same
   (eigenvalues ascending, singular values descending); a matrix with a
   non-finite entry gives NaN.
-* ``householder_product``: ``Q = H₁·H₂⋯H_k``, ``H_i = I − τ_i·v_i·v_iᵀ``
-  (LAPACK ``orgqr``).
 
 LAPACK has no bfloat16 or float16 kernel, and neither engine evaluates linear
 algebra in them: ``checks.lapack.no_low_precision`` raises with the message of
@@ -212,22 +210,6 @@ def _qr(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     return _finite_or_nan(decompose, a)
 
 
-def _householder_product(params: dict[str, Any], a: np.ndarray, taus: np.ndarray):
-    """``Q = H₁·H₂⋯H_k`` with ``H_i = I − τ_i·v_i·v_iᵀ``, ``v_i`` column ``i``
-    of ``a`` below the diagonal with a 1 on it (LAPACK ``orgqr``)."""
-    m, n = a.shape[-2:]
-    k = taus.shape[-1]
-    taus = np.broadcast_to(taus, (*a.shape[:-2], k))
-    q = np.broadcast_to(np.eye(m, n, dtype=a.dtype), a.shape).copy()
-    for i in range(k - 1, -1, -1):
-        v = np.zeros((*a.shape[:-2], m), a.dtype)
-        v[..., i] = 1
-        v[..., i + 1 :] = a[..., i + 1 :, i]
-        w = np.einsum("...k,...kj->...j", v, q)
-        q -= taus[..., i, None, None] * v[..., :, None] * w[..., None, :]
-    return q
-
-
 def _guarded(name: str, fn: Rule) -> Rule:
     def rule(params: dict[str, Any], *xs: np.ndarray) -> Any:
         no_low_precision(name, [x.dtype for x in xs])
@@ -247,6 +229,5 @@ VALUES: dict[str, Rule] = {
         "eigh": _eigh,
         "svd": _svd,
         "qr": _qr,
-        "householder_product": _householder_product,
     }.items()
 }
