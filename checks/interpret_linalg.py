@@ -7,17 +7,19 @@ of ``jax.lax.linalg`` (``lu``, ``triangular_solve``, ``cholesky``, ``eigh``,
 evaluated over a batch of matrices (the points axis is one more batch axis),
 with the outputs and conventions XLA's CPU gives, up to rounding:
 
-* ``lu``: partial pivoting, the first row of largest magnitude as pivot
-  (LAPACK ``getrf``); a zero pivot leaves its column as it is. Outputs the
-  packed factors, the pivots and the permutation ``perm`` with
-  ``A[perm] = L·U``.
-* ``triangular_solve``: substitution, a row (column) at a time.
+* ``lu``: partial pivoting, the first row of largest magnitude as pivot,
+  column by column as OpenBLAS's ``getf2`` (bit for bit with XLA's CPU on
+  small matrices); a zero pivot leaves its column as it is. Outputs the packed
+  factors, the pivots and the permutation ``perm`` with ``A[perm] = L·U``.
+* ``triangular_solve``: substitution, a row (column) at a time (XLA sums in
+  another order: equal to rounding).
 * ``cholesky``: LAPACK ``potrf`` (through NumPy) on the lower triangle; a
   matrix that is not positive definite gives NaN everywhere, as XLA's CPU does.
 * ``eigh``, ``svd``, ``qr``: LAPACK ``syevd``, ``gesdd``, ``geqrf``/``orgqr``
-  through NumPy, the routines XLA's CPU calls, so signs and order are the same
-  (eigenvalues ascending, singular values descending); a matrix with a
-  non-finite entry gives NaN.
+  through NumPy, the routines XLA's CPU calls: the same order (eigenvalues
+  ascending, singular values descending) and, but where rounding decides a
+  reflection (ties, subnormals), the same signs; a matrix with a non-finite
+  entry gives NaN.
 
 LAPACK has no bfloat16 or float16 kernel, and neither engine evaluates linear
 algebra in them: ``checks.lapack.no_low_precision`` raises with the message of
@@ -37,6 +39,12 @@ from checks.lapack import no_low_precision
 __all__ = ["VALUES"]
 
 Rule = Callable[..., Any]
+
+
+def _unsupported(what: str) -> Exception:
+    from checks.interpret import Unsupported  # the module that imports this one
+
+    return Unsupported(what)
 
 
 def _matrices(*xs: np.ndarray) -> list[np.ndarray]:
@@ -165,9 +173,7 @@ def _eigh(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Eigenvectors (columns) and eigenvalues, ascending, of the symmetric
     matrix held in the lower (``lower``) or upper triangle."""
     if params.get("subset_by_index") not in (None, (0, a.shape[-1])):
-        from checks.interpret import Unsupported
-
-        raise Unsupported("eigh of a subset of the eigenvalues")
+        raise _unsupported("eigh of a subset of the eigenvalues")
     uplo = "L" if params.get("lower", True) else "U"
 
     def decompose(x: np.ndarray) -> list[np.ndarray]:
@@ -180,9 +186,7 @@ def _eigh(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
 def _svd(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Singular values, descending, and (``compute_uv``) ``U`` and ``Vᵀ``."""
     if params.get("subset_by_index") is not None:
-        from checks.interpret import Unsupported
-
-        raise Unsupported("svd of a subset of the singular values")
+        raise _unsupported("svd of a subset of the singular values")
     uv = bool(params["compute_uv"])
     full = bool(params["full_matrices"])
 
@@ -198,9 +202,7 @@ def _svd(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
 def _qr(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Householder ``A = Q·R`` (reduced, or ``full_matrices``)."""
     if params.get("pivoting", False):
-        from checks.interpret import Unsupported
-
-        raise Unsupported("qr with column pivoting")
+        raise _unsupported("qr with column pivoting")
     mode = "complete" if params["full_matrices"] else "reduced"
 
     def decompose(x: np.ndarray) -> list[np.ndarray]:
@@ -211,6 +213,8 @@ def _qr(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
 
 
 def _guarded(name: str, fn: Rule) -> Rule:
+    """``fn``, refusing a bfloat16 or float16 operand as XLA's CPU does."""
+
     def rule(params: dict[str, Any], *xs: np.ndarray) -> Any:
         no_low_precision(name, [x.dtype for x in xs])
         return fn(params, *xs)
