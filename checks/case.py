@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
-from checks import ahead, caches, compare, identity, on_host, sampling
+from checks import ahead, caches, compare, identity, lapack, on_host, sampling
 from checks.blocks import (
     _gather,
     block_points,
@@ -125,7 +125,7 @@ def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | Non
             "a constant of another dtype promotes it (give jnp.eye, jnp.zeros, "
             "jnp.array ... dtype=x.dtype)"
         )
-    return None
+    return lapack.low_precision_call(traced_of) or lapack.low_precision_call(traced)
 
 
 def _not_one_array(tree: Any, avals: Sequence[Any], want: tuple[int, ...]) -> str:

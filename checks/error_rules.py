@@ -9,7 +9,8 @@ once, over an array namespace ``xp``:
 * ``checks.rounding`` evaluates a jaxpr inside JAX (``xp = jax.numpy``; the XLA
   engine), and ``checks.interpret`` evaluates it with NumPy over a batch of
   points (``xp = numpy``, one leading points axis).
-* ``rule_table(xp, lead, apply)`` is the dict from primitive name to rule;
+* ``rule_table(xp, lead, apply)`` is the dict from primitive name to rule,
+  the linear-algebra rules of ``checks.rounding_linalg`` included;
   ``apply(name, params, *operands)`` evaluates a primitive in that engine (a
   rule of a linear operation applies the operation itself to bounds).
 * The classification sets (``STRUCTURAL``, ``DATA_MOVEMENT``, ``IDENTITY``,
@@ -127,7 +128,7 @@ OWN_ROUNDING = (
             "reduce_precision",
         }
     )
-    | rounding_linalg.LINALG_RULES.keys()
+    | rounding_linalg.NAMES
 )
 
 
@@ -550,6 +551,7 @@ def rule_table(xp: Any, lead: int, apply: Apply) -> dict[str, Rule]:
     rules["select_and_scatter_add"] = select_and_scatter_add_rule
     rules["top_k"] = top_k_rule
     rules["sort"] = sort_rule
+    rules.update(rounding_linalg.rule_table(xp, apply))
     return rules
 
 

@@ -39,7 +39,7 @@ import ml_dtypes
 import numpy as np
 from jax.extend import core
 
-from checks import caches
+from checks import caches, interpret_linalg
 from checks import error_rules as rules
 
 __all__ = ["RULES", "Unsupported", "evaluate", "supported"]
@@ -779,6 +779,24 @@ def _identity(params: dict[str, Any], x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _empty(params: dict[str, Any]) -> np.ndarray:
+    """``lax.empty``'s array, which XLA fills with zeros (its value is never
+    meant to be read: the transpose of a gather starts from it)."""
+    return np.zeros((1,), np.dtype(params["dtype"]))
+
+
+def _platform_index(params: dict[str, Any]) -> np.ndarray:
+    """The branch ``lax.platform_dependent`` takes on the CPU: the one naming
+    "cpu", else the default one (None)."""
+    platforms = list(params["platforms"])
+    for i, names in enumerate(platforms):
+        if names is not None and "cpu" in names:
+            return np.asarray([i], np.int32)
+    if None in platforms:
+        return np.asarray([platforms.index(None)], np.int32)
+    raise Unsupported("platform_index without a CPU branch")
+
+
 _VALUES: dict[str, Rule] = {
     "exp": _elementwise(np.exp),
     "exp2": _elementwise(np.exp2),
@@ -876,6 +894,9 @@ _VALUES: dict[str, Rule] = {
     "copy_p": _identity,
     "stop_gradient": _identity,
     "optimization_barrier": lambda params, *xs: list(xs),
+    "platform_index": _platform_index,
+    "empty2": _empty,
+    **interpret_linalg.VALUES,
 }
 
 # Operand shapes equal the output's, except scalars, which broadcast.
@@ -1036,6 +1057,8 @@ Pair = tuple[np.ndarray, np.ndarray | None]
 
 def _control_jaxprs(params: dict[str, Any]) -> list[Any]:
     found = [params[k] for k in ("jaxpr", "cond_jaxpr", "body_jaxpr") if k in params]
+    if "jaxprs" in params:  # custom_linear_solve: only its solve runs
+        found.append(params["jaxprs"].solve)
     return found + list(params.get("branches", ()))
 
 
@@ -1131,7 +1154,25 @@ def _scan(eqn: Any, pairs: Sequence[Pair], bounds: bool) -> list[Pair]:
     return [*carry, *stacked]
 
 
-_CONTROL = {"cond": _cond, "while": _while, "scan": _scan}
+def _linear_solve(eqn: Any, pairs: Sequence[Pair], bounds: bool) -> list[Pair]:
+    """``lax.custom_linear_solve`` (``jnp.linalg.solve``, ``inv``): its
+    ``solve`` jaxpr, which is what runs, with its bounds (the factors it closes
+    over carry the matrix's errors), as ``checks.rounding`` evaluates it."""
+    p = eqn.params
+    lengths = p["const_lengths"]
+    start = lengths.matvec + lengths.vecmat
+    solve = p["jaxprs"].solve
+    consts = list(pairs[start : start + lengths.solve])
+    b = list(pairs[sum(lengths) :])
+    return _eval(solve.jaxpr, solve.consts, [*consts, *b], bounds)
+
+
+_CONTROL = {
+    "cond": _cond,
+    "while": _while,
+    "scan": _scan,
+    "custom_linear_solve": _linear_solve,
+}
 
 
 def _eval(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple], bounds: bool):

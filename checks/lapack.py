@@ -39,8 +39,12 @@ from jax.extend import core
 
 __all__ = [
     "LAPACK_PRIMITIVES",
+    "LOW_PRECISION",
+    "LowPrecisionLinalg",
     "calls_lapack",
     "chunk_size",
+    "low_precision_call",
+    "no_low_precision",
     "uses",
     "with_inline_lapack",
 ]
@@ -68,6 +72,46 @@ LAPACK_PRIMITIVES = frozenset(
         "tridiagonal_solve",
     }
 )
+
+
+# Floating-point types LAPACK (so XLA's CPU) has no kernel for.
+LOW_PRECISION = frozenset({"bfloat16", "float16"})
+
+
+class LowPrecisionLinalg(NotImplementedError):
+    """A linear-algebra primitive on a bfloat16 or float16 operand on the CPU."""
+
+
+def no_low_precision(name: str, dtypes: Any) -> None:
+    """Raise ``LowPrecisionLinalg`` if LAPACK primitive ``name`` has an operand
+    of a dtype in ``LOW_PRECISION``: the one message of both engines."""
+    low = sorted({str(d) for d in dtypes} & LOW_PRECISION)
+    if low:
+        raise LowPrecisionLinalg(
+            f"linear algebra has no {low[0]} on CPU: {name} of a {low[0]} matrix "
+            "(LAPACK computes in float32 and float64 only; check this case in "
+            "float32, or convert the matrix before the call)"
+        )
+
+
+def low_precision_call(jaxpr: Any) -> str | None:
+    """The message of ``no_low_precision`` for the first LAPACK call of
+    ``jaxpr`` (nested ones too) on a bfloat16 or float16 operand, on the CPU;
+    None when there is none (or the default device is not a CPU)."""
+    if not _on_cpu():
+        return None
+    stack = [jaxpr.jaxpr if hasattr(jaxpr, "jaxpr") else jaxpr]
+    while stack:
+        j = stack.pop()
+        for eqn in j.eqns:
+            if eqn.primitive.name in LAPACK_PRIMITIVES:
+                dtypes = [getattr(v.aval, "dtype", None) for v in eqn.invars]
+                try:
+                    no_low_precision(eqn.primitive.name, dtypes)
+                except LowPrecisionLinalg as exc:
+                    return str(exc)
+            stack.extend(_sub_jaxprs(eqn.params))
+    return None
 
 
 def _sub_jaxprs(params: dict[str, Any]) -> list[Any]:

@@ -43,7 +43,6 @@ from jax import lax
 from jax.extend import core
 
 from checks import error_rules as rules
-from checks import rounding_linalg
 
 __all__ = [
     "ESTIMATED",
@@ -229,7 +228,12 @@ def _difference_from_float64(prim: Any, params: dict[str, Any], primals, outs):
 
 
 # Every primitive by name, for the rules that apply one to bounds.
-_PRIMITIVES = {v.name: v for v in vars(lax).values() if isinstance(v, core.Primitive)}
+_PRIMITIVES = {
+    v.name: v
+    for space in (lax, lax.linalg)
+    for v in vars(space).values()
+    if isinstance(v, core.Primitive)
+}
 
 
 def _apply(prim: Any, name: str, params: dict[str, Any], *args: Any) -> list[Any]:
@@ -251,12 +255,11 @@ def _apply(prim: Any, name: str, params: dict[str, Any], *args: Any) -> list[Any
     return list(out) if p.multiple_results else [out]
 
 
-# The rule table of ``checks.error_rules`` in jax.numpy, with the linear-algebra rules
-# (written in JAX only: the NumPy engine leaves those primitives to XLA).
+# The rule table of ``checks.error_rules`` in jax.numpy, the linear-algebra
+# rules included (the same table as the NumPy engine's).
 _RULES: dict[str, rules.Rule] = rules.rule_table(
     jnp, 0, functools.partial(_apply, None)
 )
-_RULES.update(rounding_linalg.LINALG_RULES)
 RULES = _RULES
 ESTIMATED = rules.ESTIMATED
 

@@ -245,3 +245,27 @@ def test_loops_scatter_add_and_linear_algebra_are_checked(fn):
         result = checks.verify(fn, samples=100, dtypes=DTYPES, engine=engine)
         assert result.ok, [c.message for c in result.cases]
         assert all(c.status != "error" for c in result.cases)
+
+
+@pytest.mark.parametrize("fn", [logabsdet_grad, logabsdet_grad_off_by_a_thousandth])
+def test_linear_algebra_is_evaluated_by_numpy(fn):
+    """lu, triangular solves and custom_linear_solve (slogdet, inv) run on the
+    host, with the verdict the compiled check gives."""
+    host = checks.verify(fn, samples=100, dtypes=DTYPES)
+    assert [c.engine for c in host.cases] == ["numpy"] * len(DTYPES), [
+        c.engine_fallback for c in host.cases
+    ]
+    compiled = checks.verify(fn, samples=100, dtypes=DTYPES, engine="xla")
+    assert [c.status for c in host.cases] == [c.status for c in compiled.cases]
+
+
+def test_bfloat16_linear_algebra_is_one_clear_error_in_both_engines():
+    for engine in ("auto", "xla"):
+        result = checks.verify(
+            logabsdet_grad, samples=50, dtypes=("float64", "bfloat16"), engine=engine
+        )
+        statuses = {c.dtype: c.status for c in result.cases}
+        assert statuses == {"float64": "pass", "bfloat16": "error"}, engine
+        (message,) = [c.message for c in result.cases if c.dtype == "bfloat16"]
+        assert message.startswith("linear algebra has no bfloat16 on CPU: lu "), message
+        assert "\n" not in message
