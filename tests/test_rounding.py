@@ -72,10 +72,19 @@ def test_underflow_is_covered():
 
 
 def test_vmap_and_jit_compose():
+    """Batched and compiled, each point gets its own value and bound: those of
+    the point evaluated alone, the bound covering the float32 error."""
     f = with_error_bound(one_expression, jnp.float32(0.5), jnp.float32(0.5))
-    a = jnp.linspace(0.1, 0.9, 5, dtype=jnp.float32)
+    a = jnp.linspace(0.1, 0.9, 6, dtype=jnp.float32)
     v, b = jax.jit(jax.vmap(f))(a, a[::-1])
-    assert v.shape == b.shape == (5,)
+    assert v.shape == b.shape == (6,)
+    for i, (x, y) in enumerate(zip(a, a[::-1], strict=True)):
+        alone, alone_bound = f(x, y)
+        assert float(v[i]) == float(alone)
+        assert float(b[i]) == pytest.approx(float(alone_bound), rel=1e-12)
+        exact = one_expression(x.astype(jnp.float64), y.astype(jnp.float64))
+        assert abs(float(v[i]) - float(exact)) <= float(b[i]), i
+    assert np.all(np.asarray(b) > 0)  # a rounded result: never exact by decree
 
 
 # Every primitive the issue named, in float32 (against float64) and float64:
