@@ -34,8 +34,17 @@ def _report(engine: str) -> dict:
     return {r.name: r for r in report.results}
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("d", ENTRIES, ids=[d.name for d in ENTRIES])
+def _params():
+    """Each entry under each engine, a test of one cached run (``_report``): the
+    tests of one engine share one xdist worker (``--dist loadgroup``), which
+    runs the file once; spread over several, each worker would run it again."""
+    for engine in ENGINES:
+        for d in ENTRIES:
+            mark = pytest.mark.xdist_group(f"forms-{engine}")
+            yield pytest.param(d, engine, id=f"{d.name}-{engine}", marks=mark)
+
+
+@pytest.mark.parametrize(("d", "engine"), list(_params()))
 def test_entry_meets_its_expectation_in_float64_and_float32(d, engine):
     result = _report(engine)[d.name]
     text = checks.report.render_result(result, verbose=True)

@@ -72,10 +72,21 @@ def test_underflow_is_covered():
 
 
 def test_vmap_and_jit_compose():
+    """Batched and compiled, each point gets its own value and bound: those of
+    the point evaluated alone, the bound covering the float32 error."""
     f = with_error_bound(one_expression, jnp.float32(0.5), jnp.float32(0.5))
-    a = jnp.linspace(0.1, 0.9, 5, dtype=jnp.float32)
+    a = jnp.linspace(0.1, 0.9, 6, dtype=jnp.float32)
     v, b = jax.jit(jax.vmap(f))(a, a[::-1])
-    assert v.shape == b.shape == (5,)
+    assert v.shape == b.shape == (6,)
+    one_point = jax.jit(f)
+    for i, (x, y) in enumerate(zip(a, a[::-1], strict=True)):
+        alone, alone_bound = one_point(x, y)
+        assert float(v[i]) == float(alone)
+        assert float(b[i]) == pytest.approx(float(alone_bound), rel=1e-12)
+    wide = np.asarray(a, np.float64)
+    exact = (wide[::-1] - wide) / (wide[::-1] * (1 - wide[::-1]))  # one_expression
+    assert np.all(np.abs(np.asarray(v, np.float64) - exact) <= np.asarray(b))
+    assert np.all(np.asarray(b) > 0)  # a rounded result: never exact by decree
 
 
 # Every primitive the issue named, in float32 (against float64) and float64:
@@ -324,9 +335,11 @@ def test_the_generic_rule_never_forms_a_huge_jacobian():
     def fn(x):  # x / 3 carries a rounding error into cumlogsumexp
         return lax.cumlogsumexp(x / 3)
 
-    small = jnp.linspace(-1.0, 1.0, 100)
-    _, bound = with_error_bound(fn, small)(small)
-    assert bound.shape == (100,) and bool(jnp.all(bound > 0))
+    # Below the limit the Jacobian is formed (compiled: run op by op, each of its
+    # many small operations was dispatched on its own, 20× slower).
+    small = jnp.linspace(-1.0, 1.0, 10)
+    _, bound = jax.jit(with_error_bound(fn, small))(small)
+    assert bound.shape == (10,) and bool(jnp.all(bound > 0))
     large = jnp.linspace(-1.0, 1.0, 5000)
     with pytest.raises(NoErrorBound, match=r"'cumlogsumexp'.*Jacobian"):
         jax.make_jaxpr(with_error_bound(fn, large))(large)

@@ -180,15 +180,27 @@ def test_an_error_result_is_not_stored():
     assert store.load("0" * 64) is None
 
 
-def test_the_same_entry_with_the_same_binary_cross_entropy_is_one_key():
-    d1 = make_derivation(
-        lambda alpha, beta: (beta - alpha) / (beta * (1 - beta)),
+def _bce_entry(closed):
+    return make_derivation(
+        closed,
         of=binary_cross_entropy,
         wrt="beta",
         inputs={"alpha": domain.unit_interval(), "beta": domain.unit_interval()},
         name="bce",
     )
-    assert key(d1) == key(d1)
+
+
+def test_the_same_entry_with_the_same_binary_cross_entropy_is_one_key():
+    """Declared twice (two function objects, one source): one stored key, which
+    a key of None (never reused) or a key of the objects' identity would not be;
+    and a changed closed form with the same name is another key."""
+    d1 = _bce_entry(lambda alpha, beta: (beta - alpha) / (beta * (1 - beta)))
+    d2 = _bce_entry(lambda alpha, beta: (beta - alpha) / (beta * (1 - beta)))
+    flipped = _bce_entry(lambda alpha, beta: (alpha - beta) / (beta * (1 - beta)))
+    assert d1.closed_form is not d2.closed_form
+    assert key(d1) is not None
+    assert key(d1) == key(d2)
+    assert key(flipped) is not None and key(flipped) != key(d1)
 
 
 GOOD = """
