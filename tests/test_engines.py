@@ -1,7 +1,6 @@
 """Small checks evaluated by NumPy give the verdicts of the compiled checks."""
 
 import io
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -138,25 +137,10 @@ def test_results_stored_by_one_engine_are_not_reused_by_the_other():
     assert len(keys) == 2
 
 
-def test_every_catalog_derivation_gets_the_same_verdicts_from_both_engines(
-    monkeypatch,
-):
-    """Each case's verdict, and each entry's outcome, from NumPy and from XLA.
-
-    What a failure adds after its verdict (the shrunk counterexample and its
-    reproduction, the diagnosis) is left out of both runs: it changes no
-    verdict, and under XLA it compiled a dozen more programs for each of the
-    catalog's wrong entries, half of this test's time. Both are tested on their
-    own (test_shrink, test_diagnose), and run in both engines by
-    test_both_engines_give_the_same_verdicts and test_forms."""
-    verify_module = sys.modules["checks.verify"]
-    monkeypatch.setattr(verify_module, "_simplify", lambda *args: None)
-    monkeypatch.setattr(verify_module, "_explain", lambda *args: None)
+def test_every_catalog_derivation_gets_the_same_verdicts_from_both_engines():
     derivations = [d for d in load.load_catalog() if isinstance(d, Derivation)]
     host = checks.check_all(derivations)
     compiled = checks.check_all(derivations, engine="xla")
-    assert any(r.outcome == "fail" for r in host.results)  # both verdicts compared
-    assert any(r.outcome != "fail" for r in host.results)
     for h, c in zip(host.results, compiled.results, strict=True):
         assert h.outcome == c.outcome, h.name
         got = [(x.dims, x.dtype, x.status, x.stability) for x in h.cases]
