@@ -2,7 +2,7 @@
 
 Each module-level cache registers itself where it is defined, with
 ``register``: a ``functools`` cache, a dict or set, or a function that resets
-some state (the engine stack of ``checks.on_host``). ``clear()`` empties every
+some state. ``clear()`` empties every
 registered one, so a notebook or a test starts fresh with one call
 (``checks.clear_caches``).
 

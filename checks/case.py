@@ -278,12 +278,19 @@ def _program(
     cached = _PROGRAMS.get(key)
     if cached is not None and cached[0] is d:
         return cached[1]
-    if len(_PROGRAMS) >= 256:
-        _PROGRAMS.pop(next(iter(_PROGRAMS)))
     if staged:
         program = _build_staged(d, dims, dtypes, n, devices)
     else:
         program = _build_program(d, dims, dtypes, n, devices, on_device)
+    return _keep(key, d, program)
+
+
+def _keep(key: tuple[Any, ...], d: Derivation, program: Any) -> Any:
+    """``program`` kept in ``_PROGRAMS`` under ``key``; past 256 kept programs the
+    oldest is dropped (a run of many derivations, or diagnosis's neighbours,
+    does not hold every compiled program for the process's life)."""
+    if len(_PROGRAMS) >= 256:
+        _PROGRAMS.pop(next(iter(_PROGRAMS)))
     _PROGRAMS[key] = (d, program)
     return program
 
@@ -308,9 +315,7 @@ def _compiled_point_evaluator(d: Derivation, dims: dict[str, int]):
     cached = _PROGRAMS.get(key)
     if cached is not None and cached[0] is d:
         return cached[1]
-    evaluate = _build_point_evaluator(d, dims)
-    _PROGRAMS[key] = (d, evaluate)
-    return evaluate
+    return _keep(key, d, _build_point_evaluator(d, dims))
 
 
 def _build_point_evaluator(d: Derivation, dims: dict[str, int]):

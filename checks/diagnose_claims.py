@@ -41,12 +41,12 @@ import numpy as np
 
 from checks import case as case_module
 from checks import compare, on_host, sampling
-from checks.diagnose import Diagnosis, _features, _simplest_between
+from checks.diagnose import Diagnosis, U, _features, _simplest_between
+from checks.diagnose import _listed as _strata
 from checks.mutate import _compile, _function_tree, _preorder, _Replace
 
 __all__ = ["diagnose_claim"]
 
-U = float(np.finfo(np.float64).eps) / 2
 _NAMED = (
     ("-1", -1.0),
     ("2", 2.0),
@@ -429,7 +429,3 @@ def _claim_region(c: Any, cases: Sequence[Any]) -> Diagnosis | None:
                 {"input": name, "threshold": {"feature": feature, "op": op, "at": at}},
             )
     return None
-
-
-def _strata(items: Sequence[str]) -> str:
-    return " and ".join(f"the {s}" for s in items) + " points"

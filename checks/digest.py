@@ -284,10 +284,11 @@ class _Digest:
             if wrapped is not None:
                 self.visit(wrapped)
             return
-        if _reads_outside(fn, _global_names(code)):
+        names = _global_names(code)
+        if _reads_outside(fn, names):
             raise _Opaque(fn)  # its result may change with no change to its code
         for name in local_imports(code, fn.__globals__.get("__package__")):
-            self._import(name, _global_names(code))
+            self._import(name, names)
         self.token("function", fn.__qualname__)
         self._code(fn.__code__)
         self.visit(fn.__defaults__)

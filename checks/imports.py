@@ -102,13 +102,16 @@ def _provides(dist: metadata.Distribution, origin: Path) -> bool:
 
 
 @caches.register
-@functools.cache
-def _installed() -> dict[str, list[str]]:
-    """Top-level module -> distributions, from every distribution's RECORD."""
+@functools.lru_cache(maxsize=1)
+def _installed(stamp: tuple[tuple[str, int | None], ...]) -> dict[str, list[str]]:
+    """Top-level module -> distributions, from every distribution's RECORD, as
+    installed when ``sys.path`` had ``stamp`` (``_path_stamp``)."""
     return metadata.packages_distributions()
 
 
-def _distribution(top: str, origin: Path) -> metadata.Distribution | None:
+def _distribution(
+    top: str, origin: Path, stamp: tuple[tuple[str, int | None], ...]
+) -> metadata.Distribution | None:
     from checks.printed import INSTALL  # the names installers know packages by
 
     named = (INSTALL.get(top, top), top, top.replace("_", "-"))
@@ -120,7 +123,7 @@ def _distribution(top: str, origin: Path) -> metadata.Distribution | None:
         if _provides(dist, origin):
             return dist
     # Every distribution's RECORD read: slower (about half a second), rare.
-    for candidate in _installed().get(top, ()):
+    for candidate in _installed(stamp).get(top, ()):
         try:
             dist = metadata.distribution(candidate)
         except metadata.PackageNotFoundError:
@@ -175,7 +178,7 @@ def _package_versions(
         return () if importlib.util.find_spec(top) is None else None
     if not {"site-packages", "dist-packages"} & set(origin.parts):
         return None
-    dist = _distribution(top, origin)
+    dist = _distribution(top, origin, stamp)
     if dist is None:
         return None
     found: dict[str, str | None] = {}

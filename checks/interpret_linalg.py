@@ -66,7 +66,6 @@ def _lu(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     one = np.ones((), lu.dtype)
     rows = np.arange(len(lu))
     pivots = np.zeros((len(lu), k), np.int32)
-    perm = np.broadcast_to(np.arange(m, dtype=np.int32), (len(lu), m)).copy()
     for j in range(n):
         top = min(j, m)
         for i in range(1, top):  # U's part: unit lower forward substitution
@@ -79,7 +78,6 @@ def _lu(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
         p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
         pivots[:, j] = p
         lu[rows, j], lu[rows, p] = lu[rows, p], lu[rows, j].copy()
-        perm[rows, j], perm[rows, p] = perm[rows, p], perm[rows, j].copy()
         # the reciprocal of a normal pivot, a division by a subnormal one; the
         # column of a zero pivot is left as it is
         pivot = lu[:, j, j]
@@ -87,11 +85,9 @@ def _lu(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
         scale = np.where(size >= tiny, one / np.where(size == 0, one, pivot), one)
         divide = np.where((size < tiny) & (size > 0), pivot, one)
         lu[:, j + 1 :, j] = lu[:, j + 1 :, j] * scale[:, None] / divide[:, None]
-    return [
-        lu.reshape(a.shape),
-        pivots.reshape((*batch, k)),
-        perm.reshape((*batch, m)),
-    ]
+    pivots = pivots.reshape((*batch, k))
+    permutation = _lu_pivots_to_permutation({"permutation_size": m}, pivots)
+    return [lu.reshape(a.shape), pivots, permutation]
 
 
 def _lu_pivots_to_permutation(params: dict[str, Any], pivots: np.ndarray):

@@ -45,13 +45,7 @@ __all__ = [
 
 # "auto": small checks on the CPU are evaluated here; "xla": every check is compiled.
 ENGINES = ("auto", "xla")
-_ENGINE = ["auto"]
-
-
-@caches.register
-def _default_engine() -> None:
-    """Back to the default engine alone (``checks.caches.clear``)."""
-    del _ENGINE[1:]
+_ENGINE = ["auto"]  # a scope (``engine``), not a cache: clearing keeps it
 
 
 @contextlib.contextmanager
@@ -59,12 +53,11 @@ def engine(name: str) -> Iterator[None]:
     """Within the block, checks are evaluated by ``name`` (one of ``ENGINES``)."""
     if name not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
-    depth = len(_ENGINE)
     _ENGINE.append(name)
     try:
         yield
     finally:
-        del _ENGINE[depth:]  # as it was, even if the stack was cleared inside
+        _ENGINE.pop()
 
 
 def current() -> str:

@@ -34,6 +34,7 @@ from checks.case import (
     example_args,
     judge,
     over_points,
+    shard_devices,
 )
 from checks.declare import Derivation, as_derivation
 from checks.forms import lowered, needs_lowering
@@ -208,7 +209,7 @@ def time_check(
     with float64():
         d, dims, samples, names = _derivation(target, samples, dtypes, sizes)
         (first,) = _one_device(device)
-        devices = _devices(first, _check_shards(shards, [first]))
+        devices = shard_devices(first, _check_shards(shards, [first]))
         with jax.default_device(first):
             program = _program(d, dims, names, samples, devices, True)
             key, count = sampling.stream(0), np.int32(samples)
@@ -231,12 +232,6 @@ def _one_device(device: str) -> list[jax.Device]:
     if device == "all":
         raise OptionError("device must be cpu or gpu, got 'all'")
     return resolve_devices(device)
-
-
-def _devices(first: jax.Device, shards: int | None) -> tuple[jax.Device, ...]:
-    from checks.case import shard_devices
-
-    return shard_devices(first, shards)
 
 
 def profile_check(

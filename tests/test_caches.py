@@ -74,11 +74,11 @@ def test_verdicts_are_the_same_after_clearing_both_ways():
         checks.clear_caches()
 
 
-def test_clearing_inside_an_engine_block_leaves_the_stack_sound():
+def test_clearing_inside_an_engine_block_keeps_its_engine():
     with on_host.engine("xla"):
         assert on_host.current() == "xla"
         checks.clear_caches()
-        assert on_host.current() == "auto"
+        assert on_host.current() == "xla"
     assert on_host.current() == "auto"
     with on_host.engine("xla"):
         assert on_host.current() == "xla"
