@@ -37,6 +37,7 @@ at every point.
 
 from __future__ import annotations
 
+import decimal
 from typing import Any, NamedTuple
 
 import jax.numpy as jnp
@@ -50,6 +51,9 @@ __all__ = [
     "curvature_slack",
     "judge_by_float64",
     "outside",
+    "printed_ratio",
+    "printed_tolerance",
+    "printed_unit",
     "tolerance",
     "verdict",
 ]
@@ -128,6 +132,37 @@ def claim_tolerance(
     states one (``checks.claim``)."""
     tol = tolerance(bound_a, bound_b, "float64")
     return tol if atol is None else np.maximum(tol, atol)
+
+
+# A printed value's allowance, half a unit in its last digit, is widened by this
+# relative margin: a value computed a rounding away from exactly halfway is not
+# judged by that rounding.
+PRINTED_MARGIN = 1e-9
+
+
+def printed_unit(text: str) -> float:
+    """One unit in the last digit of a number as printed ('0.81' -> 0.01)."""
+    exponent = decimal.Decimal(text.strip()).as_tuple().exponent
+    return float(decimal.Decimal(1).scaleb(int(exponent)))
+
+
+def printed_tolerance(text: str) -> float:
+    """The allowance of a value printed as ``text``: half a unit in its last
+    digit (rounded to the printed digits), widened by ``PRINTED_MARGIN``."""
+    return printed_unit(text) / 2 * (1 + PRINTED_MARGIN)
+
+
+def printed_ratio(x: float, text: str, truncated: bool = False) -> float:
+    """A computed ``x`` against the number printed as ``text``, as an error over
+    its allowance (``outside`` when above 1): ``|x − stated| / printed_tolerance``;
+    for digits cut rather than rounded (``truncated``), 0 when ``x`` lies between
+    the printed number and the next one away from zero, else inf."""
+    stated = float(text)
+    if truncated:
+        unit = printed_unit(text)
+        low, high = sorted((stated, stated + np.copysign(unit, stated or 1.0)))
+        return 0.0 if low - 1e-12 * abs(low) <= x < high else float(np.inf)
+    return abs(x - stated) / printed_tolerance(text)
 
 
 def curvature_slack(hessian_bound: np.ndarray) -> np.ndarray:

@@ -76,7 +76,7 @@ MAX_TERMS = 12
 
 def diagnose_claim(c: Any, result: Any, seed: int) -> list[Diagnosis]:
     """The first statement that explains the failing claim ``c`` (its ``result``,
-    as ``checks.claims.check_claim`` made it); empty when none does."""
+    as ``checks.claim_check.check_claim`` made it); empty when none does."""
     failing = [k for k in result.cases if k.status == "fail"]
     if not failing:
         return []
@@ -99,12 +99,6 @@ def diagnose_claim(c: Any, result: Any, seed: int) -> list[Diagnosis]:
 # ---------------------------------------------------------------- printed values
 
 
-def _unit(text: str) -> float:
-    from checks.claims import _decimal_unit
-
-    return float(_decimal_unit(text))
-
-
 def _value(c: Any, case: Any) -> Diagnosis | None:
     texts = [c.stated] if isinstance(c.stated, str) else list(c.stated)
     computed = np.asarray(case.counterexample.reference, np.float64).ravel()
@@ -112,7 +106,7 @@ def _value(c: Any, case: Any) -> Diagnosis | None:
         return None
     i = case.counterexample.element[0] if case.counterexample.element else 0
     text, x = texts[i], float(computed[i])
-    stated, allowed = float(text), _unit(text) / 2 * (1 + 1e-9)
+    stated, allowed = float(text), compare.printed_tolerance(text)
     matching = [
         (name, k)
         for name, k in _NAMED
@@ -285,7 +279,7 @@ def _bound(case: Any) -> Diagnosis | None:
 def _points(c: Any, case: Any, seed: int) -> tuple[list, list, list] | None:
     """The case's inputs, strata and both sides (with bounds), as its check drew
     and evaluated them (same seed and chunks)."""
-    from checks.claims import _runner
+    from checks.claim_sampled import _runner
 
     n, dims = case.samples, dict(case.dims)
     chunk = min(n, case_module.MAX_CHUNK)

@@ -61,7 +61,7 @@ import numpy as np
 
 from checks import caches, on_host, sampling, stored
 from checks.case import example_args, shard_devices
-from checks.claims import UNSAMPLED
+from checks.claim_record import UNSAMPLED
 from checks.digest import code_digest, config_digest
 from checks.identity import jaxpr_digest
 from checks.paths import trusted_cache_dir

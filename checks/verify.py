@@ -24,8 +24,8 @@ import numpy as np
 
 from checks import ahead, caches, identity, on_host, store, watchdog
 from checks.case import _nested, ahead_jobs, run_cases
-from checks.claims import ahead_jobs as claim_ahead_jobs
-from checks.claims import check_claim
+from checks.claim_sampled import ahead_jobs as claim_ahead_jobs
+from checks.claim_check import check_claim
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
 from checks.diagnose import diagnose
 from checks.diagnose import repair as one_edit_repair

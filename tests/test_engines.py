@@ -9,7 +9,7 @@ from jax import lax
 
 import checks
 from checks import forms, interpret, load, on_host, store
-from checks.claims import UNSAMPLED
+from checks.claim_record import UNSAMPLED
 from checks.cli import main
 from checks.declare import Derivation
 from checks.verify import OptionError, resolve_devices
