@@ -33,10 +33,9 @@ from checks.declare import (
     DeclarationError,
     Derivation,
     as_derivation,
-    derivation,
-    derivations_in,
 )
 from checks.domain import Domain
+from checks.register import derivation, derivations_in
 from checks.report import render_result
 from checks.result import (
     CaseResult,

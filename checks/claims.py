@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from checks.claim_record import Claim, make_claim
-from checks.declare import register_in_module
+from checks.register import register_in_module
 
 __all__ = [
     "Claim",

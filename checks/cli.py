@@ -333,15 +333,15 @@ def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         output = _check_output(args.output, args.targets)
 
     from checks.load import load_targets
-    from checks.report import render_list, render_list_json
-    from checks.verify import (
+    from checks.options import (
         _check_options,
         _check_shards,
         _check_sizes,
         _with_sizes,
-        check_all,
         resolve_devices,
     )
+    from checks.report import render_list, render_list_json
+    from checks.verify import check_all
 
     samples, dtypes, seed = _check_options(args.samples, dtypes, args.seed)
     shards = None
@@ -412,7 +412,7 @@ def _render(
     report: Report, items: Sequence, args: argparse.Namespace, colour: bool = False
 ) -> str:
     """The report in the format asked for."""
-    from checks.declare import defined_at
+    from checks.register import defined_at
     from checks.report import render_json, render_table
     from checks.report_ci import render_github, render_junit
 
@@ -449,8 +449,8 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     from checks.declare import DeclarationError
     from checks.distributed import DistributedError
     from checks.load import LoadError
+    from checks.options import OptionError
     from checks.precision import float64
-    from checks.verify import OptionError
 
     try:
         with float64():  # the checker's own work, whatever the caller's setting

@@ -1,4 +1,4 @@
-"""Declaring a derivation: the ``@derivation`` decorator and its record.
+"""Declaring a derivation: its record, and the checks a declaration must pass.
 
 A derivation pairs a closed form with the function it claims to differentiate::
 
@@ -9,34 +9,39 @@ A derivation pairs a closed form with the function it claims to differentiate::
     def binary_cross_entropy_grad_beta(alpha, beta):
         return (beta - alpha) / (beta * (1 - beta))
 
-The decorator checks the declaration at once (a mistake is a ``DeclarationError``
-naming the derivation), attaches a :class:`Derivation` record to the closed form as
-``__derivation__``, appends it to its module's ``__derivations__`` list, and
-returns the closed form unchanged.
+``make_derivation`` checks the declaration at once (a mistake is a
+``DeclarationError`` naming the derivation) and builds its :class:`Derivation`
+record; the decorator (``checks.register``) attaches the record to the closed
+form as ``__derivation__`` and appends it to its module's ``__derivations__``
+list; ``as_derivation`` finds the record of a decorated function.
 """
 
 from __future__ import annotations
 
 import inspect
 import itertools
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from checks.domain import Domain
+
+if TYPE_CHECKING:
+    from checks.claim_record import Claim
+    from checks.forms import Part
+    from checks.rules import Rule
 
 __all__ = [
     "DeclarationError",
     "Derivation",
     "as_derivation",
-    "derivation",
-    "derivations_in",
 ]
 
 EXPECTATIONS = ("pass", "fail")
 FORMS = ("jacobian", "vjp", "jvp")
+
+# A declared entry's record: a derivation, a claim or a custom rule.
+Record: TypeAlias = "Derivation | Claim | Rule"
 
 
 class DeclarationError(ValueError):
@@ -101,8 +106,8 @@ class Derivation:
         ('softmax_jacobian', ('a',), 0, [{'k': 2}, {'k': 3}])
     """
 
-    closed_form: Callable[..., Any]
-    of: Callable[..., Any]
+    closed_form: Callable[..., object]
+    of: Callable[..., object]
     wrt: str | tuple[str, ...]
     inputs: Mapping[str, Domain]
     order: int = 1
@@ -114,7 +119,7 @@ class Derivation:
     form: str = "jacobian"
     cotangent: Domain | tuple[Domain, ...] | None = None
     tangents: Mapping[str, Domain] = field(default_factory=dict)
-    parts: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    parts: tuple[Part, ...] = field(default=(), repr=False, compare=False)
 
     kind = "derivation"
 
@@ -166,7 +171,9 @@ def size_combinations(dims: Mapping[str, Sequence[int]]) -> Iterator[dict[str, i
         yield dict(zip(names, sizes))
 
 
-def _positional_names(fn: Callable[..., Any], role: str, name: str) -> tuple[str, ...]:
+def _positional_names(
+    fn: Callable[..., object], role: str, name: str
+) -> tuple[str, ...]:
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -202,7 +209,7 @@ def check_expectation(label: str, expect: str, why: str) -> None:
 
 
 def _normalize_dims(
-    dims: Mapping[str, Any] | None, name: str
+    dims: Mapping[str, int | Sequence[int]] | None, name: str
 ) -> dict[str, tuple[int, ...]]:
     out: dict[str, tuple[int, ...]] = {}
     for key, sizes in (dims or {}).items():
@@ -225,13 +232,13 @@ def _normalize_dims(
 
 
 def make_derivation(
-    closed_form: Callable[..., Any],
+    closed_form: Callable[..., object],
     *,
-    of: Callable[..., Any],
-    wrt: str,
+    of: Callable[..., object],
+    wrt: str | tuple[str, ...],
     inputs: Mapping[str, Domain],
     order: int = 1,
-    dims: Mapping[str, Any] | None = None,
+    dims: Mapping[str, int | Sequence[int]] | None = None,
     name: str | None = None,
     source: str = "",
     expect: str = "pass",
@@ -240,7 +247,11 @@ def make_derivation(
     cotangent: Domain | Sequence[Domain] | None = None,
     tangents: Domain | Mapping[str, Domain] | None = None,
 ) -> Derivation:
-    """Validate a declaration and build its record (no registration)."""
+    """Validate a declaration and build its record (no registration).
+
+    Raises:
+        DeclarationError: the declaration is inconsistent, naming the derivation.
+    """
     label = name or getattr(closed_form, "__name__", None) or repr(closed_form)
     if not callable(closed_form):
         raise DeclarationError(f"{label}: the closed form must be a function")
@@ -251,24 +262,7 @@ def make_derivation(
     params = _positional_names(of, "of", label)
     if not params:
         raise DeclarationError(f"{label}: of= takes no parameters")
-    if not isinstance(inputs, Mapping):
-        raise DeclarationError(f"{label}: inputs= must map each parameter to a domain")
-    missing = [p for p in params if p not in inputs]
-    extra = [p for p in inputs if p not in params]
-    if missing:
-        raise DeclarationError(
-            f"{label}: inputs= has no domain for {', '.join(missing)}"
-        )
-    if extra:
-        raise DeclarationError(
-            f"{label}: inputs= names {', '.join(extra)}, which of= does not take"
-        )
-    for p in params:
-        if not isinstance(inputs[p], Domain):
-            raise DeclarationError(
-                f"{label}: inputs[{p!r}] must be a checks.domain domain, "
-                f"got {inputs[p]!r}"
-            )
+    _check_inputs(inputs, params, label)
     wrt_names = _wrt_names(wrt, params, label)
     for w in wrt_names:
         if not inputs[w].floating:
@@ -276,34 +270,10 @@ def make_derivation(
                 f"{label}: cannot differentiate with respect to {w!r}: "
                 f"its domain {inputs[w].describe()} is not real-valued"
             )
-    if order not in (1, 2):
-        raise DeclarationError(f"{label}: order must be 1 or 2, got {order!r}")
-    if form not in FORMS:
-        raise DeclarationError(
-            f"{label}: form must be one of {', '.join(map(repr, FORMS))}, got {form!r}"
-        )
-    if order == 2 and (form == "jvp" or len(wrt_names) > 1):
-        raise DeclarationError(
-            f"{label}: order=2 takes one wrt name and form 'jacobian' (the Hessian) "
-            "or 'vjp' (a Hessian-vector product)"
-        )
+    _check_form(form, order, wrt_names, label)
     tangent_domains = _tangent_domains(tangents, form, order, wrt_names, inputs, label)
     cotangent = _cotangent_domains(cotangent, form, order, label)
-    closed_params = _positional_names(closed_form, "the closed form", label)
-    extra = _extra_arguments(form, order, wrt_names)
-    if closed_params[: len(params)] != params or len(closed_params) != len(
-        params
-    ) + len(extra):
-        rule = (
-            f"the closed form must take them in the same order followed by "
-            f"{' and '.join(extra)} (form={form!r})"
-            if extra
-            else "they must match in name and order"
-        )
-        raise DeclarationError(
-            f"{label}: the closed form takes ({', '.join(closed_params)}) but of= "
-            f"takes ({', '.join(params)}); {rule}"
-        )
+    _check_closed_form_params(closed_form, params, form, order, wrt_names, label)
     check_expectation(label, expect, why)
     sizes = _normalize_dims(dims, label)
     for p in params:
@@ -331,7 +301,74 @@ def make_derivation(
     )
 
 
-def _wrt_names(wrt: Any, params: tuple[str, ...], label: str) -> tuple[str, ...]:
+def _check_inputs(
+    inputs: Mapping[str, Domain], params: tuple[str, ...], label: str
+) -> None:
+    """``inputs=`` maps every parameter of ``of`` (and nothing else) to a domain."""
+    if not isinstance(inputs, Mapping):
+        raise DeclarationError(f"{label}: inputs= must map each parameter to a domain")
+    missing = [p for p in params if p not in inputs]
+    extra = [p for p in inputs if p not in params]
+    if missing:
+        raise DeclarationError(
+            f"{label}: inputs= has no domain for {', '.join(missing)}"
+        )
+    if extra:
+        raise DeclarationError(
+            f"{label}: inputs= names {', '.join(extra)}, which of= does not take"
+        )
+    for p in params:
+        if not isinstance(inputs[p], Domain):
+            raise DeclarationError(
+                f"{label}: inputs[{p!r}] must be a checks.domain domain, "
+                f"got {inputs[p]!r}"
+            )
+
+
+def _check_form(form: str, order: int, wrt: tuple[str, ...], label: str) -> None:
+    """``order`` is 1 or 2, ``form`` one of ``FORMS``, and an order-2 check a
+    Hessian (``"jacobian"``) or a Hessian-vector product (``"vjp"``) of one name."""
+    if order not in (1, 2):
+        raise DeclarationError(f"{label}: order must be 1 or 2, got {order!r}")
+    if form not in FORMS:
+        raise DeclarationError(
+            f"{label}: form must be one of {', '.join(map(repr, FORMS))}, got {form!r}"
+        )
+    if order == 2 and (form == "jvp" or len(wrt) > 1):
+        raise DeclarationError(
+            f"{label}: order=2 takes one wrt name and form 'jacobian' (the Hessian) "
+            "or 'vjp' (a Hessian-vector product)"
+        )
+
+
+def _check_closed_form_params(
+    closed_form: Callable[..., object],
+    params: tuple[str, ...],
+    form: str,
+    order: int,
+    wrt: tuple[str, ...],
+    label: str,
+) -> None:
+    """The closed form takes ``of``'s parameters in order, then what its form
+    adds (a cotangent, or a tangent per ``wrt`` name)."""
+    closed_params = _positional_names(closed_form, "the closed form", label)
+    extra = _extra_arguments(form, order, wrt)
+    if closed_params[: len(params)] != params or len(closed_params) != len(
+        params
+    ) + len(extra):
+        rule = (
+            f"the closed form must take them in the same order followed by "
+            f"{' and '.join(extra)} (form={form!r})"
+            if extra
+            else "they must match in name and order"
+        )
+        raise DeclarationError(
+            f"{label}: the closed form takes ({', '.join(closed_params)}) but of= "
+            f"takes ({', '.join(params)}); {rule}"
+        )
+
+
+def _wrt_names(wrt: object, params: tuple[str, ...], label: str) -> tuple[str, ...]:
     """``wrt`` (a name or a tuple of names) checked against ``of``'s parameters."""
     names = (wrt,) if isinstance(wrt, str) else wrt
     if not isinstance(names, tuple) or not names:
@@ -359,7 +396,7 @@ def _extra_arguments(form: str, order: int, wrt: tuple[str, ...]) -> list[str]:
     return []
 
 
-def _float_domain(dom: Any, what: str, label: str) -> Domain:
+def _float_domain(dom: object, what: str, label: str) -> Domain:
     if not isinstance(dom, Domain) or not dom.floating:
         raise DeclarationError(
             f"{label}: {what} must be a real-valued checks.domain domain, got {dom!r}"
@@ -368,7 +405,7 @@ def _float_domain(dom: Any, what: str, label: str) -> Domain:
 
 
 def _tangent_domains(
-    tangents: Any,
+    tangents: object,
     form: str,
     order: int,
     wrt: tuple[str, ...],
@@ -408,7 +445,7 @@ def _tangent_domains(
 
 
 def _cotangent_domains(
-    cotangent: Any, form: str, order: int, label: str
+    cotangent: object, form: str, order: int, label: str
 ) -> Domain | tuple[Domain, ...] | None:
     """``cotangent=`` checked: one domain, or a tuple for an ``of`` returning one."""
     if cotangent is None:
@@ -427,181 +464,7 @@ def _cotangent_domains(
     )
 
 
-def derivation(
-    *,
-    of: Callable[..., Any],
-    wrt: str,
-    inputs: Mapping[str, Domain],
-    order: int = 1,
-    dims: Mapping[str, Any] | None = None,
-    name: str | None = None,
-    source: str = "",
-    expect: str = "pass",
-    why: str = "",
-    form: str = "jacobian",
-    cotangent: Domain | Sequence[Domain] | None = None,
-    tangents: Domain | Mapping[str, Domain] | None = None,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare that the decorated function is the derivative of ``of`` wrt ``wrt``.
-
-    Args:
-      of: the function being differentiated.
-      wrt: the name of one parameter of ``of``, or a tuple of names (the closed
-        form returns a tuple, one entry per name, in that order).
-      inputs: a domain (``checks.domain``) for every parameter of ``of``.
-      order: 1 (``jax.jacobian`` layout) or 2 (``jax.hessian`` layout; with
-        ``form="vjp"``, the Hessian-vector product ``H·v``).
-      form: ``"jacobian"`` (default), ``"vjp"`` (the closed form takes a
-        cotangent of ``of``'s output last and returns each ``wrt``'s cotangent,
-        as ``jax.vjp``) or ``"jvp"`` (it takes a tangent per ``wrt`` last and
-        returns the tangent of ``of``'s output, as ``jax.jvp``).
-      cotangent: the cotangent's domain (``form="vjp"``; default ``domain.real``).
-      tangents: each ``wrt``'s tangent's domain (default ``domain.real``).
-      dims: sizes to check for each size name used in a domain's shape.
-      name: report name (default: the closed form's ``__name__``).
-      source: the document and section that states the result.
-      expect: ``"pass"`` (default) or ``"fail"`` for a known-wrong derivation.
-      why: with ``expect="fail"``, what is wrong, in one line.
-
-    Returns:
-      A decorator that registers the derivation and returns the closed form unchanged.
-
-    Raises:
-      DeclarationError: the declaration is inconsistent (a ``wrt`` that is not
-        a parameter, a parameter without a domain, an unknown form or size
-        name, ...), when the closed form is decorated.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> import checks
-      >>> def bce(alpha, beta):
-      ...     return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))
-      >>> @checks.derivation(
-      ...     of=bce,
-      ...     wrt="beta",
-      ...     inputs={
-      ...         "alpha": checks.domain.unit_interval(),
-      ...         "beta": checks.domain.unit_interval(),
-      ...     },
-      ... )
-      ... def bce_grad_beta(alpha, beta):
-      ...     return (beta - alpha) / (beta * (1 - beta))
-      >>> bce_grad_beta(0.0, 0.5)  # the closed form, unchanged
-      2.0
-      >>> checks.verify(bce_grad_beta, samples=100).status
-      'pass'
-    """
-
-    def register(closed_form: Callable[..., Any]) -> Callable[..., Any]:
-        record = make_derivation(
-            closed_form,
-            of=of,
-            wrt=wrt,
-            inputs=inputs,
-            order=order,
-            dims=dims,
-            name=name,
-            source=source,
-            expect=expect,
-            why=why,
-            form=form,
-            cotangent=cotangent,
-            tangents=tangents,
-        )
-        closed_form.__derivation__ = record
-        register_in_module(closed_form, record)
-        return closed_form
-
-    return register
-
-
-def register_in_module(fn: Callable[..., Any], record: Any) -> None:
-    """Add ``record`` to its module's ``__derivations__``.
-
-    A second module-level declaration of the same name in a module is a
-    ``DeclarationError`` naming both (it would silently replace the first), except
-    when it is the same definition run again (a notebook cell re-run, or a
-    script's ``__main__``): then it replaces the first, as does one declared inside
-    a function (a test, a factory) called again.
-    """
-    module = sys.modules.get(getattr(fn, "__module__", ""), None)
-    if module is None:
-        return
-    registry = module.__dict__.setdefault("__derivations__", [])
-    for i, existing in enumerate(registry):
-        if existing.name == record.name:
-            before = _function_of(existing)
-            if before is not fn and (
-                module.__name__ == "__main__"
-                or _where(before) == _where(fn)
-                or not (_module_level(before) and _module_level(fn))
-            ):
-                registry[i] = record
-                return
-            raise DeclarationError(
-                f"{record.name}: declared twice in {module.__name__}: "
-                f"{_describe_definition(before)} and {_describe_definition(fn)} "
-                "(give one of them another name=)"
-            )
-    registry.append(record)
-
-
-def _function_of(record: Any) -> Any:
-    """The decorated function of a derivation or claim record."""
-    return getattr(record, "closed_form", None) or getattr(record, "fn", None)
-
-
-def _module_level(fn: Any) -> bool:
-    """Defined at the top level of its module (not inside a function)."""
-    return "<locals>" not in getattr(fn, "__qualname__", "<locals>")
-
-
-def _where(fn: Any) -> tuple[str, int] | None:
-    code = getattr(fn, "__code__", None)
-    return (code.co_filename, code.co_firstlineno) if code is not None else None
-
-
-def defined_at(record: Any) -> tuple[str, int] | None:
-    """The file and first line (its first decorator's) of the function a
-    derivation or claim record decorates, or None when it has no code."""
-    return _where(_function_of(record))
-
-
-def _describe_definition(fn: Any) -> str:
-    where = _where(fn)
-    label = getattr(fn, "__name__", repr(fn))
-    return f"{label} (line {where[1]})" if where else label
-
-
-def derivations_in(module: ModuleType) -> list[Derivation]:
-    """The derivations a module declares, in declaration order.
-
-    A module (or package) may define ``CATALOG``, a sequence of derivations or
-    decorated closed forms; otherwise the ``@derivation`` records it holds are used.
-
-    Args:
-        module: an imported module or package.
-
-    Returns:
-        Its records (``Derivation``; claims and rules too), in order.
-
-    Raises:
-        DeclarationError: an item of ``CATALOG`` is not a declared entry.
-
-    Examples:
-        >>> import checks
-        >>> from derivations import cross_entropy
-        >>> names = [d.name for d in checks.derivations_in(cross_entropy)]
-        >>> "binary_cross_entropy_grad_beta" in names
-        True
-    """
-    catalog = getattr(module, "CATALOG", None)
-    if catalog is not None:
-        return [as_derivation(item) for item in catalog]
-    return list(getattr(module, "__derivations__", []))
-
-
-def as_derivation(item: Any) -> Any:
+def as_derivation(item: object) -> Record:
     """The record (a ``Derivation``, a ``checks.claims.Claim`` or a
     ``checks.rules.Rule``) of a decorated function, or the record itself.
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from types import ModuleType
 
 from checks import caches
-from checks.declare import DeclarationError, Derivation, derivations_in
+from checks.declare import DeclarationError, Derivation
 from checks.precision import in_float64
+from checks.register import derivations_in
 
 __all__ = ["LoadError", "load_catalog", "load_file", "load_targets"]
 

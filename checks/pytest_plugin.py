@@ -217,7 +217,7 @@ def pytest_collection_modifyitems(
     checked (read by the checker's own rules, once something was collected)."""
     if not any(isinstance(item, DerivationItem) for item in items):
         return
-    from checks.verify import OptionError, _check_options, resolve_devices
+    from checks.options import OptionError, _check_options, resolve_devices
 
     options = config.stash[_OPTIONS]
     try:
@@ -323,7 +323,7 @@ class DerivationItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        from checks.declare import defined_at
+        from checks.register import defined_at
 
         where = defined_at(self.entry)
         line = where[1] - 1 if where else None

@@ -42,11 +42,11 @@ from checks.declare import (
     Derivation,
     _normalize_dims,
     check_expectation,
-    register_in_module,
     size_combinations,
 )
 from checks.domain import Domain
 from checks.forms import FormError, Part, checked_parts, flat, unique_name
+from checks.register import register_in_module
 
 __all__ = ["Rule", "lower_rule", "rule"]
 

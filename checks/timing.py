@@ -39,9 +39,7 @@ from checks.case import (
 from checks.declare import Derivation, as_derivation
 from checks.forms import lowered, needs_lowering
 from checks.lapack import with_inline_lapack
-from checks.precision import float64
-from checks.reference import reference
-from checks.verify import (
+from checks.options import (
     OptionError,
     _check_options,
     _check_shards,
@@ -49,6 +47,8 @@ from checks.verify import (
     _with_sizes,
     resolve_devices,
 )
+from checks.precision import float64
+from checks.reference import reference
 
 __all__ = ["PARTS", "Timing", "profile_check", "time_check"]
 
@@ -191,7 +191,7 @@ def time_check(
         The compile time and the seconds of every timed run.
 
     Raises:
-        checks.verify.OptionError: a bad option, a claim, or no such device.
+        checks.OptionError: a bad option, a claim, or no such device.
         checks.DeclarationError: ``target`` is not a derivation.
 
     Examples:
@@ -261,7 +261,7 @@ def profile_check(
         Each name of ``PARTS`` → seconds of its fastest call.
 
     Raises:
-        checks.verify.OptionError: a bad option, a claim, a derivation that is
+        checks.OptionError: a bad option, a claim, a derivation that is
             not of Jacobian form, or no such device.
         checks.DeclarationError: ``target`` is not a derivation.
 

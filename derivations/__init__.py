@@ -15,7 +15,8 @@ Documents:
   - "Machine Learning – Cross-Entropy Loss for Softmax" (blog post, 2017).
 """
 
-from checks.declare import Derivation, derivations_in
+from checks.declare import Derivation
+from checks.register import derivations_in
 from derivations import (
     cost_functions,
     cross_entropy,

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from checks.declare import derivations_in
+from checks.register import derivations_in
 from derivations import CATALOG, MODULES
 
 ROOT = Path(__file__).parent.parent

@@ -12,7 +12,7 @@ from checks import forms, interpret, load, on_host, store
 from checks.claim_record import UNSAMPLED
 from checks.cli import main
 from checks.declare import Derivation
-from checks.verify import OptionError, resolve_devices
+from checks.options import OptionError, resolve_devices
 from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
 
 DTYPES = ["float64", "float32"]

@@ -313,7 +313,7 @@ def test_the_readme_examples_run_and_pass(tmp_path, monkeypatch):
 
 
 def test_mutants_of_a_vjp_closed_form_keep_its_form_and_are_killed():
-    from checks.verify import mutation_score
+    from checks.one_entry import mutation_score
 
     score = mutation_score(backward.relu_backward.__derivation__, samples=100)
     assert score.total > 0 and score.killed > 0, score

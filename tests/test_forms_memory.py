@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from checks import case, domain, forms, precision, sampling
-from checks.declare import as_derivation, derivation
+from checks.declare import as_derivation
+from checks.register import derivation
 
 POINTS = 4
 

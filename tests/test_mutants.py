@@ -4,7 +4,7 @@ import pytest
 
 from checks.declare import as_derivation
 from checks.mutate import mutants
-from checks.verify import mutation_score
+from checks.one_entry import mutation_score
 from derivations import cross_entropy, logistic_regression, softmax, softmax_regression
 
 NAMED = [
