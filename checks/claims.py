@@ -32,7 +32,7 @@ checks one; ``checks.claim_sampled`` judges the forms over sampled inputs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from checks.claim_record import Claim, make_claim
 from checks.register import register_in_module
@@ -50,12 +50,17 @@ __all__ = [
     "value",
 ]
 
-# A claim decorator: registers the claim on a function and returns it unchanged.
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class Decorator(Protocol):
+    """A claim decorator: registers the claim on a function, returns it unchanged."""
+
+    def __call__(self, fn: F, /) -> F: ...
 
 
 def _declare(form: str, **options: Any) -> Decorator:
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def register(fn: F) -> F:
         record = make_claim(form, fn, **options)
         fn.__derivation__ = record
         register_in_module(fn, record)

@@ -276,14 +276,7 @@ def make_derivation(
     _check_closed_form_params(closed_form, params, form, order, wrt_names, label)
     check_expectation(label, expect, why)
     sizes = _normalize_dims(dims, label)
-    for p in params:
-        unknown = sorted(inputs[p].size_names() - set(sizes))
-        if unknown:
-            raise DeclarationError(
-                f"{label}: the shape of {p!r} uses size "
-                f"{', '.join(map(repr, unknown))} but dims= does not list it "
-                f"(add dims={{{unknown[0]!r}: (2, 5)}})"
-            )
+    _check_sizes_listed(inputs, params, sizes, label)
     return Derivation(
         closed_form=closed_form,
         of=of,
@@ -366,6 +359,23 @@ def _check_closed_form_params(
             f"{label}: the closed form takes ({', '.join(closed_params)}) but of= "
             f"takes ({', '.join(params)}); {rule}"
         )
+
+
+def _check_sizes_listed(
+    inputs: Mapping[str, Domain],
+    params: tuple[str, ...],
+    sizes: Mapping[str, tuple[int, ...]],
+    label: str,
+) -> None:
+    """Every size name a parameter's shape uses is one ``dims=`` lists."""
+    for p in params:
+        unknown = sorted(inputs[p].size_names() - set(sizes))
+        if unknown:
+            raise DeclarationError(
+                f"{label}: the shape of {p!r} uses size "
+                f"{', '.join(map(repr, unknown))} but dims= does not list it "
+                f"(add dims={{{unknown[0]!r}: (2, 5)}})"
+            )
 
 
 def _wrt_names(wrt: object, params: tuple[str, ...], label: str) -> tuple[str, ...]:
