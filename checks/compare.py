@@ -155,13 +155,16 @@ def printed_tolerance(text: str) -> float:
 def printed_ratio(x: float, text: str, truncated: bool = False) -> float:
     """A computed ``x`` against the number printed as ``text``, as an error over
     its allowance (``outside`` when above 1): ``|x − stated| / printed_tolerance``;
-    for digits cut rather than rounded (``truncated``), 0 when ``x`` lies between
-    the printed number and the next one away from zero, else inf."""
+    for digits cut rather than rounded (``truncated``), 0 when ``x`` lies from
+    the printed number (included, less a relative 1e-12 for rounding) up to the
+    next one away from zero (excluded), else inf: "-0.5" holds -0.5 and -0.59,
+    not -0.6 or -0.49."""
     stated = float(text)
     if truncated:
-        unit = printed_unit(text)
-        low, high = sorted((stated, stated + np.copysign(unit, stated or 1.0)))
-        return 0.0 if low - 1e-12 * abs(low) <= x < high else float(np.inf)
+        away = np.copysign(1.0, stated) if stated else 1.0  # "0.00": toward +
+        magnitude, size = away * x, abs(stated)
+        inside = size - 1e-12 * size <= magnitude < size + printed_unit(text)
+        return 0.0 if inside else float(np.inf)
     return abs(x - stated) / printed_tolerance(text)
 
 

@@ -58,6 +58,29 @@ def test_a_truncated_value_is_read_as_truncated():
     assert outcome(two_thirds_rounded) == "fail"
 
 
+def test_a_truncated_negative_value_holds_its_printed_number_and_below():
+    @claim.value(stated="-0.5", truncated=True)
+    def minus_a_half():
+        return jnp.asarray(-0.5)
+
+    @claim.value(stated="-0.666", truncated=True)
+    def minus_two_thirds():
+        return jnp.asarray(-2 / 3)
+
+    @claim.value(stated="-0.5", truncated=True)
+    def minus_0_49():
+        return jnp.asarray(-0.49)  # cut to -0.4
+
+    @claim.value(stated="-0.5", truncated=True)
+    def minus_0_6():
+        return jnp.asarray(-0.6)
+
+    assert outcome(minus_a_half) == "pass"
+    assert outcome(minus_two_thirds) == "pass"
+    assert outcome(minus_0_49) == "fail"
+    assert outcome(minus_0_6) == "fail"
+
+
 def test_a_stated_array_is_checked_entry_by_entry():
     @claim.value(stated=["0.09003057", "0.24472847", "0.66524096"])
     def softmax_123():

@@ -187,3 +187,32 @@ def test_same_seed_same_verdict_and_numbers():
     a = checks.verify(bce_grad_beta, samples=200, seed=5)
     b = checks.verify(bce_grad_beta, samples=200, seed=5)
     assert [c.max_abs_error for c in a.cases] == [c.max_abs_error for c in b.cases]
+
+
+@pytest.mark.parametrize(
+    ("x", "text", "truncated", "status"),
+    [
+        (0.8149, "0.81", False, "pass"),  # within half a unit of the last digit
+        (0.8051, "0.81", False, "pass"),
+        (0.8151, "0.81", False, "fail"),
+        (0.8049, "0.81", False, "fail"),
+        (-0.8149, "-0.81", False, "pass"),
+        (-0.8151, "-0.81", False, "fail"),
+        (1250.0, "1.2e3", False, "pass"),  # the unit of "1.2e3" is 100
+        (1251.0, "1.2e3", False, "fail"),
+        (0.6669, "0.666", True, "pass"),  # cut: from the number to the next
+        (0.666, "0.666", True, "pass"),
+        (0.667, "0.666", True, "fail"),
+        (0.6659, "0.666", True, "fail"),
+        (-0.5, "-0.5", True, "pass"),  # away from zero for a negative number
+        (-0.5999, "-0.5", True, "pass"),
+        (-0.6, "-0.5", True, "fail"),
+        (-0.49, "-0.5", True, "fail"),
+        (float("nan"), "0.5", False, "fail"),
+        (float("nan"), "0.5", True, "fail"),
+    ],
+)
+def test_a_printed_value_rule_both_ways(x, text, truncated, status):
+    from checks import compare
+
+    assert compare.verdict(compare.printed_ratio(x, text, truncated)) == status
