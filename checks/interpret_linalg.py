@@ -34,17 +34,10 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
+from checks.interpret_batch import Rule, Unsupported
 from checks.lapack import no_low_precision
 
 __all__ = ["VALUES"]
-
-Rule = Callable[..., Any]
-
-
-def _unsupported(what: str) -> Exception:
-    from checks.interpret import Unsupported  # the module that imports this one
-
-    return Unsupported(what)
 
 
 def _matrices(*xs: np.ndarray) -> list[np.ndarray]:
@@ -90,7 +83,7 @@ def _lu(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     return [lu.reshape(a.shape), pivots, permutation]
 
 
-def _lu_pivots_to_permutation(params: dict[str, Any], pivots: np.ndarray):
+def _lu_pivots_to_permutation(params: dict[str, Any], pivots: np.ndarray) -> np.ndarray:
     """The permutation the row swaps ``i ↔ pivots[i]`` make of ``0…size−1``."""
     size = int(params["permutation_size"])
     flat = pivots.reshape(-1, pivots.shape[-1])
@@ -102,7 +95,9 @@ def _lu_pivots_to_permutation(params: dict[str, Any], pivots: np.ndarray):
     return perm.reshape((*pivots.shape[:-1], size))
 
 
-def _triangular_solve(params: dict[str, Any], a: np.ndarray, b: np.ndarray):
+def _triangular_solve(
+    params: dict[str, Any], a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
     """``op(A)·X = B`` (``left_side``) or ``X·op(A) = B``, ``A`` triangular:
     forward or back substitution, every right-hand side at once."""
     lower = bool(params["lower"])
@@ -169,7 +164,7 @@ def _eigh(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Eigenvectors (columns) and eigenvalues, ascending, of the symmetric
     matrix held in the lower (``lower``) or upper triangle."""
     if params.get("subset_by_index") not in (None, (0, a.shape[-1])):
-        raise _unsupported("eigh of a subset of the eigenvalues")
+        raise Unsupported("eigh of a subset of the eigenvalues")
     uplo = "L" if params.get("lower", True) else "U"
 
     def decompose(x: np.ndarray) -> list[np.ndarray]:
@@ -182,7 +177,7 @@ def _eigh(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
 def _svd(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Singular values, descending, and (``compute_uv``) ``U`` and ``Vᵀ``."""
     if params.get("subset_by_index") is not None:
-        raise _unsupported("svd of a subset of the singular values")
+        raise Unsupported("svd of a subset of the singular values")
     uv = bool(params["compute_uv"])
     full = bool(params["full_matrices"])
 
@@ -198,7 +193,7 @@ def _svd(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
 def _qr(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Householder ``A = Q·R`` (reduced, or ``full_matrices``)."""
     if params.get("pivoting", False):
-        raise _unsupported("qr with column pivoting")
+        raise Unsupported("qr with column pivoting")
     mode = "complete" if params["full_matrices"] else "reduced"
 
     def decompose(x: np.ndarray) -> list[np.ndarray]:
@@ -211,7 +206,7 @@ def _qr(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
 def _guarded(name: str, fn: Rule) -> Rule:
     """``fn``, refusing a bfloat16 or float16 operand as XLA's CPU does."""
 
-    def rule(params: dict[str, Any], *xs: np.ndarray) -> Any:
+    def rule(params: dict[str, Any], *xs: np.ndarray) -> np.ndarray | list[np.ndarray]:
         no_low_precision(name, [x.dtype for x in xs])
         return fn(params, *xs)
 

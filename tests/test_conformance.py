@@ -72,7 +72,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from checks import error_rules, interpret, rounding
+from checks import error_rules, interpret, interpret_control, rounding
 from checks.rounding import trace_as_written
 
 # ---------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def _rule_tables() -> dict[str, set[str]]:
         "numpy values": set(i._VALUES),
         "numpy bounds": set(i.RULES)
         | classified
-        | set(i._CONTROL)
+        | set(interpret_control.CONTROL)
         | {"convert_element_type"},
     }
 
@@ -151,16 +151,16 @@ def mutate(name: str, engine: str, how: str) -> Iterator[None]:
 
         value.elementwise = getattr(original, "elementwise", False)
         patches.append((interpret._VALUES, name, value))
-    elif engine == "numpy" and name in interpret._CONTROL:
-        original = interpret._CONTROL[name]
+    elif engine == "numpy" and name in interpret_control.CONTROL:
+        original = interpret_control.CONTROL[name]
 
-        def control(eqn, pairs, bounds, _f=original):
+        def control(eqn, pairs, bounds, run, _f=original):
             return [
                 (v, None if b is None else b * factor)
-                for v, b in _f(eqn, pairs, bounds)
+                for v, b in _f(eqn, pairs, bounds, run)
             ]
 
-        patches.append((interpret._CONTROL, name, control))
+        patches.append((interpret_control.CONTROL, name, control))
     elif engine == "numpy":
         original = interpret._bounds
 
