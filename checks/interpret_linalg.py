@@ -20,6 +20,12 @@ with the outputs and conventions XLA's CPU gives, up to rounding:
   ascending, singular values descending) and, but where rounding decides a
   reflection (ties, subnormals), the same signs; a matrix with a non-finite
   entry gives NaN.
+* ``qr`` with column pivoting: ``geqp3``/``orgqr`` through SciPy, the LAPACK
+  jaxlib's CPU kernels call, one matrix at a time.
+* ``eigh`` and ``svd`` of a subset of the values (``subset_by_index``) are
+  ``Unsupported``: XLA's CPU has no kernel for them either (JAX raises
+  ``NotImplementedError`` when it lowers one for the CPU or GPU, and defines no
+  derivative of a partial eigendecomposition), so there is no result to match.
 
 LAPACK has no bfloat16 or float16 kernel, and neither engine evaluates linear
 algebra in them: ``checks.lapack.no_low_precision`` raises with the message of
@@ -33,6 +39,7 @@ from typing import Any
 
 import ml_dtypes
 import numpy as np
+import scipy.linalg
 
 from checks.interpret_batch import Rule, Unsupported
 from checks.lapack import no_low_precision
@@ -164,7 +171,9 @@ def _eigh(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Eigenvectors (columns) and eigenvalues, ascending, of the symmetric
     matrix held in the lower (``lower``) or upper triangle."""
     if params.get("subset_by_index") not in (None, (0, a.shape[-1])):
-        raise Unsupported("eigh of a subset of the eigenvalues")
+        raise Unsupported(
+            "eigh of a subset of the eigenvalues (XLA's CPU has no kernel for it)"
+        )
     uplo = "L" if params.get("lower", True) else "U"
 
     def decompose(x: np.ndarray) -> list[np.ndarray]:
@@ -176,8 +185,10 @@ def _eigh(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
 
 def _svd(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Singular values, descending, and (``compute_uv``) ``U`` and ``Vᵀ``."""
-    if params.get("subset_by_index") is not None:
-        raise Unsupported("svd of a subset of the singular values")
+    if params.get("subset_by_index") not in (None, (0, min(a.shape[-2:]))):
+        raise Unsupported(
+            "svd of a subset of the singular values (XLA's CPU has no kernel for it)"
+        )
     uv = bool(params["compute_uv"])
     full = bool(params["full_matrices"])
 
@@ -193,7 +204,7 @@ def _svd(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
 def _qr(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Householder ``A = Q·R`` (reduced, or ``full_matrices``)."""
     if params.get("pivoting", False):
-        raise Unsupported("qr with column pivoting")
+        return _pivoted_qr(params, a)
     mode = "complete" if params["full_matrices"] else "reduced"
 
     def decompose(x: np.ndarray) -> list[np.ndarray]:
@@ -201,6 +212,27 @@ def _qr(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
         return [q, r]
 
     return _finite_or_nan(decompose, a)
+
+
+def _pivoted_qr(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
+    """``A[:, p] = Q·R`` with column pivoting (Businger and Golub, 1965): at each
+    step the remaining column of largest norm comes first. LAPACK ``geqp3``,
+    then ``orgqr`` (``ungqr``) for Q, as ``jax.lax.linalg.qr`` lowers it on the
+    CPU, through SciPy, whose LAPACK is the one jaxlib's CPU kernels call: the
+    same pivots, ties to the first column, and the same Q and R bit for bit.
+    A non-finite entry goes to LAPACK as it is, as XLA passes it."""
+    mode = "full" if params["full_matrices"] else "economic"
+    *batch, m, n = a.shape
+    flat = a.reshape(-1, m, n)
+    outs = [
+        scipy.linalg.qr(x, mode=mode, pivoting=True, check_finite=False) for x in flat
+    ]
+    q, r, p = (np.stack([o[i] for o in outs]) for i in range(3))
+    return [
+        q.reshape((*batch, *q.shape[-2:])),
+        r.reshape((*batch, *r.shape[-2:])),
+        p.astype(np.int32).reshape((*batch, n)),
+    ]
 
 
 def _guarded(name: str, fn: Rule) -> Rule:
