@@ -1,10 +1,11 @@
 """Value rules of ``checks.interpret``: windows of an operand.
 
 ``dynamic_slice``, ``gather`` and ``scatter`` read or write a window at a start
-given per point (clamped into bounds as XLA does, or with ``mode="fill"``
-reading a fill value, and with ``mode="drop"`` dropping a window out of
-bounds); ``conv_general_dilated`` contracts the windows of the dilated, padded
-input with the kernel; ``reduce_window_*`` reduce each window and
+given per point: a read's start is clamped into bounds as XLA does (with
+``mode="fill"``, a window out of bounds reads the fill value), a write's window
+out of bounds is dropped (with ``mode="clip"``, its start is clamped).
+``conv_general_dilated`` contracts the windows of the dilated, padded input
+with the kernel; ``reduce_window_*`` reduce each window and
 ``select_and_scatter_add`` (max pooling's transpose) adds into the element each
 window selects.
 """
