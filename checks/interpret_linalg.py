@@ -20,6 +20,12 @@ with the outputs and conventions XLA's CPU gives, up to rounding:
   ascending, singular values descending) and, but where rounding decides a
   reflection (ties, subnormals), the same signs; a matrix with a non-finite
   entry gives NaN.
+* ``qr`` with column pivoting: ``geqp3``/``orgqr`` through SciPy, the LAPACK
+  jaxlib's CPU kernels call, one matrix at a time.
+* ``eigh`` and ``svd`` of a subset of the values (``subset_by_index``) are
+  ``Unsupported``: XLA's CPU has no kernel for them either (JAX raises
+  ``NotImplementedError`` when it lowers one for the CPU or GPU, and defines no
+  derivative of a partial eigendecomposition), so there is no result to match.
 
 LAPACK has no bfloat16 or float16 kernel, and neither engine evaluates linear
 algebra in them: ``checks.lapack.no_low_precision`` raises with the message of
@@ -33,18 +39,12 @@ from typing import Any
 
 import ml_dtypes
 import numpy as np
+import scipy.linalg
 
+from checks.interpret_batch import Rule, Unsupported
 from checks.lapack import no_low_precision
 
 __all__ = ["VALUES"]
-
-Rule = Callable[..., Any]
-
-
-def _unsupported(what: str) -> Exception:
-    from checks.interpret import Unsupported  # the module that imports this one
-
-    return Unsupported(what)
 
 
 def _matrices(*xs: np.ndarray) -> list[np.ndarray]:
@@ -90,7 +90,7 @@ def _lu(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     return [lu.reshape(a.shape), pivots, permutation]
 
 
-def _lu_pivots_to_permutation(params: dict[str, Any], pivots: np.ndarray):
+def _lu_pivots_to_permutation(params: dict[str, Any], pivots: np.ndarray) -> np.ndarray:
     """The permutation the row swaps ``i ↔ pivots[i]`` make of ``0…size−1``."""
     size = int(params["permutation_size"])
     flat = pivots.reshape(-1, pivots.shape[-1])
@@ -102,7 +102,9 @@ def _lu_pivots_to_permutation(params: dict[str, Any], pivots: np.ndarray):
     return perm.reshape((*pivots.shape[:-1], size))
 
 
-def _triangular_solve(params: dict[str, Any], a: np.ndarray, b: np.ndarray):
+def _triangular_solve(
+    params: dict[str, Any], a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
     """``op(A)·X = B`` (``left_side``) or ``X·op(A) = B``, ``A`` triangular:
     forward or back substitution, every right-hand side at once."""
     lower = bool(params["lower"])
@@ -169,7 +171,9 @@ def _eigh(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Eigenvectors (columns) and eigenvalues, ascending, of the symmetric
     matrix held in the lower (``lower``) or upper triangle."""
     if params.get("subset_by_index") not in (None, (0, a.shape[-1])):
-        raise _unsupported("eigh of a subset of the eigenvalues")
+        raise Unsupported(
+            "eigh of a subset of the eigenvalues (XLA's CPU has no kernel for it)"
+        )
     uplo = "L" if params.get("lower", True) else "U"
 
     def decompose(x: np.ndarray) -> list[np.ndarray]:
@@ -181,8 +185,10 @@ def _eigh(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
 
 def _svd(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Singular values, descending, and (``compute_uv``) ``U`` and ``Vᵀ``."""
-    if params.get("subset_by_index") is not None:
-        raise _unsupported("svd of a subset of the singular values")
+    if params.get("subset_by_index") not in (None, (0, min(a.shape[-2:]))):
+        raise Unsupported(
+            "svd of a subset of the singular values (XLA's CPU has no kernel for it)"
+        )
     uv = bool(params["compute_uv"])
     full = bool(params["full_matrices"])
 
@@ -198,7 +204,7 @@ def _svd(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
 def _qr(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     """Householder ``A = Q·R`` (reduced, or ``full_matrices``)."""
     if params.get("pivoting", False):
-        raise _unsupported("qr with column pivoting")
+        return _pivoted_qr(params, a)
     mode = "complete" if params["full_matrices"] else "reduced"
 
     def decompose(x: np.ndarray) -> list[np.ndarray]:
@@ -208,10 +214,31 @@ def _qr(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
     return _finite_or_nan(decompose, a)
 
 
+def _pivoted_qr(params: dict[str, Any], a: np.ndarray) -> list[np.ndarray]:
+    """``A[:, p] = Q·R`` with column pivoting (Businger and Golub, 1965): at each
+    step the remaining column of largest norm comes first. LAPACK ``geqp3``,
+    then ``orgqr`` (``ungqr``) for Q, as ``jax.lax.linalg.qr`` lowers it on the
+    CPU, through SciPy, whose LAPACK is the one jaxlib's CPU kernels call: the
+    same pivots, ties to the first column, and the same Q and R bit for bit.
+    A non-finite entry goes to LAPACK as it is, as XLA passes it."""
+    mode = "full" if params["full_matrices"] else "economic"
+    *batch, m, n = a.shape
+    flat = a.reshape(-1, m, n)
+    outs = [
+        scipy.linalg.qr(x, mode=mode, pivoting=True, check_finite=False) for x in flat
+    ]
+    q, r, p = (np.stack([o[i] for o in outs]) for i in range(3))
+    return [
+        q.reshape((*batch, *q.shape[-2:])),
+        r.reshape((*batch, *r.shape[-2:])),
+        p.astype(np.int32).reshape((*batch, n)),
+    ]
+
+
 def _guarded(name: str, fn: Rule) -> Rule:
     """``fn``, refusing a bfloat16 or float16 operand as XLA's CPU does."""
 
-    def rule(params: dict[str, Any], *xs: np.ndarray) -> Any:
+    def rule(params: dict[str, Any], *xs: np.ndarray) -> np.ndarray | list[np.ndarray]:
         no_low_precision(name, [x.dtype for x in xs])
         return fn(params, *xs)
 
