@@ -38,15 +38,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import ahead, caches, compare, on_host, printed, sampling
-from checks import case as case_module
-from checks.case import (
-    _compiler_options,
-    _nested,
-    block_points,
-    example_args,
-    over_points,
+from checks import (
+    ahead,
+    caches,
+    case_plan,
+    case_program,
+    compare,
+    on_host,
+    printed,
+    sampling,
 )
+from checks.blocks import block_points, over_points
+from checks.case_program import _compiler_options
+from checks.case_static import example_args
 from checks.declare import (
     DeclarationError,
     _normalize_dims,
@@ -59,6 +63,7 @@ from checks.lapack import with_inline_lapack
 from checks.precision import in_float64
 from checks.result import CaseResult, Counterexample, DerivationResult
 from checks.rounding import with_error_bound
+from checks.summary import nested as _nested
 
 __all__ = [
     "Claim",
@@ -663,7 +668,7 @@ def _sides(c: Claim, dims: dict[str, int], n: int):
         id(c),
         tuple(sorted(dims.items())),
         n,
-        case_module.computes(c, dims, ["float64"]),
+        case_program.computes(c, dims, ["float64"]),
     )
     cached = _PROGRAMS.get(key)
     if cached is not None and cached[0] is c:
@@ -721,7 +726,7 @@ def _ahead_key(c: Claim, dims: dict[str, int], n: int) -> tuple[Any, ...]:
         tuple(sorted(dims.items())),
         n,
         jax.config.jax_default_device,
-        case_module.computes(c, dims, ["float64"]),
+        case_program.computes(c, dims, ["float64"]),
     )
 
 
@@ -732,7 +737,7 @@ def ahead_jobs(c: Claim, samples: int, seed: int, device: Any) -> list[ahead.Job
     jobs = []
     with jax.default_device(device):
         for dims in c.dims_cases():
-            chunk = min(samples, case_module.MAX_CHUNK)
+            chunk = min(samples, case_plan.MAX_CHUNK)
             try:
                 if _host_program(c, dims, samples, chunk, device) is not None:
                     continue  # evaluated by NumPy: nothing to compile
@@ -857,7 +862,7 @@ def _check_sampled(
 ) -> CaseResult:
     """A sampled claim at one set of sizes, ``checks.case.MAX_CHUNK`` points at
     a time; the result names the engine that evaluated it."""
-    chunk = min(n, case_module.MAX_CHUNK)
+    chunk = min(n, case_plan.MAX_CHUNK)
     program = _runner(c, dims, n, chunk, device)
     result = _check_sampled_by(program, c, dims, n, seed, chunk)
     result.engine, result.engine_fallback = program.engine, program.fallback

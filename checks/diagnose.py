@@ -62,7 +62,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from checks import compare, on_host, sampling
-from checks.case import example_args, point_evaluator
+from checks.case_program import point_evaluator
+from checks.case_static import example_args
 from checks.declare import Derivation, make_derivation
 from checks.mutate import mutants, without_terms
 from checks.reference import expected_shape

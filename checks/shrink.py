@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from checks import compare, interpret, on_host
-from checks.case import point_evaluator
+from checks.case_program import point_evaluator
 from checks.declare import Derivation
 from checks.domain import Domain, round_to
 from checks.lapack import with_inline_lapack

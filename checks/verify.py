@@ -23,7 +23,7 @@ import jax
 import numpy as np
 
 from checks import ahead, caches, identity, on_host, store, watchdog
-from checks.case import _nested, ahead_jobs, run_cases
+from checks.case import ahead_jobs, run_cases
 from checks.claims import ahead_jobs as claim_ahead_jobs
 from checks.claims import check_claim
 from checks.declare import DeclarationError, Derivation, as_derivation, make_derivation
@@ -36,6 +36,7 @@ from checks.precision import in_float64
 from checks.repro import repro_script
 from checks.result import CaseResult, Counterexample, DerivationResult, Report
 from checks.shrink import shrink
+from checks.summary import nested as _nested
 
 __all__ = [
     "DEFAULT_DTYPES",
