@@ -28,7 +28,8 @@ import numpy as np
 from checks import compare, interpret, on_host
 from checks.case_program import point_evaluator
 from checks.declare import Derivation
-from checks.domain import Domain, round_to
+from checks.domain import Domain
+from checks.domain_editing import round_to
 from checks.lapack import with_inline_lapack
 
 __all__ = ["Shrunk", "shrink"]
