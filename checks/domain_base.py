@@ -234,6 +234,6 @@ def _check_shape(shape: Any) -> Shape:
     return tuple(s if isinstance(s, str) else int(s) for s in shape)
 
 
-# Public as ``checks.domain.X`` (README, "Layout"): tracebacks, reprs and pickles
-# name them there.
-DomainError.__module__ = Domain.__module__ = "checks.domain"
+# Public as ``checks.domain.DomainError`` (README, "Layout"): a traceback names
+# it there.
+DomainError.__module__ = "checks.domain"

@@ -103,7 +103,3 @@ _UNIT_EDITING = Editing(
     _in_unit_interval_each, _unchanged, simple=(0.5, 0.25, 0.75, 0.1, 0.9, 0.01, 0.99)
 )
 _SIMPLEX_EDITING = Editing(_on_simplex_each, _onto_simplex, whole=_simplex_candidates)
-
-# Public as ``checks.domain.Editing`` (README, "Layout"): reprs and pickles name
-# it there.
-Editing.__module__ = "checks.domain"
