@@ -312,7 +312,7 @@ def _closed_in(
     key: jax.Array,
     n: int,
     closed: Callable[..., tuple[jax.Array, jax.Array]],
-    sharding: jax.sharding.Sharding | None,
+    sharding: jax.sharding.NamedSharding | None,
     block: int | None,
 ) -> Values:
     """Inside ``_build_program``'s program, one dtype's part before the
@@ -340,7 +340,7 @@ def _sample_inputs(
     n: int,
     dims: dict[str, int],
     dt: str,
-    sharding: jax.sharding.Sharding | None,
+    sharding: jax.sharding.NamedSharding | None,
 ) -> tuple[list[jax.Array], list[jax.Array]]:
     """``n`` points of every input, real ones in ``dt`` and integers in int32,
     and their strata, each input drawn from its own substream of ``key``; with
@@ -425,7 +425,7 @@ def _dtype_stages(
     dims: dict[str, int],
     dt: str,
     n: int,
-    sharding: jax.sharding.Sharding | None,
+    sharding: jax.sharding.NamedSharding | None,
 ) -> Stages:
     """The jitted stages of one dtype's check (``_build_staged``): sample(key),
     closed(*xs), written(*xs) (None in float64), ref(*xs) and

@@ -860,7 +860,7 @@ def _runner(c: Claim, dims: dict[str, int], n: int, chunk: int, device: Any):
 def _check_sampled(
     c: Claim, dims: dict[str, int], n: int, seed: int, device: Any
 ) -> CaseResult:
-    """A sampled claim at one set of sizes, ``checks.case.MAX_CHUNK`` points at
+    """A sampled claim at one set of sizes, ``checks.case_plan.MAX_CHUNK`` points at
     a time; the result names the engine that evaluated it."""
     chunk = min(n, case_plan.MAX_CHUNK)
     program = _runner(c, dims, n, chunk, device)

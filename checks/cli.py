@@ -14,7 +14,7 @@ import contextlib
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -52,7 +52,9 @@ def _enable_compile_cache() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
-def _progress_printer(stream: TextIO, mode: str):
+def _progress_printer(
+    stream: TextIO, mode: str
+) -> Callable[[int, int, str], None] | None:
     if mode == "off" or (mode == "auto" and not stream.isatty()):
         return None
     tty = stream.isatty()
@@ -95,6 +97,8 @@ def _emit(text: str, output: Path | None, stdout: TextIO, summary: str) -> None:
 
 
 def _run(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
+    """One command line: its arguments checked, its targets loaded, then listed
+    or checked and reported; the exit status."""
     args = _parser().parse_args(argv)
     dtypes = _parse_dtypes(args.dtype)
     sizes = _parse_sizes(args.sizes)
