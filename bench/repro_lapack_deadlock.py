@@ -39,14 +39,14 @@ RUN = textwrap.dedent(
     import jax
     import numpy as np
     jax.config.update("jax_enable_x64", True)
-    from checks import case, lapack, on_host, sampling
+    from checks import case_program, lapack, on_host, sampling
     from checks.load import load_targets
 
     if sys.argv[1] == "unchunked":
         lapack._on_cpu = lambda: False
     (d,) = [x for x in load_targets([sys.argv[2]]) if x.name == "eigenvalues_jacobian"]
     with on_host.engine("xla"):
-        program = case._build_program(d, {"n": 4}, ["float64", "float32"], 1000)
+        program = case_program._build_program(d, {"n": 4}, ["float64", "float32"], 1000)
         jax.block_until_ready(program(sampling.chunk_stream(0, 0), np.int32(1000)))
     print("finished")
     """

@@ -12,7 +12,7 @@ gathered to the host (``_gather``), across processes too
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import jax
 import numpy as np
@@ -24,6 +24,9 @@ __all__ = [
     "points_sharding",
     "shard_devices",
 ]
+
+# A pytree of arrays, on the device or on the host.
+T = TypeVar("T")
 
 
 # On a CPU, a function of many points is evaluated a block of points at a time
@@ -39,7 +42,7 @@ MAX_BLOCK_POINTS = 512
 MIN_BLOCKS = 64
 
 
-def block_points(largest: int, devices: Sequence[Any] = ()) -> int | None:
+def block_points(largest: int, devices: Sequence[jax.Device] = ()) -> int | None:
     """Points per block for a compiled function of many points whose largest
     value per point has ``largest`` elements, on ``devices`` (the default device
     if none; each device maps its own points, see ``on_shards``); None (vmapped
@@ -55,7 +58,9 @@ def block_points(largest: int, devices: Sequence[Any] = ()) -> int | None:
     return int(np.clip(BLOCK_BYTES // (8 * max(largest, 1)), 1, MAX_BLOCK_POINTS))
 
 
-def on_shards(fn: Callable[..., Any], sharding: Any) -> Callable[..., Any]:
+def on_shards(
+    fn: Callable[..., Any], sharding: jax.sharding.NamedSharding | None
+) -> Callable[..., Any]:
     """``fn`` (a function of points, point by point) run by each device on its
     own shard of the points (``jax.shard_map``), so a map over blocks of points
     stays local to a device; ``fn`` itself without sharding."""
@@ -75,7 +80,7 @@ def over_points(fn: Callable[..., Any], block: int | None) -> Callable[..., Any]
     if block is None:
         return batched
 
-    def mapped(*xs: Any) -> Any:
+    def mapped(*xs: jax.Array) -> Any:
         if xs[0].shape[0] < MIN_BLOCKS * block:
             return batched(*xs)
         return jax.lax.map(lambda x: fn(*x), xs, batch_size=block)
@@ -83,13 +88,13 @@ def over_points(fn: Callable[..., Any], block: int | None) -> Callable[..., Any]
     return mapped
 
 
-def points_sharding(devices: Sequence[Any]) -> Any:
+def points_sharding(devices: Sequence[jax.Device]) -> jax.sharding.NamedSharding:
     """Arrays whose leading (points) axis is split evenly over ``devices``."""
     mesh = jax.sharding.Mesh(np.array(devices), ("points",))
     return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("points"))
 
 
-def shard_devices(device: Any, shards: int | None) -> tuple[Any, ...]:
+def shard_devices(device: jax.Device, shards: int | None) -> tuple[jax.Device, ...]:
     """The devices a case's points are spread over: the first ``shards`` of
     ``device``'s platform (all of them for None), ``device`` first. Across
     processes started with ``jax.distributed`` (``checks.distributed``), these are
@@ -103,7 +108,7 @@ def shard_devices(device: Any, shards: int | None) -> tuple[Any, ...]:
     return tuple(found if shards is None else found[:shards])
 
 
-def _gather(outputs: Any) -> Any:
+def _gather(outputs: T) -> T:
     """A program's outputs on this host, whole."""
     if jax.process_count() > 1:
         from jax.experimental import multihost_utils

@@ -9,7 +9,7 @@ registered one, so a notebook or a test starts fresh with one call
 Two lifetimes:
 
 - ``"process"`` (the default): kept for the life of the process, across runs —
-  compiled programs (``checks.case``, ``checks.claim_sampled``), lowered forms
+  compiled programs (``checks.case_program``, ``checks.claim_sampled``), lowered forms
   (``checks.forms``), per-dtype constants of the rounding-error rules. Each is
   keyed on what its functions compute now (``checks.identity``), so an edit is
   never served a stale entry; clearing them only costs recompilation.

@@ -23,19 +23,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import ahead, caches, compare, on_host, sampling
-from checks import case as case_module
-from checks.case import (
-    _compiler_options,
-    _nested,
-    block_points,
-    example_args,
-    over_points,
-)
+from checks import ahead, caches, case_plan, case_program, compare, on_host, sampling
+from checks.blocks import block_points, over_points
+from checks.case_program import _compiler_options
+from checks.case_static import example_args
 from checks.claim_record import UNSAMPLED, Claim
 from checks.lapack import with_inline_lapack
 from checks.result import CaseResult, Counterexample
 from checks.rounding import with_error_bound
+from checks.summary import nested as _nested
 
 # A chunk as the host sees it: the sampled inputs and their strata (one array per
 # parameter) and each side's values with their running error bounds.
@@ -55,7 +51,7 @@ def _sides(c: Claim, dims: dict[str, int], n: int) -> Program:
         id(c),
         tuple(sorted(dims.items())),
         n,
-        case_module.computes(c, dims, ["float64"]),
+        case_program.computes(c, dims, ["float64"]),
     )
     cached = _PROGRAMS.get(key)
     if cached is not None and cached[0] is c:
@@ -113,7 +109,7 @@ def _ahead_key(c: Claim, dims: dict[str, int], n: int) -> tuple[Hashable, ...]:
         tuple(sorted(dims.items())),
         n,
         jax.config.jax_default_device,
-        case_module.computes(c, dims, ["float64"]),
+        case_program.computes(c, dims, ["float64"]),
     )
 
 
@@ -126,7 +122,7 @@ def ahead_jobs(
     jobs = []
     with jax.default_device(device):
         for dims in c.dims_cases():
-            chunk = min(samples, case_module.MAX_CHUNK)
+            chunk = min(samples, case_plan.MAX_CHUNK)
             try:
                 if _host_program(c, dims, samples, chunk, device) is not None:
                     continue  # evaluated by NumPy: nothing to compile
@@ -287,9 +283,9 @@ def _runner(
 def check_sampled(
     c: Claim, dims: dict[str, int], n: int, seed: int, device: jax.Device
 ) -> CaseResult:
-    """A sampled claim at one set of sizes, ``checks.case.MAX_CHUNK`` points at
+    """A sampled claim at one set of sizes, ``checks.case_plan.MAX_CHUNK`` points at
     a time; the result names the engine that evaluated it."""
-    chunk = min(n, case_module.MAX_CHUNK)
+    chunk = min(n, case_plan.MAX_CHUNK)
     program = _runner(c, dims, n, chunk, device)
     result = _check_sampled_by(program, c, dims, n, seed, chunk)
     result.engine, result.engine_fallback = program.engine, program.fallback

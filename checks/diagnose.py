@@ -3,7 +3,7 @@
 **Diagnosis.** At each failing float64 case's sizes, a modest batch of points
 (``POINTS``) is drawn from the declared domains and both sides are evaluated
 with their rounding-error bounds by the point evaluator the counterexample
-search uses (``checks.case.point_evaluator``). A closed form ``C`` is then held
+search uses (``checks.case_program.point_evaluator``). A closed form ``C`` is then held
 against a transformed reference ``T(R)`` with the verdict's own tolerance
 (``checks.compare.tolerance``), the bound of ``T(R)`` being ``T`` carried to
 ``e_R`` (plus the rounding of computing ``T`` in float64). A statement is
@@ -62,7 +62,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from checks import compare, on_host, sampling
-from checks.case import example_args, point_evaluator
+from checks.case_program import point_evaluator
+from checks.case_static import example_args
 from checks.declare import Derivation, make_derivation
 from checks.mutate import mutants, without_terms
 from checks.reference import expected_shape

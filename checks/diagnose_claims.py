@@ -39,8 +39,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from checks import case as case_module
-from checks import compare, on_host, sampling
+from checks import case_plan, compare, on_host, sampling
 from checks.diagnose import Diagnosis, U, _features, _simplest_between
 from checks.diagnose import _listed as _strata
 from checks.mutate import _compile, _function_tree, _preorder, _Replace
@@ -282,7 +281,7 @@ def _points(c: Any, case: Any, seed: int) -> tuple[list, list, list] | None:
     from checks.claim_sampled import _runner
 
     n, dims = case.samples, dict(case.dims)
-    chunk = min(n, case_module.MAX_CHUNK)
+    chunk = min(n, case_plan.MAX_CHUNK)
     device = jax.devices(case.device)[0]
     program = _runner(c, dims, n, chunk, device)
     parts = []

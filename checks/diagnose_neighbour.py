@@ -49,7 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from checks import compare
-from checks.case import point_evaluator
+from checks.case_program import point_evaluator
 from checks.declare import Derivation, make_derivation
 from checks.diagnose import Diagnosis, U, _Batch, _evaluate, _holds
 

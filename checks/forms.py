@@ -173,7 +173,7 @@ def unique_name(name: str, taken: set[str]) -> str:
 def output_tree(of: Callable[..., Any], avals: Sequence[Any]) -> Any:
     """The shapes ``of`` returns (a pytree of ``ShapeDtypeStruct``), or a
     ``FormError`` saying why ``of`` cannot be traced or is not real-valued."""
-    from checks.case import _where, _whole
+    from checks.case_static import _where, _whole
 
     try:
         out = jax.eval_shape(of, *avals)
@@ -209,7 +209,7 @@ def _cotangent_domains(d: Derivation, leaves: Sequence[Any], dims) -> list[Domai
 
 
 def _lower(d: Derivation, dims: dict[str, int]) -> Derivation:
-    from checks.case import example_args
+    from checks.case_static import example_args
 
     params = list(d.params)
     index = [params.index(w) for w in d.wrt_names]

@@ -1,6 +1,6 @@
 """What a function computes now, as a key for what is kept in this process.
 
-A compiled check is kept for reuse within a process (``checks.case``,
+A compiled check is kept for reuse within a process (``checks.case_program``,
 ``checks.claim_sampled``). Kept under the function object alone, it would outlive an
 edit that leaves the object in place: a global the function reads (``SCALE = 4``
 in a notebook cell), a helper in another module reloaded. So it is kept under

@@ -316,7 +316,7 @@ def case_program(
 ) -> Callable[[Any], dict[str, Any]] | None:
     """``program(stream)``: for each dtype, the inputs, strata, closed form and
     reference with their bounds, and autodiff in that dtype, of ``n`` points:
-    what ``checks.case``'s compiled program returns for the host to judge. None
+    what ``checks.case_program``'s compiled program returns for the host to judge. None
     when some part cannot be evaluated here."""
     try:
         args64 = _avals(d, dims, jnp.float64)
@@ -434,8 +434,8 @@ def value(fn: Callable[[], Any]) -> Any:
 
 def point_evaluator(d: Derivation, dims: dict[str, int]) -> Callable[..., Any] | None:
     """``evaluate(*xs)``: float64 closed form and reference with their bounds at a
-    batch of points, as ``checks.case.point_evaluator``; None when they cannot be
-    evaluated here."""
+    batch of points, as ``checks.case_program.point_evaluator``; None when they
+    cannot be evaluated here."""
     try:
         args64 = _avals(d, dims, jnp.float64)
         closed = traced(d.closed_form, args64)

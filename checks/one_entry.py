@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from checks import watchdog
-from checks.case import _nested, run_cases
+from checks.case import run_cases
 from checks.claim_check import check_claim
 from checks.claim_record import Claim
 from checks.declare import Derivation
@@ -28,6 +28,7 @@ from checks.precision import in_float64
 from checks.repro import repro_script
 from checks.result import CaseResult, Counterexample, DerivationResult
 from checks.shrink import shrink
+from checks.summary import nested as _nested
 
 
 def _check_one(

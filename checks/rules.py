@@ -246,7 +246,7 @@ def lower_rule(r: Rule, dims: dict[str, int]) -> Derivation:
     """``r`` as an order-0 derivation (``checks.forms``): the values of
     ``(primal by the rule, derivative by the rule)`` against ``(f.fun, autodiff
     of f.fun)``."""
-    from checks.case import example_args
+    from checks.case_static import example_args
     from checks.forms import output_tree
 
     fn, primal = r.fn, r.fn.fun

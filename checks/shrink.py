@@ -2,7 +2,7 @@
 
 Given the worst sampled input of a failing float64 case (already at the smallest
 failing sizes), three steps, each evaluating batches of candidate points with one
-function (``checks.case.point_evaluator``: NumPy on the CPU, else compiled):
+function (``checks.case_program.point_evaluator``: NumPy on the CPU, else compiled):
 
 1. search: random steps around the point, inside the domain, keeping any that
    raise error / tolerance (a failure confined to a small region gets worse, and
@@ -26,9 +26,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from checks import compare, interpret, on_host
-from checks.case import point_evaluator
+from checks.case_program import point_evaluator
 from checks.declare import Derivation
-from checks.domain import Domain, round_to
+from checks.domain import Domain
+from checks.domain_editing import round_to
 from checks.lapack import with_inline_lapack
 
 __all__ = ["Shrunk", "shrink"]

@@ -60,7 +60,8 @@ import jax
 import numpy as np
 
 from checks import caches, on_host, sampling, stored
-from checks.case import example_args, shard_devices
+from checks.blocks import shard_devices
+from checks.case_static import example_args
 from checks.claim_record import UNSAMPLED
 from checks.digest import code_digest, config_digest
 from checks.identity import jaxpr_digest

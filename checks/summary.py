@@ -16,8 +16,10 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax.typing import ArrayLike
 
 from checks import compare
+from checks.case_judge import Judged, Values
 from checks.compare import Comparison
 from checks.declare import Derivation
 from checks.forms import part_element
@@ -26,7 +28,7 @@ from checks.result import CaseResult, Counterexample
 __all__ = ["Tally", "nested", "summarize"]
 
 
-def nested(x: Any) -> Any:
+def nested(x: ArrayLike) -> list | float | int | bool | None:
     """A nested list with NaN as None (JSON has no NaN; ±inf stay floats until
     the JSON report writes them as null too)."""
     a = np.asarray(x)
@@ -52,9 +54,9 @@ class Tally:
     max_abs: float = 0.0
     max_rel: float = 0.0
     max_ulp: float = 0.0
-    points: list[tuple[dict[str, Any], Comparison]] = field(default_factory=list)
+    points: list[tuple[Values, Comparison]] = field(default_factory=list)
 
-    def add(self, chunk: dict[str, Any], count: int) -> None:
+    def add(self, chunk: Judged, count: int) -> None:
         """Count the first ``count`` points of a chunk's output and keep its
         picked points."""
         cmp = Comparison(*(None if v is None else v[:count] for v in chunk["cmp"]))
@@ -88,7 +90,7 @@ class Tally:
             picked = Comparison(*(None if v is None else v[index] for v in cmp))
             self.points.append((points, picked))
 
-    def candidates(self) -> tuple[dict[str, Any], Comparison] | None:
+    def candidates(self) -> tuple[Values, Comparison] | None:
         """The kept points of every chunk, as one batch (a single chunk's own
         arrays: a point of a large case can be gigabytes)."""
         if not self.points:
@@ -124,7 +126,7 @@ def _rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def _counterexample(
-    d: Derivation, o: dict[str, Any], i: int, flat: int
+    d: Derivation, o: Values, i: int, flat: int
 ) -> tuple[Counterexample, str]:
     """The inputs and values at point ``i``, and '[j, k]' naming element ``flat``."""
     params = list(d.inputs)
@@ -142,7 +144,7 @@ def _counterexample(
     return counterexample, (f"[{', '.join(map(str, element))}]" if element else "")
 
 
-def _value(x: Any, flat: int) -> float:
+def _value(x: ArrayLike, flat: int) -> float:
     return float(np.asarray(x, np.float64).reshape(-1)[flat])
 
 
@@ -151,7 +153,9 @@ def _region_note(ce: Counterexample) -> str:
     return f" (sampled from {edges})" if edges else ""
 
 
-def _stability(d: Derivation, dtype: str, tally: Tally, kept: Any):
+def _stability(
+    d: Derivation, dtype: str, tally: Tally, kept: tuple[Values, Comparison] | None
+) -> tuple[str, float, str, Counterexample | None]:
     """(stability, ratio, message, counterexample) of a low-precision case."""
     if kept is None or kept[1].stability_ratio is None:
         return "not-checked", 0.0, "", None
@@ -197,25 +201,7 @@ def summarize(
         stability_counterexample=stable_ce,
     )
     n_checked = tally.checked
-    skipped = {
-        "the reference is not finite": tally.skipped.get("reference_not_finite", 0),
-        f"the reference is outside {dtype}'s range": tally.skipped.get(
-            "out_of_range", 0
-        ),
-        f"autodiff in {dtype} is not finite either": tally.skipped.get(
-            "dtype_limit", 0
-        ),
-        f"the closed form is not finite but autodiff in {dtype} is (unstable)": (
-            tally.unstable_nan
-        ),
-        "the closed form's error bound is not finite": tally.skipped.get(
-            "unbounded", 0
-        ),
-    }
-    notes = [f"{v} at which {k}" for k, v in skipped.items() if v]
-    skip_note = (
-        f"; {samples - n_checked} points left out ({', '.join(notes)})" if notes else ""
-    )
+    skip_note = _skip_note(tally, dtype, samples)
     if (n_checked == 0 or kept is None) and stable_ce is not None:
         # Not finite wherever autodiff in this dtype is: a failure, at that input.
         if tally.unstable_nan == tally.considered:
@@ -236,6 +222,19 @@ def summarize(
             message=f"no sampled point could be checked{skip_note}",
             **base,
         )
+    return _at_worst(d, tally, kept, skip_note, base)
+
+
+def _at_worst(
+    d: Derivation,
+    tally: Tally,
+    kept: tuple[Values, Comparison],
+    skip_note: str,
+    base: dict[str, Any],
+) -> CaseResult:
+    """Pass or fail by the worst checked point's error over tolerance, with that
+    point's inputs and values when it fails."""
+    n_checked = tally.checked
     o, cmp = kept
     checked = cmp.checked
     i = int(np.argmax(np.where(checked, cmp.ratio, -1.0)))
@@ -271,3 +270,28 @@ def summarize(
         checked=n_checked,
         **base,
     )
+
+
+def _skip_note(tally: Tally, dtype: str, samples: int) -> str:
+    """'; N points left out (M at which …, …)', or '' when none was."""
+    n_checked = tally.checked
+    skipped = {
+        "the reference is not finite": tally.skipped.get("reference_not_finite", 0),
+        f"the reference is outside {dtype}'s range": tally.skipped.get(
+            "out_of_range", 0
+        ),
+        f"autodiff in {dtype} is not finite either": tally.skipped.get(
+            "dtype_limit", 0
+        ),
+        f"the closed form is not finite but autodiff in {dtype} is (unstable)": (
+            tally.unstable_nan
+        ),
+        "the closed form's error bound is not finite": tally.skipped.get(
+            "unbounded", 0
+        ),
+    }
+    notes = [f"{v} at which {k}" for k, v in skipped.items() if v]
+    skip_note = (
+        f"; {samples - n_checked} points left out ({', '.join(notes)})" if notes else ""
+    )
+    return skip_note

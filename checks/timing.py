@@ -25,17 +25,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from checks import sampling
-from checks.case import (
-    _bounded,
-    _largest,
-    _program,
-    _reference,
-    block_points,
-    example_args,
-    judge,
-    over_points,
-    shard_devices,
-)
+from checks.blocks import block_points, over_points, shard_devices
+from checks.case_judge import judge
+from checks.case_program import _bounded, _program, _reference
+from checks.case_static import _largest, example_args
 from checks.declare import Derivation, as_derivation
 from checks.forms import lowered, needs_lowering
 from checks.lapack import with_inline_lapack

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import checks
-from checks import blocks, case, domain
+from checks import blocks, case_program, domain
 from checks.declare import make_derivation
 from examples import (
     bce_grad_beta,
@@ -91,7 +91,7 @@ def test_verdicts_in_blocks_both_ways(small_blocks, samples, dtype):
 
 def test_blocks_and_one_batch_find_the_same_worst_point(small_blocks, monkeypatch):
     blocked = checks.verify(bce_grad_beta_sign_flipped, samples=600, engine="xla")
-    monkeypatch.setattr(case, "block_points", lambda *a, **k: None)
+    monkeypatch.setattr(case_program, "block_points", lambda *a, **k: None)
     checks.clear_caches()
     whole = checks.verify(bce_grad_beta_sign_flipped, samples=600, engine="xla")
     for b, w in zip(blocked.cases, whole.cases):

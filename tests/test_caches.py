@@ -8,7 +8,7 @@ import pkgutil
 import pytest
 
 import checks
-from checks import caches, case, claim_sampled, forms, identity, on_host
+from checks import caches, case_program, claims, forms, identity, on_host
 from tests.examples import bce_grad_beta, bce_grad_beta_sign_flipped
 
 
@@ -45,7 +45,7 @@ def test_every_functools_cache_of_the_checker_is_registered():
 
 def test_the_kept_programs_and_run_traces_are_registered():
     lifetimes = {id(c): lt for c, lt in caches.registered()}
-    for kept in (case._PROGRAMS, claim_sampled._PROGRAMS, forms._LOWERED):
+    for kept in (case_program._PROGRAMS, claims._PROGRAMS, forms._LOWERED):
         assert lifetimes[id(kept)] == "process"
     for traces in (on_host._TRACES, on_host._SIDES, identity._RUN):
         assert lifetimes[id(traces)] == "run"
@@ -53,7 +53,7 @@ def test_the_kept_programs_and_run_traces_are_registered():
 
 def test_clear_caches_empties_every_cache_after_a_check():
     checks.verify(bce_grad_beta, samples=64, engine="xla")
-    assert case._PROGRAMS and identity._RUN  # something was kept
+    assert case_program._PROGRAMS and identity._RUN  # something was kept
     checks.clear_caches()
     held = {id(c): _size(c) for c, _ in caches.registered()}
     assert all(size in (None, 0) for size in held.values())
@@ -61,10 +61,10 @@ def test_clear_caches_empties_every_cache_after_a_check():
 
 def test_a_run_clears_only_the_run_caches():
     checks.verify(bce_grad_beta, samples=64, engine="xla")
-    programs = dict(case._PROGRAMS)
+    programs = dict(case_program._PROGRAMS)
     caches.clear("run")
     assert not identity._RUN and not on_host._TRACES
-    assert case._PROGRAMS == programs  # compiled checks outlive a run
+    assert case_program._PROGRAMS == programs  # compiled checks outlive a run
 
 
 def test_verdicts_are_the_same_after_clearing_both_ways():

@@ -5,7 +5,7 @@ import io
 import pytest
 
 import checks
-from checks import case
+from checks import case_plan
 from checks.cli import main
 from checks.verify import OptionError
 from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
@@ -13,7 +13,7 @@ from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(case, "MAX_CHUNK", 64)
+    monkeypatch.setattr(case_plan, "MAX_CHUNK", 64)
 
 
 def test_every_sample_of_every_chunk_is_checked(small_chunks):
@@ -50,10 +50,10 @@ def test_the_worst_point_of_any_chunk_is_reported(small_chunks):
 
 def test_chunk_size_keeps_a_large_case_within_its_budget():
     d = checks.declare.as_derivation(softmax_jacobian)
-    size = case.chunk_size(d, {"k": 4096}, ["float64", "float32"], 1000)
+    size = case_plan.chunk_size(d, {"k": 4096}, ["float64", "float32"], 1000)
     per_point = 8 * 4 * 4096 * 4096 * 2
-    assert 1 <= size and size * per_point <= case.CHUNK_BYTES + per_point
-    assert case.chunk_size(d, {"k": 3}, ["float64"], 1000) == 1000
+    assert 1 <= size and size * per_point <= case_plan.CHUNK_BYTES + per_point
+    assert case_plan.chunk_size(d, {"k": 3}, ["float64"], 1000) == 1000
 
 
 def test_progress_shows_a_bar_for_a_chunked_run(small_chunks):
@@ -98,7 +98,7 @@ def test_bad_sizes_exit_2_with_one_line(argv, needle):
 def test_judging_on_the_device_and_on_the_host_agree(monkeypatch, fn):
     dtypes = ["float64", "float32"]
     host = checks.verify(fn, samples=300, dtypes=dtypes, engine="xla")
-    monkeypatch.setattr(case, "DEVICE_JUDGE_POINTS", 1)
+    monkeypatch.setattr(case_plan, "DEVICE_JUDGE_POINTS", 1)
     device = checks.verify(fn, samples=300, dtypes=dtypes, engine="xla")
     for h, d in zip(host.cases, device.cases):
         assert (h.status, h.checked, h.stability) == (d.status, d.checked, d.stability)

@@ -29,7 +29,7 @@ import pytest
 
 import checks
 import checks.report
-from checks import case
+from checks import case_static
 from tests.corpus import CATALOG
 
 SAMPLES = 100
@@ -51,7 +51,8 @@ def _jax_cannot_evaluate(d, dtype: str) -> bool:
     that case can only be an error."""
     dims = next(iter(d.dims_cases()))
     args = [
-        jnp.ones(a.shape, a.dtype) for a in case.example_args(d, dims, jnp.dtype(dtype))
+        jnp.ones(a.shape, a.dtype)
+        for a in case_static.example_args(d, dims, jnp.dtype(dtype))
     ]
     autodiff = jax.jacrev(d.of, argnums=d.wrt_index)
     for fn in (d.of, d.closed_form, autodiff):

@@ -92,3 +92,17 @@ def test_a_domain_that_does_not_describe_itself_is_keyed_by_its_code_too():
     coded_digest = store._domain_digest(coded, 64, {}, "float64")
     assert coded_digest.startswith(coded.key_text())
     assert coded_digest != coded.key_text()
+
+
+def test_round_to_keeps_significant_digits_and_leaves_zero_and_non_finite_alone():
+    assert domain.round_to(0.123456, 2) == 0.12
+    assert domain.round_to(-98765.4321, 3) == -98800.0
+    assert domain.round_to(1.5e-300, 1) == 2e-300
+    assert domain.round_to(0.0, 3) == 0.0
+    assert np.isnan(domain.round_to(float("nan"), 3))
+    assert domain.round_to(float("inf"), 3) == float("inf")
+
+
+def test_domain_error_is_named_where_it_is_public():
+    assert domain.DomainError.__module__ == "checks.domain"
+    assert domain.DomainError.__qualname__ == "DomainError"

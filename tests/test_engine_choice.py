@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import pytest
 
 import checks
-from checks import case, claim, domain, on_host
+from checks import case_program, claim, domain, on_host
 from examples import bce_grad_beta
 
 CPU = jax.devices("cpu")[0]
@@ -32,7 +32,9 @@ def test_every_check_asks_the_one_choice(monkeypatch):
     monkeypatch.setattr(on_host, "choose", lambda *a, **k: on_host.Choice("xla", "x"))
     try:
         assert _engines() == ("xla", "xla")
-        evaluate = case.point_evaluator(checks.declare.as_derivation(bce_grad_beta), {})
+        evaluate = case_program.point_evaluator(
+            checks.declare.as_derivation(bce_grad_beta), {}
+        )
         assert not hasattr(evaluate, "fallback")  # compiled, not NumPy first
     finally:
         checks.clear_caches()

@@ -370,7 +370,7 @@ def _jvp_w(W, x, dW):
 def test_a_vjp_or_jvp_check_never_forms_a_jacobian():
     import jax
 
-    from checks import case, forms, rounding
+    from checks import case_static, forms, rounding
 
     dims = {"m": 200, "n": 200}  # ∂h/∂W alone would be m·m·n = 8,000,000 numbers
     for form, closed in (("vjp", _vjp_w), ("jvp", _jvp_w)):
@@ -383,7 +383,7 @@ def test_a_vjp_or_jvp_check_never_forms_a_jacobian():
             dims=dims,
         )
         low = forms.lowered(d, dims)
-        avals = case.example_args(low, dims, jnp.float64)
+        avals = case_static.example_args(low, dims, jnp.float64)
         for fn in (low.of, rounding.with_error_bound(low.of, *avals)):
             jaxpr = jax.make_jaxpr(fn)(*avals).jaxpr
             assert _largest_value(jaxpr) <= 200 * 200, form

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import case, domain, forms, precision, sampling
+from checks import case_program, domain, forms, precision, sampling
 from checks.declare import as_derivation
 from checks.register import derivation
 
@@ -51,7 +51,9 @@ def compiled_bytes(fn, k: int) -> int:
     d = as_derivation(fn)
     dims = {"k": k}
     with precision.float64():
-        program = case._program(forms.lowered(d, dims), dims, ("float64",), POINTS)
+        program = case_program._program(
+            forms.lowered(d, dims), dims, ("float64",), POINTS
+        )
         compiled = program.lower(sampling.stream(0), np.int32(POINTS)).compile()
     memory = compiled.memory_analysis()
     return (

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import checks
-from checks import case, domain
+from checks import case_plan, domain, summary
 
 
 def _energy(W):
@@ -23,7 +23,7 @@ def _energy_grad(W):
 
 def test_a_case_larger_than_the_memory_available_is_an_error(monkeypatch):
     # a Hessian of a 30 × 30 input: 810,000 elements, 8 × 6 bytes each at least
-    monkeypatch.setattr(case, "available_memory", lambda device: 30 * 2**20)
+    monkeypatch.setattr(case_plan, "available_memory", lambda device: 30 * 2**20)
     result = checks.verify(
         _energy_hessian,
         of=_energy,
@@ -40,7 +40,7 @@ def test_a_case_larger_than_the_memory_available_is_an_error(monkeypatch):
 
 
 def test_a_case_that_fits_runs(monkeypatch):
-    monkeypatch.setattr(case, "available_memory", lambda device: 30 * 2**20)
+    monkeypatch.setattr(case_plan, "available_memory", lambda device: 30 * 2**20)
     result = checks.verify(
         _energy_grad, of=_energy, wrt="W", inputs={"W": domain.real((30, 30))}
     )
@@ -50,12 +50,12 @@ def test_a_case_that_fits_runs(monkeypatch):
 def test_the_host_memory_can_be_read():
     import jax
 
-    free = case.available_memory(jax.devices("cpu")[0])
+    free = case_plan.available_memory(jax.devices("cpu")[0])
     assert free is None or free > 0
 
 
 def _chunk(value: float, n: int = 3, size: int = 1000) -> dict:
-    """A float64 chunk's output as ``case.judge`` returns it: ``n`` points
+    """A float64 chunk's output as ``case_judge.judge`` returns it: ``n`` points
     compared, the worst of them (point 0) picked, with its inputs and values."""
     from checks.compare import Comparison
 
@@ -91,7 +91,7 @@ def _chunk(value: float, n: int = 3, size: int = 1000) -> dict:
 def test_one_chunks_kept_points_are_not_copied():
     # A large case is one chunk of one point, gigabytes of inputs and values:
     # the summary reads them where they are.
-    tally = case._Tally()
+    tally = summary.Tally()
     chunk = _chunk(1.0)
     tally.add(chunk, 3)
     o, cmp = tally.candidates()
@@ -102,7 +102,7 @@ def test_one_chunks_kept_points_are_not_copied():
 
 
 def test_several_chunks_kept_points_are_joined():
-    tally = case._Tally()
+    tally = summary.Tally()
     first, second = _chunk(1.0), _chunk(5.0)
     tally.add(first, 3)
     tally.add(second, 2)

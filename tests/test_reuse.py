@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import checks
-from checks import caches, case, domain, paths, store
+from checks import caches, case_program, domain, paths, store
 from checks.cli import main
 from checks.declare import make_derivation
 from checks.digest import code_digest, config_digest
@@ -349,11 +349,11 @@ def test_a_jitted_helper_of_an_edited_global_is_traced_again(engine, tmp_path):
 def test_the_in_process_key_changes_with_what_is_computed(tmp_path):
     module = fresh_module("notebook_key", NOTEBOOK, tmp_path)
     d = checks.declare.as_derivation(module.scaled_square_grad)
-    before = case.computes(d, {}, ["float64"])
-    assert before == case.computes(d, {}, ["float64"])
+    before = case_program.computes(d, {}, ["float64"])
+    assert before == case_program.computes(d, {}, ["float64"])
     module.SCALE = 4.0
     caches.clear("run")  # the start of the next run, as verify and check_all do
-    assert case.computes(d, {}, ["float64"]) != before
+    assert case_program.computes(d, {}, ["float64"]) != before
 
 
 # 3. The store: plain data, checked, in a directory only the user can write.

@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent(
     sys.path.insert(0, {here!r})
     import jax
     import checks
-    from checks import case, sampling
+    from checks import blocks, case_program, sampling
     from checks import blocks as blocking
     from checks.declare import as_derivation
     from checks.precision import float64
@@ -24,9 +24,9 @@ SCRIPT = textwrap.dedent(
 
     out = {{"devices": len(jax.devices())}}
     d = as_derivation(softmax_jacobian)
-    devices = case.shard_devices(jax.devices()[0], None)
+    devices = blocks.shard_devices(jax.devices()[0], None)
     with float64():  # the checker's internals, called here directly
-        program = case._program(d, {{"k": 3}}, ["float64"], 1000, devices, True)
+        program = case_program._program(d, {{"k": 3}}, ["float64"], 1000, devices, True)
         c = program(sampling.stream(0), 1000)["float64"]["cmp"].ratio
     out["shards"] = [s.data.shape[0] for s in c.addressable_shards]
     out["cases"] = {{}}

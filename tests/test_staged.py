@@ -6,7 +6,7 @@ import jax
 import pytest
 
 import checks
-from checks import case
+from checks import case, case_plan
 from checks.declare import as_derivation
 from derivations.softmax_regression import softmax_cross_entropy_grad_logits
 from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
@@ -28,7 +28,7 @@ def _same(a, b):
 def _staged(monkeypatch):
     """Every case staged; the one-program runs they are compared with are
     compiled too (``engine="xla"``), so both draw the same points to the bit."""
-    monkeypatch.setattr(case, "STAGE_BYTES", 0)
+    monkeypatch.setattr(case_plan, "STAGE_BYTES", 0)
 
 
 @pytest.mark.parametrize("closed_form", [bce_grad_beta, softmax_jacobian])
@@ -55,7 +55,7 @@ def test_a_wrong_derivation_fails_through_the_stages(monkeypatch):
 
 
 def test_stages_go_chunk_by_chunk(monkeypatch):
-    monkeypatch.setattr(case, "MAX_CHUNK", 64)
+    monkeypatch.setattr(case_plan, "MAX_CHUNK", 64)
     whole = checks.verify(bce_grad_beta_sign_flipped, samples=200, engine="xla")
     _staged(monkeypatch)
     staged = checks.verify(bce_grad_beta_sign_flipped, samples=200)
@@ -66,8 +66,8 @@ def test_stages_go_chunk_by_chunk(monkeypatch):
 def test_only_a_point_larger_than_a_chunk_is_staged():
     d = as_derivation(softmax_cross_entropy_grad_logits)
     cpu = jax.devices("cpu")[0]
-    large = case._plan(d, {"m": 4096, "k": 32000}, ["float64"], cpu, 1, 1)
-    small = case._plan(d, {"m": 3, "k": 4}, ["float64", "float32"], cpu, 1000, 1)
+    large = case_plan._plan(d, {"m": 4096, "k": 32000}, ["float64"], cpu, 1, 1)
+    small = case_plan._plan(d, {"m": 3, "k": 4}, ["float64", "float32"], cpu, 1000, 1)
     assert large.staged and large.on_device and large.chunk == 1
     assert not small.staged
     huge = dataclasses.replace(d, dims={"m": (4096,), "k": (32000,)})
