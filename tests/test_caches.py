@@ -8,7 +8,7 @@ import pkgutil
 import pytest
 
 import checks
-from checks import caches, case_program, claims, forms, identity, on_host
+from checks import caches, case_program, claim_sampled, forms, identity, on_host
 from tests.examples import bce_grad_beta, bce_grad_beta_sign_flipped
 
 
@@ -45,7 +45,7 @@ def test_every_functools_cache_of_the_checker_is_registered():
 
 def test_the_kept_programs_and_run_traces_are_registered():
     lifetimes = {id(c): lt for c, lt in caches.registered()}
-    for kept in (case_program._PROGRAMS, claims._PROGRAMS, forms._LOWERED):
+    for kept in (case_program._PROGRAMS, claim_sampled._PROGRAMS, forms._LOWERED):
         assert lifetimes[id(kept)] == "process"
     for traces in (on_host._TRACES, on_host._SIDES, identity._RUN):
         assert lifetimes[id(traces)] == "run"
