@@ -864,6 +864,19 @@ def _check_sampled(
     return result
 
 
+def sampled_chunks(
+    program: Callable[..., Any], n: int, chunk: int, seed: int
+) -> Iterator[tuple[int, Any]]:
+    """A sampled claim's ``n`` points, ``chunk`` at a time: each chunk's number of
+    points and its inputs, strata and sides (``program``'s output, cut to them),
+    drawn from the run's ``seed`` as the check draws them."""
+    for index, first in enumerate(range(0, n, chunk)):
+        count = min(chunk, n - first)
+        out = program(sampling.chunk_stream(seed, index))
+        yield count, jax.tree.map(lambda x, k=count: x[:k], out)
+        del out
+
+
 def _check_sampled_by(
     program: Callable[..., Any],
     c: Claim,
@@ -874,12 +887,9 @@ def _check_sampled_by(
 ) -> CaseResult:
     base = {"dtype": "float64", "device": "cpu", "dims": dict(dims), "samples": n}
     parts = []
-    for index, first in enumerate(range(0, n, chunk)):
-        count = min(chunk, n - first)
-        out = program(sampling.chunk_stream(seed, index))
-        xs, strata, sides = jax.tree.map(lambda x, k=count: x[:k], out)
+    for count, (xs, strata, sides) in sampled_chunks(program, n, chunk, seed):
         parts.append(_judge_chunk(c, xs, strata, sides, count))
-        del out, xs, strata, sides
+        del xs, strata, sides
     checked = sum(p.checked for p in parts)
     if checked == 0:
         return CaseResult(

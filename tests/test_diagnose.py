@@ -9,7 +9,8 @@ import pytest
 
 from checks import assert_derivation, domain, verify
 from checks.declare import as_derivation
-from checks.diagnose import _simplest_between, diagnose, repair
+from checks.diagnose import diagnose, repair
+from checks.diagnose_region import _simplest_between
 from checks.mutate import mutants
 from checks.report import render_json, render_result
 from checks.result import Report
@@ -262,7 +263,7 @@ def test_a_large_derivative_is_diagnosed_on_fewer_points_or_not_at_all():
     """k = 100: 10,000 elements, so 104 points (2²⁰ values per array); k = 300:
     fewer than 16 points would fit, and it is not diagnosed."""
     from checks.declare import make_derivation
-    from checks.diagnose import MAX_VALUES, _affordable
+    from checks.diagnose_points import MAX_VALUES, _affordable
 
     d = make_derivation(
         _square_jacobian_negated,
