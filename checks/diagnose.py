@@ -6,9 +6,9 @@ with their rounding-error bounds by the point evaluator the counterexample
 search uses (``checks.case.point_evaluator``). A closed form ``C`` is then held
 against a transformed reference ``T(R)`` with the verdict's own tolerance
 (``checks.compare.tolerance``), the bound of ``T(R)`` being ``T`` carried to
-``e_R`` (plus the rounding of computing ``T`` in float64). A statement is
-reported only when it holds at **every element of every compared point** of
-every failing case:
+``e_R`` (plus the rounding of computing ``T`` in float64)
+(``checks.diagnose_points``). A statement is reported only when it holds at
+**every element of every compared point** of every failing case:
 
 - ``factor``: ``C = c·R``. ``c`` is tried as a simple number (−1, 2, ½, 0, …)
   or a size from ``dims`` (m, 1/m, −m, m·n, …), the same name at every size;
@@ -23,14 +23,14 @@ every failing case:
 - ``term``: ``C − R`` is a term ``T`` of a sum in the closed form (the term is
   extra), ``2T`` (its sign is flipped) or ``−T`` (it is needed twice), ``T``
   being the closed form less the closed form without that term
-  (``checks.mutate.without_terms``);
+  (``checks.mutate.without_terms``; ``checks.diagnose_term``);
 - ``region``: ``C`` agrees with ``R`` (per point, as the verdict judges it) at
   the points drawn from some strata of one input and not at the others, or one
   feature of one input (its value, largest or smallest magnitude, the repeated
   entries of an integer array) splits the right points from the wrong ones at a
   threshold: "right except where max|x| > 4"; and it is right at some points of
   that input's bulk (a formula right only where every entry is equal is not
-  right in a region).
+  right in a region) (``checks.diagnose_region``).
 
 When none of these holds, ``checks.diagnose_neighbour`` tries the closed form as
 the derivative of a neighbouring function (an input substituted, two arguments
