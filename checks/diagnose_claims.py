@@ -17,11 +17,12 @@ printed digit for a printed value.
   holds the other way round (the points of equality counted);
 - ``region`` (identity, inequality): the claim holds at the points of some strata
   of one input and fails at the others, or one feature of one input splits them
-  at a threshold (``checks.diagnose``'s features: a value, the largest or
-  smallest magnitude, the number of repeated entries of an integer array);
+  at a threshold (``checks.diagnose_region.threshold``, as for a derivation: a
+  value, the largest or smallest magnitude, the number of repeated entries of an
+  integer array; a feature not finite at every point passed over);
 - ``term`` (value): the printed value is what the expression gives with the
   signs of one or two terms of its sums flipped (the expression's source, edited
-  as ``checks.mutate`` edits a closed form);
+  by ``checks.mutate.sign_flip``, as a mutant of a closed form is);
 - ``shape`` (output): the printed shape against the computed one: axes too many
   or too few, an axis off by one or by a factor of 10 (a digit too many or too
   few);
