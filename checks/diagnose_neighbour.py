@@ -6,8 +6,11 @@ structure, a term, a region), on the same points and under the same rule: a
 statement is reported only when it holds at **every element of every compared
 point** within the verdict's tolerance (``checks.compare.tolerance``), the
 neighbour's reference carrying its own running error bound (it is evaluated by
-the same point evaluator as the declared reference). Writing ``R(x)`` for the
-reference at inputs ``x`` and ``C`` for the closed form:
+the same kind of point evaluator as the declared reference, made once per
+diagnosis, with a closed form of zeros: only the reference is read). A
+neighbour that cannot be made or evaluated at the points (``DoesNotApply``) is
+passed over. Writing ``R(x)`` for the reference at inputs ``x`` and ``C`` for
+the closed form:
 
 - ``substitution``: ``C = s·R(x with one input set to v)``, ``s = ±1``,
   ``v ∈ {0, 1}`` (an input other than ``wrt``, every entry of it): the closed
@@ -22,14 +25,8 @@ reference at inputs ``x`` and ``C`` for the closed form:
 - ``own-entry``: entry ``j`` of ``C`` is entry ``j`` of the reference at the
   ``wrt`` input with every entry but its ``j``-th set to 0 (``θ_j x_j`` used
   where the function has the whole ``θᵀx``);
-- ``scaled``: ``C = g·R`` with ``g`` one number at each point that changes from
-  point to point: named when it is a scalar input ``s`` (or ``1/s``, ``−s``,
-  ``−1/s``) — a factor ``s`` extra or missing — else reported unnamed where
-  every point has at least two elements to tell it by;
-- ``scaled-axis``: ``C = g·R`` with ``g`` the same along every axis but one: each
-  row (say) of the closed form is the reference's row times a number of its own,
-  which changes from row to row and point to point (a wrong denominator or a
-  missing factor of the row's own quantity);
+- ``scaled``, ``scaled-axis`` (``checks.diagnose_scaled``): ``C = g·R`` with
+  ``g`` one number per point, or per index of one axis, that changes;
 - ``part`` (several-wrt forms, ``checks.forms``): one part of the result is wrong
   and the others are right; it equals another part's reference broadcast (the
   derivative for ``b`` written in place of the one for ``W``), or else the
@@ -55,7 +52,7 @@ from checks.declare import Derivation
 from checks.diagnose_points import Diagnosis, _Batch, _evaluate, _holds, variant
 from checks.diagnose_scaled import scaled, scaled_axis
 
-__all__ = ["neighbours"]
+__all__ = ["DoesNotApply", "neighbours"]
 
 # Points a neighbour is first tried at (one evaluator call).
 SCREEN = 64
