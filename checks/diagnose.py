@@ -6,9 +6,9 @@ with their rounding-error bounds by the point evaluator the counterexample
 search uses (``checks.case_program.point_evaluator``). A closed form ``C`` is then held
 against a transformed reference ``T(R)`` with the verdict's own tolerance
 (``checks.compare.tolerance``), the bound of ``T(R)`` being ``T`` carried to
-``e_R`` (plus the rounding of computing ``T`` in float64). A statement is
-reported only when it holds at **every element of every compared point** of
-every failing case:
+``e_R`` (plus the rounding of computing ``T`` in float64)
+(``checks.diagnose_points``). A statement is reported only when it holds at
+**every element of every compared point** of every failing case:
 
 - ``factor``: ``C = c·R``. ``c`` is tried as a simple number (−1, 2, ½, 0, …)
   or a size from ``dims`` (m, 1/m, −m, m·n, …), the same name at every size;
@@ -23,14 +23,14 @@ every failing case:
 - ``term``: ``C − R`` is a term ``T`` of a sum in the closed form (the term is
   extra), ``2T`` (its sign is flipped) or ``−T`` (it is needed twice), ``T``
   being the closed form less the closed form without that term
-  (``checks.mutate.without_terms``);
+  (``checks.mutate.without_terms``; ``checks.diagnose_term``);
 - ``region``: ``C`` agrees with ``R`` (per point, as the verdict judges it) at
   the points drawn from some strata of one input and not at the others, or one
   feature of one input (its value, largest or smallest magnitude, the repeated
   entries of an integer array) splits the right points from the wrong ones at a
   threshold: "right except where max|x| > 4"; and it is right at some points of
   that input's bulk (a formula right only where every entry is equal is not
-  right in a region).
+  right in a region) (``checks.diagnose_region``).
 
 When none of these holds, ``checks.diagnose_neighbour`` tries the closed form as
 the derivative of a neighbouring function (an input substituted, two arguments
@@ -54,41 +54,31 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from checks import compare, on_host, sampling
-from checks.case_program import point_evaluator
-from checks.case_static import example_args
-from checks.declare import Derivation, make_derivation
-from checks.mutate import mutants, without_terms
-from checks.reference import expected_shape
-from checks.shrink import BATCH
+from checks.declare import Derivation
+from checks.diagnose_neighbour import neighbours
+from checks.diagnose_points import (
+    Diagnosis,
+    U,
+    _affordable,
+    _Batch,
+    _batch,
+    _holds,
+    variant,
+)
+from checks.diagnose_region import region
+from checks.diagnose_term import term
+from checks.mutate import mutants
 
-__all__ = ["POINTS", "Diagnosis", "Repair", "diagnose", "repair"]
+__all__ = ["POINTS", "Repair", "diagnose", "repair"]
 
 POINTS = 256  # points drawn per failing case
-U = float(np.finfo(np.float64).eps) / 2  # float64's rounding unit
 # The median of C/R has a few ulps of error of its own; c·R one rounding more.
 ESTIMATE_ULPS = 4.0
-# A region needs this many right and wrong points to be told apart.
-MIN_SIDE = 2
-
-
-@dataclass
-class Diagnosis:
-    """One statement about a failing closed form that every compared point bears out."""
-
-    kind: str  # factor | layout | structure | term | region
-    message: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "details": self.details}
 
 
 @dataclass
@@ -100,113 +90,6 @@ class Repair:
 
     def to_dict(self) -> dict[str, Any]:
         return {"diff": self.diff, "edit": self.edit}
-
-
-@dataclass
-class _Batch:
-    """One failing case's points: inputs, strata, both sides with their bounds."""
-
-    dims: dict[str, int]
-    xs: list[np.ndarray]
-    strata: list[np.ndarray]
-    c: np.ndarray  # (n, *S) closed form, float64
-    ec: np.ndarray
-    r: np.ndarray  # (n, *S) reference, float64
-    er: np.ndarray
-    checked: np.ndarray  # (n,) compared by the verdict
-    wrong: np.ndarray  # (n,) compared and outside tolerance
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self.r.shape[1:])
-
-    def agree(self, t: np.ndarray, et: np.ndarray) -> np.ndarray:
-        """Elementwise: C within the verdict's tolerance of ``t`` (bound ``et``),
-        at the compared points only, shape ``(checked, *S)``."""
-        c, ec = self.c[self.checked], self.ec[self.checked]
-        t, et = t[self.checked], et[self.checked]
-        with np.errstate(all="ignore"):
-            return np.abs(c - t) <= compare.tolerance(ec, et, "float64")
-
-
-def _sample(d: Derivation, dims: dict[str, int], seed: int, n: int):
-    """``n`` points of every input in float64 (NumPy's sampler where the domain has
-    one), and their strata, from the run's seed."""
-    root = np.asarray(sampling.chunk_stream(seed, 0))
-    xs, strata = [], []
-    for i, dom in enumerate(d.inputs.values()):
-        kind = jnp.float64 if dom.floating else jnp.int32
-        if dom.host_draw is not None:
-            x, s = dom.sample_on_host(sampling.substream_of(root, i), n, dims, kind)
-        else:
-            key = sampling.substream(jnp.asarray(root), i)
-            x, s = jax.device_get(dom.sample(key, n, dims, kind))
-        xs.append(np.asarray(x))
-        strata.append(np.asarray(s))
-    return xs, strata
-
-
-# Values per array of a diagnosis batch (points × elements of the derivative):
-# a case with a larger derivative is diagnosed on fewer points, at least
-# MIN_POINTS, or not at all.
-MAX_VALUES = 1 << 20
-MIN_POINTS = 16
-
-
-def _affordable(
-    d: Derivation, dims_list: Sequence[dict[str, int]], n: int
-) -> list[tuple[dict[str, int], int]]:
-    """The sizes to diagnose at, each with its number of points."""
-    out = []
-    for dims in dims_list:
-        args = tuple(example_args(d, dims, jnp.float64))
-        out_shape = on_host.traced(d.of, args).out_avals[0].shape
-        shape = expected_shape(out_shape, args[d.wrt_index].shape, d.order)
-        points = min(n, MAX_VALUES // max(math.prod(shape), 1))
-        if points >= MIN_POINTS:
-            out.append((dict(dims), points))
-    return out
-
-
-def _batch(d: Derivation, dims: dict[str, int], seed: int, n: int) -> _Batch:
-    xs, strata = _sample(d, dims, seed, n)
-    c, ec, r, er = _evaluate(d, dims, xs)
-    cmp = compare.compare(c, ec, r, er, "float64")
-    checked = np.asarray(cmp.checked, bool)
-    return _Batch(
-        dims, xs, strata, c, ec, r, er, checked, checked & compare.outside(cmp.ratio)
-    )
-
-
-def _evaluate(
-    d: Derivation,
-    dims: dict[str, int],
-    xs: Sequence[np.ndarray],
-    evaluate: Callable[..., Any] | None = None,
-) -> list[np.ndarray]:
-    """(C, e_C, R, e_R) at the points ``xs``, ``BATCH`` points per call, as the
-    counterexample search calls the same evaluator (so a compiled one is
-    compiled once for both); ``evaluate``: that evaluator, made already."""
-    evaluate = evaluate or point_evaluator(d, dims)
-    n = len(xs[0])
-    parts = []
-    for start in range(0, n, BATCH):
-        chunk = [x[start : start + BATCH] for x in xs]
-        short = BATCH - len(chunk[0])
-        if short:
-            chunk = [np.concatenate([x, np.repeat(x[-1:], short, 0)]) for x in chunk]
-        parts.append([np.asarray(v, np.float64) for v in evaluate(*chunk)])
-    return [np.concatenate(p)[:n] for p in zip(*parts)]
-
-
-def _holds(batches: Sequence[_Batch], make: Callable[[_Batch], Any]) -> bool:
-    """``make(b)`` gives ``(t, et)`` (or None: not applicable) for every batch, and C
-    agrees with ``t`` at every element of every compared point."""
-    for b in batches:
-        made = make(b)
-        if made is None or not bool(np.all(b.agree(*made))):
-            return False
-    return True
 
 
 # ---------------------------------------------------------------- factor
@@ -479,173 +362,6 @@ def _reduced(batches: Sequence[_Batch]) -> Diagnosis | None:
     return None
 
 
-# ---------------------------------------------------------------- term
-
-# C − R = k·T for a term T of the closed form: k = 1, the term is extra; k = 2,
-# its sign is flipped; k = −1, it is needed twice.
-_TERM_MESSAGES = {
-    1.0: "the term {t} is extra: without it the closed form is the reference",
-    2.0: "the term {t} has the wrong sign: with it negated the closed form is the "
-    "reference",
-    -1.0: "the term {t} is counted once where the reference counts it twice",
-}
-
-
-def _term(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
-    """``C − R = k·T`` for a term ``T`` of a sum in the closed form (``T = C − C'``
-    with ``C'`` the closed form without it, evaluated at the same points), so
-    ``R = (1 − k)·C + k·C'``, held to the verdict's tolerance with that
-    combination's bound."""
-    for text, fn in without_terms(d):
-        edited = _edited(d, fn, "without a term")
-        holding = list(_TERM_MESSAGES)  # the multiples k that hold at every batch
-        for b in batches:  # so far: the next is evaluated only if one still does
-            try:
-                other = _values_at(edited, b)
-            except Exception:  # the closed form without the term does not evaluate
-                holding = []
-                break
-            if other[0].shape != b.c.shape:
-                holding = []  # without the term it has another shape (a constant)
-                break
-            holding = [k for k in holding if _term_holds(b, other, k)]
-            if not holding:
-                break
-        if holding:
-            k = holding[0]
-            return Diagnosis(
-                "term",
-                _TERM_MESSAGES[k].format(t=f"`{text}`"),
-                {"term": text, "multiple": k},
-            )
-    return None
-
-
-def _values_at(d: Derivation, b: _Batch) -> tuple[np.ndarray, np.ndarray]:
-    """``d``'s closed form and its bound at ``b``'s points, float64."""
-    c, ec, _, _ = _evaluate(d, b.dims, b.xs)
-    return c, ec
-
-
-def _term_holds(b: _Batch, other: tuple[np.ndarray, np.ndarray], k: float) -> bool:
-    c2, ec2 = (x[b.checked] for x in other)
-    c, ec = b.c[b.checked], b.ec[b.checked]
-    r, er = b.r[b.checked], b.er[b.checked]
-    with np.errstate(all="ignore"):
-        predicted = (1 - k) * c + k * c2
-        bound = abs(1 - k) * ec + abs(k) * ec2 + 2 * U * np.abs(predicted)
-        return bool(
-            np.all(np.abs(predicted - r) <= compare.tolerance(bound, er, "float64"))
-        )
-
-
-def _edited(d: Derivation, fn: Callable[..., Any], what: str) -> Derivation:
-    """``d`` with ``fn`` as its closed form."""
-    return make_derivation(
-        fn,
-        of=d.of,
-        wrt=d.wrt,
-        inputs=d.inputs,
-        order=d.order,
-        dims=d.dims,
-        name=f"{d.name} [{what}]",
-        source=d.source,
-    )
-
-
-# ---------------------------------------------------------------- region
-
-
-def _features(name: str, xs: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
-    """Per-point numbers one input may be split by: its value (one entry), its
-    largest and smallest magnitude, and for an integer array the number of its
-    entries that repeat an earlier one (0: all distinct)."""
-    integer = xs.dtype.kind in "iu"
-    flat = xs.reshape(len(xs), -1).astype(np.float64)
-    if flat.shape[1] == 1:
-        yield name, flat[:, 0]
-        yield f"|{name}|", np.abs(flat[:, 0])
-    elif flat.shape[1] > 1:
-        yield f"max|{name}|", np.max(np.abs(flat), axis=1)
-        yield f"min|{name}|", np.min(np.abs(flat), axis=1)
-        if integer:
-            ordered = np.sort(flat, axis=1)
-            repeats = np.sum(ordered[:, 1:] == ordered[:, :-1], axis=1)
-            yield f"the repeated entries of {name}", repeats.astype(np.float64)
-
-
-def _simplest_between(low: float, high: float) -> float:
-    """The number with fewest significant digits in ``[low, high)`` (0 if it is)."""
-    top = max(abs(low), abs(high), 1e-300)
-    exponent = math.floor(math.log10(top)) + 1
-    for e in range(exponent, exponent - 18, -1):
-        step = 10.0**e
-        t = float(f"{math.ceil(low / step) * step:.15g}") + 0.0
-        if low <= t < high:
-            return t
-    return low
-
-
-def _region(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
-    wrong = np.concatenate([b.wrong[b.checked] for b in batches])
-    if wrong.sum() < MIN_SIDE or (~wrong).sum() < MIN_SIDE:
-        return None
-    names = list(d.inputs)
-    for index, name in enumerate(names):
-        labels = d.inputs[name].strata
-        strata = np.concatenate([b.strata[index][b.checked] for b in batches])
-        bad = {labels[int(s)] for s in strata[wrong]}
-        good = {labels[int(s)] for s in strata[~wrong]}
-        threshold = None
-        if d.inputs[name].floating:
-            threshold = _threshold(name, index, batches, wrong)
-        if (bad & good and threshold is None) or labels[0] not in good:
-            # Not a region, or one where the closed form is wrong on the input's
-            # bulk (right on ties only, say, where a transpose is the same matrix).
-            continue
-        details: dict[str, Any] = {"input": name}
-        parts = []
-        if not bad & good:
-            details.update(wrong_strata=sorted(bad), right_strata=sorted(good))
-            parts.append(
-                f"where {name} is sampled from {_listed(sorted(bad))} "
-                f"(right on {_listed(sorted(good))})"
-            )
-        if threshold is not None:
-            details["threshold"] = threshold
-            parts.insert(
-                0, f"where {threshold['feature']} {threshold['op']} {threshold['at']:g}"
-            )
-        return Diagnosis(
-            "region", "the closed form is right except " + "; ".join(parts), details
-        )
-    return None
-
-
-def _listed(items: Sequence[str]) -> str:
-    return " and ".join(f"the {s}" for s in items) + " points"
-
-
-def _threshold(
-    name: str, index: int, batches: Sequence[_Batch], wrong: np.ndarray
-) -> dict[str, Any] | None:
-    xs = [b.xs[index][b.checked] for b in batches]
-    per_batch = [dict(_features(name, x)) for x in xs]
-    for feature in per_batch[0]:
-        values = np.concatenate([f[feature] for f in per_batch])
-        if not np.all(np.isfinite(values)):
-            continue
-        right, bad = values[~wrong], values[wrong]
-        if right.max() < bad.min():
-            at = _simplest_between(float(right.max()), float(bad.min()))
-            return {"feature": feature, "op": ">", "at": at}
-        if bad.max() < right.min():
-            # right where value ≥ t: wrong where value < t
-            at = 0.0 - _simplest_between(-float(right.min()), -float(bad.max()))
-            return {"feature": feature, "op": "<", "at": at}
-    return None
-
-
 # ---------------------------------------------------------------- entry points
 
 
@@ -659,7 +375,6 @@ def diagnose(
     reference at every compared point of ``n`` points drawn at each of
     ``dims_list`` (the failing float64 cases' sizes, those small enough:
     ``_affordable``); empty when none does, or when no drawn point is wrong."""
-    from checks.diagnose_neighbour import neighbours
     from checks.forms import lowered, needs_lowering
 
     if needs_lowering(d):  # a VJP, JVP or several-wrt form: as it is checked
@@ -672,7 +387,7 @@ def diagnose(
         one = kind(batches)
         if one is not None:
             return [one]
-    one = _term(d, batches) or _region(d, batches) or neighbours(d, batches)
+    one = term(d, batches) or region(d, batches) or neighbours(d, batches)
     return [one] if one is not None else []
 
 
@@ -714,7 +429,7 @@ def repair(
     for m in candidates:
         if time.monotonic() > deadline:
             return None
-        edited = _edited(d, m.closed_form, m.description)
+        edited = variant(d, m.description, closed_form=m.closed_form)
         try:
             screened = all(
                 not _batch(edited, dict(dims), seed, n).wrong.any()

@@ -17,11 +17,12 @@ printed digit for a printed value.
   holds the other way round (the points of equality counted);
 - ``region`` (identity, inequality): the claim holds at the points of some strata
   of one input and fails at the others, or one feature of one input splits them
-  at a threshold (``checks.diagnose``'s features: a value, the largest or
-  smallest magnitude, the number of repeated entries of an integer array);
+  at a threshold (``checks.diagnose_region.threshold``, as for a derivation: a
+  value, the largest or smallest magnitude, the number of repeated entries of an
+  integer array; a feature not finite at every point passed over);
 - ``term`` (value): the printed value is what the expression gives with the
   signs of one or two terms of its sums flipped (the expression's source, edited
-  as ``checks.mutate`` edits a closed form);
+  by ``checks.mutate.sign_flip``, as a mutant of a closed form is);
 - ``shape`` (output): the printed shape against the computed one: axes too many
   or too few, an axis off by one or by a factor of 10 (a digit too many or too
   few);
@@ -33,16 +34,17 @@ from __future__ import annotations
 import ast
 import copy
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import jax
 import numpy as np
 
-from checks import case_plan, compare, on_host, sampling
-from checks.diagnose import Diagnosis, U, _features, _simplest_between
-from checks.diagnose import _listed as _strata
-from checks.mutate import _compile, _function_tree, _preorder, _Replace
+from checks import case_plan, compare, on_host
+from checks.diagnose_points import Diagnosis, U
+from checks.diagnose_region import _listed as _strata
+from checks.diagnose_region import threshold
+from checks.mutate import _compile, _function_tree, _preorder, _Replace, sign_flip
 
 __all__ = ["diagnose_claim"]
 
@@ -126,24 +128,18 @@ def _value(c: Any, case: Any) -> Diagnosis | None:
     return _flipped_terms(c, text, stated, allowed)
 
 
-def _sum_terms(tree: ast.FunctionDef) -> list[tuple[int, str]]:
-    """Sign-flip edits of a definition: ``(node index, term)`` for the right
-    operand of each ``+``/``−`` (its operator swapped) and each unary minus
-    (dropped), in the order ``checks.mutate`` numbers nodes."""
+def _sum_terms(tree: ast.FunctionDef) -> list[tuple[int, str, Callable[..., Any]]]:
+    """Sign-flip edits of a definition (``checks.mutate.sign_flip``):
+    ``(node index, term, edit)`` for the right operand of each ``+``/``−`` (its
+    operator swapped) and each unary minus (dropped), in the order
+    ``checks.mutate`` numbers nodes."""
     out = []
     for index, node in enumerate(_preorder(tree)):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-            out.append((index, ast.unparse(node.right)))
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            out.append((index, ast.unparse(node.operand)))
+        flip = sign_flip(node)
+        if flip is not None:
+            term = node.right if isinstance(node, ast.BinOp) else node.operand
+            out.append((index, ast.unparse(term), flip[1]))
     return out[:MAX_TERMS]
-
-
-def _flip(node: ast.AST) -> ast.AST:
-    if isinstance(node, ast.BinOp):
-        op = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
-        return ast.BinOp(node.left, op, node.right)
-    return node.operand  # a unary minus dropped
 
 
 def _flipped_terms(
@@ -155,15 +151,15 @@ def _flipped_terms(
     if tree is None:
         return None
     terms = _sum_terms(tree)
-    choices: Iterator[tuple[tuple[int, str], ...]] = (
+    choices: Iterator[tuple[tuple[int, str, Callable[..., Any]], ...]] = (
         combo
         for size in (1, 2)
         for combo in _combinations(terms, size)  # type: ignore[arg-type]
     )
     for combo in choices:
         edited = copy.deepcopy(tree)
-        for index, _ in sorted(combo, reverse=True):  # later nodes first
-            replacer = _Replace(index, _flip)
+        for index, _, flip in sorted(combo, reverse=True, key=lambda t: t[0]):
+            replacer = _Replace(index, flip)  # later nodes first
             edited.body = [replacer.visit(stmt) for stmt in edited.body]
         try:
             fn = _compile(ast.fix_missing_locations(edited), c.fn)
@@ -174,13 +170,13 @@ def _flipped_terms(
         except Exception:
             continue
         if value.size == 1 and abs(float(value) - stated) <= allowed:
-            names = " and ".join(f"`{t}`" for _, t in combo)
+            names = " and ".join(f"`{t}`" for _, t, _ in combo)
             plural = "s" if len(combo) > 1 else ""
             return Diagnosis(
                 "term",
                 f"the printed {text} is what the expression gives with the sign{plural}"
                 f" of {names} flipped ({float(value):.6g})",
-                {"flipped": [t for _, t in combo], "value": float(value)},
+                {"flipped": [t for _, t, _ in combo], "value": float(value)},
             )
     return None
 
@@ -278,17 +274,15 @@ def _bound(case: Any) -> Diagnosis | None:
 def _points(c: Any, case: Any, seed: int) -> tuple[list, list, list] | None:
     """The case's inputs, strata and both sides (with bounds), as its check drew
     and evaluated them (same seed and chunks)."""
-    from checks.claim_sampled import _runner
+    from checks.claim_sampled import _runner, chunks
 
     n, dims = case.samples, dict(case.dims)
     chunk = min(n, case_plan.MAX_CHUNK)
     device = jax.devices(case.device)[0]
     program = _runner(c, dims, n, chunk, device)
-    parts = []
-    for index, first in enumerate(range(0, n, chunk)):
-        count = min(chunk, n - first)
-        out = program(sampling.chunk_stream(seed, index))
-        parts.append(jax.tree.map(lambda x, k=count: np.asarray(x)[:k], out))
+    parts = [
+        jax.tree.map(np.asarray, out) for _, out in chunks(program, n, chunk, seed)
+    ]
     xs = [np.concatenate([p[0][i] for p in parts]) for i in range(len(parts[0][0]))]
     strata = [np.concatenate([p[1][i] for p in parts]) for i in range(len(xs))]
     sides = [
@@ -399,26 +393,13 @@ def _claim_region(c: Any, cases: Sequence[Any]) -> Diagnosis | None:
                 f"{_strata(sorted(good))} and fails on {_strata(sorted(bad))}{note}",
                 {"input": name, "wrong_strata": sorted(bad)},
             )
-        values: dict[str, list[np.ndarray]] = {}
-        for xs, _, _, _, _, f in cases:
-            for feature, v in _features(name, xs[index][f]):
-                values.setdefault(feature, []).append(v)
-        for feature, parts in values.items():
-            if len(parts) != len(cases):
-                continue
-            v = np.concatenate(parts).astype(np.float64)[kept]
-            right, low = v[~wrong], v[wrong]
-            if right.max() < low.min():
-                at = _simplest_between(float(right.max()), float(low.min()))
-                op = ">"
-            elif low.max() < right.min():
-                at = 0.0 - _simplest_between(-float(right.min()), -float(low.max()))
-                op = "<"
-            else:
-                continue
+        inputs = [xs[index][f] for xs, _, _, _, _, f in cases]
+        split = threshold(name, inputs, wrong, kept)
+        if split is not None:
+            where = f"{split['feature']} {split['op']} {split['at']:g}"
             return Diagnosis(
                 "region",
-                f"the claim holds except where {feature} {op} {at:g}{note}",
-                {"input": name, "threshold": {"feature": feature, "op": op, "at": at}},
+                f"the claim holds except where {where}{note}",
+                {"input": name, "threshold": split},
             )
     return None

@@ -36,7 +36,14 @@ from typing import Any
 from checks.declare import Derivation
 from checks.repro import undecorated_tree
 
-__all__ = ["Mutant", "MutationScore", "mutants", "score", "without_terms"]
+__all__ = [
+    "Mutant",
+    "MutationScore",
+    "mutants",
+    "score",
+    "sign_flip",
+    "without_terms",
+]
 
 
 @dataclass
@@ -102,11 +109,12 @@ def _edits(
     ``inverses``: also the edits undoing the catalog's (see the module docstring)."""
     if inverses:
         yield from _inverse_edits(node)
+    flip = sign_flip(node)  # a + or − (swapped), or a unary minus (dropped)
+    if flip is not None:
+        yield flip
     if isinstance(node, ast.BinOp):
         op = type(node.op)
         if op in (ast.Add, ast.Sub):
-            other = ast.Sub() if op is ast.Add else ast.Add()
-            yield "swap + and −", lambda n: ast.BinOp(n.left, other, n.right)
             yield (
                 "negate a term",
                 lambda n: ast.BinOp(n.left, n.op, ast.UnaryOp(ast.USub(), n.right)),
@@ -123,8 +131,6 @@ def _edits(
                 "transpose (swap the operands of @)",
                 lambda n: ast.BinOp(n.right, n.op, n.left),
             )
-    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        yield "drop a minus sign", lambda n: n.operand
     elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
         if not isinstance(node.value, bool):
             value = node.value
@@ -149,6 +155,18 @@ def _edits(
                 n.value, ast.Tuple(swapped, ast.Load()), ast.Load()
             ),
         )
+
+
+def sign_flip(node: ast.AST) -> tuple[str, Callable[[ast.AST], ast.AST]] | None:
+    """The catalog's edit that flips the sign of one term at ``node``: the
+    operator of a ``+`` or ``−`` swapped (its right operand's sign flipped), or a
+    unary minus dropped; None at any other node."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        other = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
+        return "swap + and −", lambda n: ast.BinOp(n.left, other, n.right)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return "drop a minus sign", lambda n: n.operand
+    return None
 
 
 _NEGATABLE = (ast.Name, ast.Call, ast.Subscript)

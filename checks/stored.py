@@ -14,7 +14,8 @@ import dataclasses
 import math
 from typing import Any
 
-from checks.diagnose import Diagnosis, Repair
+from checks.diagnose import Repair
+from checks.diagnose_points import Diagnosis
 from checks.mutate import MutationScore
 from checks.result import (
     CASE_STATUSES,

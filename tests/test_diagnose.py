@@ -3,13 +3,16 @@ diagnosis given where it holds and withheld where it does not, a one-edit repair
 reported only when the edited closed form passes, and both in every report."""
 
 import json
+from types import SimpleNamespace
 
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from checks import assert_derivation, domain, verify
 from checks.declare import as_derivation
-from checks.diagnose import _simplest_between, diagnose, repair
+from checks.diagnose import diagnose, repair
+from checks.diagnose_region import _simplest_between, threshold
 from checks.mutate import mutants
 from checks.report import render_json, render_result
 from checks.result import Report
@@ -262,7 +265,7 @@ def test_a_large_derivative_is_diagnosed_on_fewer_points_or_not_at_all():
     """k = 100: 10,000 elements, so 104 points (2²⁰ values per array); k = 300:
     fewer than 16 points would fit, and it is not diagnosed."""
     from checks.declare import make_derivation
-    from checks.diagnose import MAX_VALUES, _affordable
+    from checks.diagnose_points import MAX_VALUES, _affordable
 
     d = make_derivation(
         _square_jacobian_negated,
@@ -277,3 +280,157 @@ def test_a_large_derivative_is_diagnosed_on_fewer_points_or_not_at_all():
     (one,) = diagnose(d, [{"k": 100}, {"k": 300}])
     assert one.kind == "factor" and one.details["name"] == "-1"
     assert diagnose(d, [{"k": 300}]) == []
+
+
+# ------------------------------------------------------------ the region's threshold
+
+
+def test_a_threshold_passes_over_a_feature_not_finite_or_not_at_every_size():
+    """One rule for derivations and claims (``checks.diagnose_region.threshold``):
+    a feature with an infinite value, or one not given at every group of points
+    (a scalar at one size, an array at another), is passed over for the next."""
+    x = np.array([[1.0, 0.5], [1.0, 0.5], [np.inf, 5.0], [np.inf, 5.0]])
+    wrong = np.array([False, False, True, True])
+    assert threshold("x", [x], wrong) == {"feature": "min|x|", "op": ">", "at": 1.0}
+    scalar = np.array([[1.0], [6.0]])  # at one size x has one entry: x, |x|
+    assert threshold("x", [scalar, x[:2]], wrong) is None  # no feature at both
+    assert threshold("x", [x[:2], x[2:]], wrong) == {
+        "feature": "min|x|",
+        "op": ">",
+        "at": 1.0,
+    }
+
+
+def test_a_claims_region_passes_over_a_feature_that_is_not_finite():
+    """A claim's threshold is the derivations' one: the feature max|x|, infinite
+    at the wrong points, is passed over and min|x| splits them."""
+    from checks.diagnose_claims import _claim_region
+
+    claim = SimpleNamespace(form="identity", inputs={"x": domain.real(("k",))})
+    x = np.array([[1.0, 0.5], [1.0, 0.5], [np.inf, 5.0], [np.inf, 5.0]])
+    a = np.array([[1.0], [1.0], [1.0], [1.0]])
+    b = np.array([[1.0], [1.0], [2.0], [2.0]])
+    tol = np.full((4, 1), 1e-9)
+    every = np.ones(4, bool)
+    case = ([x], [np.zeros(4, np.int32)], a, b, tol, every)
+    found = _claim_region(claim, [case])
+    assert found is not None and found.kind == "region"
+    assert found.details["threshold"] == {"feature": "min|x|", "op": ">", "at": 1.0}
+
+
+def _sizes_apart(x):
+    return jnp.sum(x**2)
+
+
+def _sizes_apart_grad_without_small(x):
+    return jnp.where(jnp.abs(x) < 0.5, 0.0, 2 * x)
+
+
+def test_a_region_at_sizes_with_other_features_is_diagnosed():
+    """At k = 1 the input's features are x and |x|, at k = 3 max|x| and min|x|:
+    none is at both sizes, so none splits the points (and the diagnosis goes on,
+    to the strata)."""
+    from checks.declare import make_derivation
+
+    d = make_derivation(
+        _sizes_apart_grad_without_small,
+        of=_sizes_apart,
+        wrt="x",
+        inputs={"x": domain.real(("k",))},
+        dims={"k": (1, 3)},
+    )
+    found = diagnose(d, [{"k": 1}, {"k": 3}])
+    assert all("threshold" not in one.details for one in found), found
+
+
+# ---------------------------------------------------------------- the neighbours
+
+
+def _recording(monkeypatch):
+    """The derivations the neighbours' point evaluators are made for, by size."""
+    from checks import diagnose_neighbour
+
+    made = []
+    real = diagnose_neighbour.point_evaluator
+
+    def record(n, dims):
+        made.append((n, tuple(sorted(dims.items()))))
+        return real(n, dims)
+
+    monkeypatch.setattr(diagnose_neighbour, "point_evaluator", record)
+    return made
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "logistic_grad_label_dropped",
+        "kl_grad_of_the_reverse_divergence",
+        "squared_logit_grad_own_term",
+    ],
+)
+def test_each_neighbour_is_made_once_and_without_the_closed_form(name, monkeypatch):
+    """A neighbour's derivation and point evaluator are made once per size for
+    the screen and the full pass (and every substituted value and masked entry),
+    and the declared closed form is not evaluated for a neighbour's reference."""
+    from tests.mistakes import neighbour
+
+    made = _recording(monkeypatch)
+    (one,) = _diagnosis(getattr(neighbour, name))
+    kind, details = EXPECTED[name]
+    assert one.kind == kind and matches(one.details, details)
+    d = as_derivation(getattr(neighbour, name))
+    assert made and all(n.closed_form is not d.closed_form for n, _ in made)
+    meanings = [(n.name, n.wrt, n.of.__name__, dims) for n, dims in made]
+    assert len(meanings) == len(set(meanings)), meanings
+
+
+def test_a_neighbour_that_does_not_evaluate_is_passed_over(monkeypatch):
+    """The neighbours with another function or wrt raise where they are made: the
+    diagnosis passes over them and finds the own-entry one after them."""
+    from checks import diagnose_neighbour
+    from tests.mistakes import neighbour
+
+    real = diagnose_neighbour.point_evaluator
+
+    def failing(n, dims):
+        if n.name.endswith("[neighbour]"):
+            raise ValueError("does not trace at these shapes")
+        return real(n, dims)
+
+    monkeypatch.setattr(diagnose_neighbour, "point_evaluator", failing)
+    (one,) = _diagnosis(neighbour.squared_logit_grad_own_term)
+    assert one.kind == "own-entry"
+
+
+def test_an_error_of_the_diagnosis_itself_is_raised(monkeypatch):
+    """Only a neighbour that cannot be made or evaluated is passed over: an error
+    in the diagnosis's own code is not taken for one."""
+    from checks import diagnose_neighbour
+    from tests.mistakes import neighbour
+
+    def broken(batches, refs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(diagnose_neighbour, "_changes", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        _diagnosis(neighbour.kl_grad_of_the_reverse_divergence)
+
+
+def test_a_screen_without_a_compared_point_is_passed_over():
+    """The screen's first points may all be left out of the comparison: the
+    neighbours read nothing there (and do not raise)."""
+    from checks.diagnose_neighbour import _head, _part
+    from checks.diagnose_points import _batch
+    from checks.diagnose_scaled import scaled, scaled_axis
+    from tests.mistakes import neighbour
+
+    d = as_derivation(neighbour.softmax_jacobian_without_row_factor)
+    (dims,) = list(d.dims_cases())[:1]
+    b = _batch(d, dims, 0, 64)
+    none = _head(b, 64)
+    none.checked = np.zeros_like(none.checked)
+    none.wrong = np.zeros_like(none.wrong)
+    assert scaled(d, [none]) is None
+    assert scaled_axis([none]) is None
+    assert _part(d, [none]) is None

@@ -1,5 +1,7 @@
 """Mutation score: the check kills every non-equivalent mutant of the named four."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from checks.declare import as_derivation
@@ -44,3 +46,35 @@ def test_mutants_cover_the_usual_mistakes():
     assert "transpose ([:, None] ↔ [None, :])" in kinds
     kinds = {m.description for m in mutants(as_derivation(NAMED[3]))}
     assert "transpose (swap the operands of @)" in kinds
+
+
+def _three_terms(a, b, c):
+    return a - b * 2.0 + -c
+
+
+def test_a_printed_values_sign_flips_are_the_catalogs_edits():
+    """The sign flips a printed value is diagnosed by (``checks.diagnose_claims``)
+    are the catalog's own edits (``checks.mutate.sign_flip``): each one alone
+    gives a mutant the catalog makes, and every "swap + and −" and "drop a
+    minus sign" mutant is one of them."""
+    import ast
+    import copy
+
+    from checks.diagnose_claims import _sum_terms
+    from checks.mutate import _function_tree, _Replace
+
+    tree = _function_tree(_three_terms)
+    flips = _sum_terms(tree)
+    assert [term for _, term, _ in flips] == ["-c", "b * 2.0", "c"]
+    edited = set()
+    for index, _, edit in flips:
+        one = copy.deepcopy(tree)
+        one.body = [_Replace(index, edit).visit(stmt) for stmt in one.body]
+        edited.add(ast.unparse(one))
+    d = SimpleNamespace(closed_form=_three_terms, inputs={})
+    catalog = {
+        m.source
+        for m in mutants(d)
+        if m.description in ("swap + and −", "drop a minus sign")
+    }
+    assert edited == catalog and len(catalog) == 3

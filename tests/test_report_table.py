@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from checks.cli import _colour, main
-from checks.diagnose import Diagnosis
+from checks.diagnose_points import Diagnosis
 from checks.report import PASS_ROWS, render_table
 from checks.result import CaseResult, Counterexample, DerivationResult, Report
 
