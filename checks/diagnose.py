@@ -57,7 +57,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -137,9 +136,8 @@ def _sample(d: Derivation, dims: dict[str, int], seed: int, n: int):
         kind = jnp.float64 if dom.floating else jnp.int32
         if dom.host_draw is not None:
             x, s = dom.sample_on_host(sampling.substream_of(root, i), n, dims, kind)
-        else:
-            key = sampling.substream(jnp.asarray(root), i)
-            x, s = jax.device_get(dom.sample(key, n, dims, kind))
+        else:  # a custom sampler: drawn as the check drew it (NumPy where it can)
+            x, s = on_host.draw(dom, sampling.substream_of(root, i), n, dims, kind)
         xs.append(np.asarray(x))
         strata.append(np.asarray(s))
     return xs, strata
@@ -522,7 +520,7 @@ def _term(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
 
 def _values_at(d: Derivation, b: _Batch) -> tuple[np.ndarray, np.ndarray]:
     """``d``'s closed form and its bound at ``b``'s points, float64."""
-    c, ec, _, _ = _evaluate(d, b.dims, b.xs)
+    c, ec = _evaluate(d, b.dims, b.xs, point_evaluator(d, b.dims, ("closed",)))
     return c, ec
 
 

@@ -96,9 +96,9 @@ def _reference_at(
     """``d``'s reference and its bound at ``xs`` (``b``'s points by default)."""
     key = (id(d), tuple(sorted(b.dims.items())))
     if key not in _EVALUATORS:
-        _EVALUATORS[key] = (d, point_evaluator(d, b.dims))
+        _EVALUATORS[key] = (d, point_evaluator(d, b.dims, ("reference",)))
     evaluate = _EVALUATORS[key][1]
-    _, _, r, er = _evaluate(d, b.dims, b.xs if xs is None else xs, evaluate)
+    r, er = _evaluate(d, b.dims, b.xs if xs is None else xs, evaluate)
     return r, er
 
 

@@ -31,9 +31,11 @@ from checks.rounding import trace_as_written
 
 __all__ = [
     "ENGINES",
+    "SIDES",
     "Choice",
     "case_program",
     "choose",
+    "draw",
     "engine",
     "fallback",
     "point_evaluator",
@@ -66,10 +68,9 @@ def current() -> str:
 
 
 class Choice(NamedTuple):
-    """Which engine evaluates a check, and why not NumPy when it is XLA."""
+    """Which engine evaluates a check."""
 
     engine: str  # "numpy" (tried first, XLA should it raise) or "xla"
-    why_not_numpy: str  # "" for "numpy"
 
 
 def choose(
@@ -86,20 +87,17 @@ def choose(
         >>> import jax
         >>> from checks import on_host
         >>> cpu = jax.devices("cpu")[0]
-        >>> on_host.choose(cpu).engine, on_host.choose(cpu, chunks=2)
-        ('numpy', Choice(engine='xla', why_not_numpy='several chunks of points'))
+        >>> on_host.choose(cpu).engine, on_host.choose(cpu, chunks=2).engine
+        ('numpy', 'xla')
     """
-    reasons = (
-        (_ENGINE[-1] != "auto", f"the engine is {_ENGINE[-1]}"),
-        (device.platform != "cpu", f"the device is a {device.platform}"),
-        (chunks > 1, "several chunks of points"),
-        (devices > 1, "several devices"),
-        (judged_on_device, "judged on the device"),
+    compiled = (
+        _ENGINE[-1] != "auto"
+        or device.platform != "cpu"
+        or chunks > 1  # several chunks of points
+        or devices > 1
+        or judged_on_device
     )
-    for applies, why in reasons:
-        if applies:
-            return Choice("xla", why)
-    return Choice("numpy", "")
+    return Choice("xla" if compiled else "numpy")
 
 
 # Traces of this run (cleared at its start, ``checks.caches``): a function reads
@@ -419,6 +417,17 @@ def _build_sides(c: Any, dims: dict[str, int], n: int) -> Callable[[Any], Any] |
     return program
 
 
+def draw(
+    dom: Any, stream: np.uint64, n: int, dims: dict[str, int], kind: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points of ``dom`` in dtype ``kind`` and their strata, drawn from
+    ``stream`` as the check evaluated here draws them: a built-in domain by
+    NumPy, a custom sampler's jaxpr by NumPy where it can be evaluated here, else
+    by the domain's compiled sampler. Copies, the caller's to change."""
+    x, s = _sampler(dom, n, dims, jnp.dtype(kind))(np.uint64(stream))
+    return np.array(x), np.array(s)
+
+
 def value(fn: Callable[[], Any]) -> Any:
     """``fn()`` (a function of no arguments, as a value claim is) evaluated by
     NumPy from its jaxpr; None when it cannot be evaluated here."""
@@ -432,11 +441,22 @@ def value(fn: Callable[[], Any]) -> Any:
     return jax.tree.unflatten(jax.tree.structure(shapes), outs)
 
 
-def point_evaluator(d: Derivation, dims: dict[str, int]) -> Callable[..., Any] | None:
+SIDES = ("closed", "reference")
+
+
+def point_evaluator(
+    d: Derivation, dims: dict[str, int], sides: Sequence[str] = SIDES
+) -> Callable[..., Any] | None:
     """``evaluate(*xs)``: float64 closed form and reference with their bounds at a
     batch of points, as ``checks.case.point_evaluator``; None when they cannot be
-    evaluated here."""
-    try:
+    evaluated here. ``sides``: which of ``SIDES`` it evaluates and returns, in
+    that order (``(C, e_C, R, e_R)`` for both): each side is evaluated on its
+    own, so one side's values are those both sides give."""
+    unknown = [s for s in sides if s not in SIDES]
+    if unknown or not sides:
+        raise ValueError(f"sides must be some of {SIDES}, got {tuple(sides)!r}")
+    try:  # both traced and both supported, whichever is asked for: NumPy
+        # evaluates one side exactly where it evaluates both
         args64 = _avals(d, dims, jnp.float64)
         closed = traced(d.closed_form, args64)
         ref = _derivative(d.of, d.wrt_index, d.order, args64)
@@ -444,9 +464,10 @@ def point_evaluator(d: Derivation, dims: dict[str, int]) -> Callable[..., Any] |
         return None
     if not _all_supported([], [closed, ref]):
         return None
+    jaxprs = [j for side, j in zip(SIDES, (closed, ref)) if side in sides]
 
     def evaluate(*xs: Any) -> tuple[np.ndarray, ...]:
         arrays = [np.asarray(x) for x in xs]
-        return (*_bounded(closed, arrays), *_bounded(ref, arrays))
+        return tuple(v for j in jaxprs for v in _bounded(j, arrays))
 
     return evaluate
