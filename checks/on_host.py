@@ -203,6 +203,11 @@ def traced(fn: Callable[..., Any], avals: tuple[Any, ...]) -> Any:
 
 
 def _derivative(of: Callable[..., Any], wrt: int, order: int, avals: tuple[Any, ...]):
+    """The trace of ``reference(of, wrt, order, ...)`` at ``avals``, once per run.
+    Order 0: the reference is ``of`` itself (``checks.reference``), whose trace
+    the static checks made already (``traced``): the same equations."""
+    if order == 0:
+        return traced(of, avals)
     key = ("ref", of, wrt, order, tuple((a.shape, str(a.dtype)) for a in avals))
     return _memo(
         key,
@@ -421,10 +426,20 @@ def draw(
     dom: Any, stream: np.uint64, n: int, dims: dict[str, int], kind: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points of ``dom`` in dtype ``kind`` and their strata, drawn from
-    ``stream`` as the check evaluated here draws them: a built-in domain by
-    NumPy, a custom sampler's jaxpr by NumPy where it can be evaluated here, else
-    by the domain's compiled sampler. Copies, the caller's to change."""
-    x, s = _sampler(dom, n, dims, jnp.dtype(kind))(np.uint64(stream))
+    ``stream`` by the engine that evaluates points on the default device
+    (``choose``), as a check evaluated by it draws them: here, a built-in domain
+    by NumPy and a custom sampler's jaxpr by NumPy where it can be evaluated
+    here; else (and for a custom sampler NumPy cannot evaluate) by the domain's
+    compiled sampler. A custom sampler computing in floating point (``exp`` of a
+    uniform number, say) can draw points a rounding unit apart in the two.
+    Copies, the caller's to change."""
+    kind = jnp.dtype(kind)
+    device = jax.config.jax_default_device or jax.devices()[0]
+    if dom.host_draw is None and choose(device).engine != "numpy":
+        key = jnp.asarray(stream, jnp.uint64)
+        x, s = jax.device_get(dom.sample(key, n, dims, kind))
+        return np.array(x), np.array(s)
+    x, s = _sampler(dom, n, dims, kind)(np.uint64(stream))
     return np.array(x), np.array(s)
 
 
