@@ -40,6 +40,7 @@ __all__ = [
     "fallback",
     "point_evaluator",
     "runner",
+    "sampler_jaxpr",
     "sides_program",
     "traced",
     "value",
@@ -258,17 +259,28 @@ class _Sampler(NamedTuple):
         return np.asarray(x), np.asarray(s)
 
 
+def sampler_jaxpr(dom: Any, n: int, dims: dict[str, int], kind: Any) -> Any:
+    """The jaxpr of ``dom.sample(stream, n, dims, kind)`` as a function of the
+    stream, traced once per run: what NumPy evaluates for a custom sampler, and
+    what the key of a stored result reads of one (``checks.store``)."""
+    kind = jnp.dtype(kind)
+
+    def make() -> Any:
+        def draw(key: jax.Array) -> Any:
+            return dom.sample(key, n, dims, kind)
+
+        return jax.make_jaxpr(draw)(sampling.stream(0))
+
+    return _memo(("sampler jaxpr", dom.draw, n, dom.resolve(dims), str(kind)), make)
+
+
 def _sampler(dom: Any, n: int, dims: dict[str, int], kind: Any) -> _Sampler:
     shape = dom.resolve(dims)
 
     def make() -> _Sampler:
         if dom.host_draw is not None:  # NumPy draws it as written: nothing to trace
             return _Sampler(dom, n, dims, kind, None)
-
-        def draw(key: jax.Array) -> Any:
-            return dom.sample(key, n, dims, kind)
-
-        closed = jax.make_jaxpr(draw)(sampling.stream(0))
+        closed = sampler_jaxpr(dom, n, dims, kind)
         return _Sampler(
             dom, n, dims, kind, closed if interpret.supported(closed) else None
         )

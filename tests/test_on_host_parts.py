@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import checks
-from checks import case, domain, on_host, sampling
+from checks import case, domain, identity, on_host, sampling
 from checks.declare import as_derivation
 from checks.reference import reference
 from checks.rounding import trace_as_written
@@ -109,3 +109,26 @@ def test_an_order_0_reference_is_the_trace_of_of_itself():
     assert str(fast) == str(slow)
     first = on_host._derivative(_cube, 0, 1, avals)  # order 1: its own trace
     assert first is not fast and "mul" in str(first)
+
+
+def _doubled(key, shape, dtype):
+    return 2.0 * jax.random.uniform(key, shape, dtype)
+
+
+def test_a_custom_sampler_is_traced_once_per_run_for_its_key_and_its_draws():
+    """The key of a stored result reads the trace NumPy evaluates: one trace per
+    run, the same jaxpr as tracing it afresh; a new run traces it again."""
+    checks.clear_caches()
+    dom = domain.custom(_doubled, (3,))
+    first = on_host.sampler_jaxpr(dom, 100, {}, "float64")
+    assert on_host.sampler_jaxpr(dom, 100, {}, jnp.float64) is first  # fast path
+    assert on_host._sampler(dom, 100, {}, jnp.dtype("float64")).closed is first
+    fresh = jax.make_jaxpr(lambda k: dom.sample(k, 100, {}, "float64"))(
+        sampling.stream(0)
+    )
+    assert identity.jaxpr_digest(first) == identity.jaxpr_digest(fresh)
+    assert on_host.sampler_jaxpr(dom, 50, {}, "float64") is not first  # other n
+    checks.caches.clear("run")  # a new run: traced again (slow path)
+    again = on_host.sampler_jaxpr(dom, 100, {}, "float64")
+    assert again is not first
+    assert identity.jaxpr_digest(again) == identity.jaxpr_digest(first)
