@@ -295,7 +295,9 @@ def _keep(key: tuple[Any, ...], d: Derivation, program: Any) -> Any:
     return program
 
 
-def point_evaluator(d: Derivation, dims: dict[str, int], sides=on_host.SIDES):
+def point_evaluator(
+    d: Derivation, dims: dict[str, int], sides: Sequence[str] = on_host.SIDES
+):
     """A float64 function of a batch of inputs: (C, e_C, R, e_R), evaluated by
     NumPy on the CPU (``checks.on_host``) where it can be, else jitted; only the
     closed form's pair or the reference's with ``sides`` (``on_host.SIDES``).
@@ -303,11 +305,11 @@ def point_evaluator(d: Derivation, dims: dict[str, int], sides=on_host.SIDES):
     Used to search around, and simplify, a counterexample.
     """
     device = jax.config.jax_default_device or jax.devices()[0]
-    first, last = (0 if "closed" in sides else 2), (4 if "reference" in sides else 2)
+    part = on_host.side_slice(sides)
 
     def compiled():
         program = _compiled_point_evaluator(d, dims)
-        return program if last - first == 4 else lambda *x: program(*x)[first:last]
+        return program if part == slice(0, 4) else lambda *x: program(*x)[part]
 
     if on_host.choose(device).engine == "numpy":
         host = on_host.point_evaluator(d, dims, sides)

@@ -41,6 +41,7 @@ __all__ = [
     "point_evaluator",
     "runner",
     "sampler_jaxpr",
+    "side_slice",
     "sides_program",
     "traced",
     "value",
@@ -471,6 +472,20 @@ def value(fn: Callable[[], Any]) -> Any:
 SIDES = ("closed", "reference")
 
 
+def side_slice(sides: Sequence[str]) -> slice:
+    """Where the pairs of ``sides`` (some of ``SIDES``) lie in a point
+    evaluator's ``(C, e_C, R, e_R)``; ValueError for anything else.
+
+    Examples:
+        >>> from checks import on_host
+        >>> on_host.side_slice(("reference",))
+        slice(2, 4, None)
+    """
+    if not sides or any(s not in SIDES for s in sides):
+        raise ValueError(f"sides must be some of {SIDES}, got {tuple(sides)!r}")
+    return slice(0 if "closed" in sides else 2, 4 if "reference" in sides else 2)
+
+
 def point_evaluator(
     d: Derivation, dims: dict[str, int], sides: Sequence[str] = SIDES
 ) -> Callable[..., Any] | None:
@@ -479,9 +494,7 @@ def point_evaluator(
     evaluated here. ``sides``: which of ``SIDES`` it evaluates and returns, in
     that order (``(C, e_C, R, e_R)`` for both): each side is evaluated on its
     own, so one side's values are those both sides give."""
-    unknown = [s for s in sides if s not in SIDES]
-    if unknown or not sides:
-        raise ValueError(f"sides must be some of {SIDES}, got {tuple(sides)!r}")
+    part = side_slice(sides)
     try:  # both traced and both supported, whichever is asked for: NumPy
         # evaluates one side exactly where it evaluates both
         args64 = _avals(d, dims, jnp.float64)
@@ -491,7 +504,7 @@ def point_evaluator(
         return None
     if not _all_supported([], [closed, ref]):
         return None
-    jaxprs = [j for side, j in zip(SIDES, (closed, ref)) if side in sides]
+    jaxprs = [closed, ref][part.start // 2 : part.stop // 2]
 
     def evaluate(*xs: Any) -> tuple[np.ndarray, ...]:
         arrays = [np.asarray(x) for x in xs]

@@ -42,12 +42,13 @@ def test_one_side_of_a_point_evaluator_is_what_both_sides_give(engine):
     assert not _same(closed, ref)  # the two sides are different arrays
 
 
-def test_a_side_that_is_not_one_is_refused():
+@pytest.mark.parametrize("engine", ["auto", "xla"])
+def test_a_side_that_is_not_one_is_refused(engine):
     d = as_derivation(bce_grad_beta)
-    with pytest.raises(ValueError, match="sides must be some of"):
-        on_host.point_evaluator(d, {}, ("closed", "autodiff"))
-    with pytest.raises(ValueError, match="sides must be some of"):
-        on_host.point_evaluator(d, {}, ())
+    with on_host.engine(engine):
+        for sides in [("closed", "autodiff"), ()]:
+            with pytest.raises(ValueError, match="sides must be some of"):
+                case.point_evaluator(d, {}, sides)
 
 
 def _distinct(key, shape, dtype):
