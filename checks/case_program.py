@@ -206,18 +206,27 @@ def _keep(key: tuple[Hashable, ...], d: Derivation, program: P) -> P:
     return program
 
 
-def point_evaluator(d: Derivation, dims: dict[str, int]) -> PointEvaluator:
+def point_evaluator(
+    d: Derivation, dims: dict[str, int], sides: Sequence[str] = on_host.SIDES
+) -> PointEvaluator:
     """A float64 function of a batch of inputs: (C, e_C, R, e_R), evaluated by
-    NumPy on the CPU (``checks.on_host``) where it can be, else jitted.
+    NumPy on the CPU (``checks.on_host``) where it can be, else jitted; only the
+    closed form's pair or the reference's with ``sides`` (``on_host.SIDES``).
 
     Used to search around, and simplify, a counterexample.
     """
     device = jax.config.jax_default_device or jax.devices()[0]
+    part = on_host.side_slice(sides)
+
+    def compiled() -> PointEvaluator:
+        program = _compiled_point_evaluator(d, dims)
+        return program if part == slice(0, 4) else lambda *x: program(*x)[part]
+
     if on_host.choose(device).engine == "numpy":
-        host = on_host.point_evaluator(d, dims)
+        host = on_host.point_evaluator(d, dims, sides)
         if host is not None:  # should NumPy raise, the compiled evaluator decides
-            return on_host.fallback(host, lambda: _compiled_point_evaluator(d, dims))
-    return _compiled_point_evaluator(d, dims)
+            return on_host.fallback(host, compiled)
+    return compiled()
 
 
 def _compiled_point_evaluator(d: Derivation, dims: dict[str, int]) -> PointEvaluator:

@@ -117,9 +117,9 @@ class _References:
                     n = replace(self.d, closed_form=zeros, name=f"{self.d.name} [at]")
                 else:
                     n = variant(self.d, "neighbour", closed_form=zeros, of=of, wrt=wrt)
-                self._made[made] = (n, point_evaluator(n, b.dims))
+                self._made[made] = (n, point_evaluator(n, b.dims, ("reference",)))
             n, evaluate = self._made[made]
-            _, _, r, er = _evaluate(n, b.dims, b.xs if xs is None else xs, evaluate)
+            r, er = _evaluate(n, b.dims, b.xs if xs is None else xs, evaluate)
         except Exception as exc:  # the user's function, where it was not declared
             raise DoesNotApply(f"{type(exc).__name__}: {exc}") from exc
         return r, er

@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -86,9 +85,8 @@ def _sample(d: Derivation, dims: dict[str, int], seed: int, n: int):
         kind = jnp.float64 if dom.floating else jnp.int32
         if dom.host_draw is not None:
             x, s = dom.sample_on_host(sampling.substream_of(root, i), n, dims, kind)
-        else:
-            key = sampling.substream(jnp.asarray(root), i)
-            x, s = jax.device_get(dom.sample(key, n, dims, kind))
+        else:  # a custom sampler: drawn as the check drew it (NumPy where it can)
+            x, s = on_host.draw(dom, sampling.substream_of(root, i), n, dims, kind)
         xs.append(np.asarray(x))
         strata.append(np.asarray(s))
     return xs, strata

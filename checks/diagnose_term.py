@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from checks import compare
+from checks.case_program import point_evaluator
 from checks.declare import Derivation
 from checks.diagnose_points import Diagnosis, U, _Batch, _evaluate, variant
 from checks.mutate import without_terms
@@ -65,7 +66,7 @@ def term(d: Derivation, batches: Sequence[_Batch]) -> Diagnosis | None:
 
 def _values_at(d: Derivation, b: _Batch) -> tuple[np.ndarray, np.ndarray]:
     """``d``'s closed form and its bound at ``b``'s points, float64."""
-    c, ec, _, _ = _evaluate(d, b.dims, b.xs)
+    c, ec = _evaluate(d, b.dims, b.xs, point_evaluator(d, b.dims, ("closed",)))
     return c, ec
 
 

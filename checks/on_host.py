@@ -31,13 +31,17 @@ from checks.rounding import trace_as_written
 
 __all__ = [
     "ENGINES",
+    "SIDES",
     "Choice",
     "case_program",
     "choose",
+    "draw",
     "engine",
     "fallback",
     "point_evaluator",
     "runner",
+    "sampler_jaxpr",
+    "side_slice",
     "sides_program",
     "traced",
     "value",
@@ -66,10 +70,9 @@ def current() -> str:
 
 
 class Choice(NamedTuple):
-    """Which engine evaluates a check, and why not NumPy when it is XLA."""
+    """Which engine evaluates a check."""
 
     engine: str  # "numpy" (tried first, XLA should it raise) or "xla"
-    why_not_numpy: str  # "" for "numpy"
 
 
 def choose(
@@ -86,20 +89,17 @@ def choose(
         >>> import jax
         >>> from checks import on_host
         >>> cpu = jax.devices("cpu")[0]
-        >>> on_host.choose(cpu).engine, on_host.choose(cpu, chunks=2)
-        ('numpy', Choice(engine='xla', why_not_numpy='several chunks of points'))
+        >>> on_host.choose(cpu).engine, on_host.choose(cpu, chunks=2).engine
+        ('numpy', 'xla')
     """
-    reasons = (
-        (_ENGINE[-1] != "auto", f"the engine is {_ENGINE[-1]}"),
-        (device.platform != "cpu", f"the device is a {device.platform}"),
-        (chunks > 1, "several chunks of points"),
-        (devices > 1, "several devices"),
-        (judged_on_device, "judged on the device"),
+    compiled = (
+        _ENGINE[-1] != "auto"
+        or device.platform != "cpu"
+        or chunks > 1  # several chunks of points
+        or devices > 1
+        or judged_on_device
     )
-    for applies, why in reasons:
-        if applies:
-            return Choice("xla", why)
-    return Choice("numpy", "")
+    return Choice("xla" if compiled else "numpy")
 
 
 # Traces of this run (cleared at its start, ``checks.caches``): a function reads
@@ -205,6 +205,11 @@ def traced(fn: Callable[..., Any], avals: tuple[Any, ...]) -> Any:
 
 
 def _derivative(of: Callable[..., Any], wrt: int, order: int, avals: tuple[Any, ...]):
+    """The trace of ``reference(of, wrt, order, ...)`` at ``avals``, once per run.
+    Order 0: the reference is ``of`` itself (``checks.reference``), whose trace
+    the static checks made already (``traced``): the same equations."""
+    if order == 0:
+        return traced(of, avals)
     key = ("ref", of, wrt, order, tuple((a.shape, str(a.dtype)) for a in avals))
     return _memo(
         key,
@@ -255,17 +260,28 @@ class _Sampler(NamedTuple):
         return np.asarray(x), np.asarray(s)
 
 
+def sampler_jaxpr(dom: Any, n: int, dims: dict[str, int], kind: Any) -> Any:
+    """The jaxpr of ``dom.sample(stream, n, dims, kind)`` as a function of the
+    stream, traced once per run: what NumPy evaluates for a custom sampler, and
+    what the key of a stored result reads of one (``checks.store``)."""
+    kind = jnp.dtype(kind)
+
+    def make() -> Any:
+        def draw(key: jax.Array) -> Any:
+            return dom.sample(key, n, dims, kind)
+
+        return jax.make_jaxpr(draw)(sampling.stream(0))
+
+    return _memo(("sampler jaxpr", dom.draw, n, dom.resolve(dims), str(kind)), make)
+
+
 def _sampler(dom: Any, n: int, dims: dict[str, int], kind: Any) -> _Sampler:
     shape = dom.resolve(dims)
 
     def make() -> _Sampler:
         if dom.host_draw is not None:  # NumPy draws it as written: nothing to trace
             return _Sampler(dom, n, dims, kind, None)
-
-        def draw(key: jax.Array) -> Any:
-            return dom.sample(key, n, dims, kind)
-
-        closed = jax.make_jaxpr(draw)(sampling.stream(0))
+        closed = sampler_jaxpr(dom, n, dims, kind)
         return _Sampler(
             dom, n, dims, kind, closed if interpret.supported(closed) else None
         )
@@ -419,6 +435,27 @@ def _build_sides(c: Any, dims: dict[str, int], n: int) -> Callable[[Any], Any] |
     return program
 
 
+def draw(
+    dom: Any, stream: np.uint64, n: int, dims: dict[str, int], kind: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points of ``dom`` in dtype ``kind`` and their strata, drawn from
+    ``stream`` by the engine that evaluates points on the default device
+    (``choose``), as a check evaluated by it draws them: here, a built-in domain
+    by NumPy and a custom sampler's jaxpr by NumPy where it can be evaluated
+    here; else (and for a custom sampler NumPy cannot evaluate) by the domain's
+    compiled sampler. A custom sampler computing in floating point (``exp`` of a
+    uniform number, say) can draw points a rounding unit apart in the two.
+    Copies, the caller's to change."""
+    kind = jnp.dtype(kind)
+    device = jax.config.jax_default_device or jax.devices()[0]
+    if dom.host_draw is None and choose(device).engine != "numpy":
+        key = jnp.asarray(stream, jnp.uint64)
+        x, s = jax.device_get(dom.sample(key, n, dims, kind))
+        return np.array(x), np.array(s)
+    x, s = _sampler(dom, n, dims, kind)(np.uint64(stream))
+    return np.array(x), np.array(s)
+
+
 def value(fn: Callable[[], Any]) -> Any:
     """``fn()`` (a function of no arguments, as a value claim is) evaluated by
     NumPy from its jaxpr; None when it cannot be evaluated here."""
@@ -432,11 +469,34 @@ def value(fn: Callable[[], Any]) -> Any:
     return jax.tree.unflatten(jax.tree.structure(shapes), outs)
 
 
-def point_evaluator(d: Derivation, dims: dict[str, int]) -> Callable[..., Any] | None:
+SIDES = ("closed", "reference")
+
+
+def side_slice(sides: Sequence[str]) -> slice:
+    """Where the pairs of ``sides`` (some of ``SIDES``) lie in a point
+    evaluator's ``(C, e_C, R, e_R)``; ValueError for anything else.
+
+    Examples:
+        >>> from checks import on_host
+        >>> on_host.side_slice(("reference",))
+        slice(2, 4, None)
+    """
+    if not sides or any(s not in SIDES for s in sides):
+        raise ValueError(f"sides must be some of {SIDES}, got {tuple(sides)!r}")
+    return slice(0 if "closed" in sides else 2, 4 if "reference" in sides else 2)
+
+
+def point_evaluator(
+    d: Derivation, dims: dict[str, int], sides: Sequence[str] = SIDES
+) -> Callable[..., Any] | None:
     """``evaluate(*xs)``: float64 closed form and reference with their bounds at a
     batch of points, as ``checks.case_program.point_evaluator``; None when they
-    cannot be evaluated here."""
-    try:
+    cannot be evaluated here. ``sides``: which of ``SIDES`` it evaluates and returns, in
+    that order (``(C, e_C, R, e_R)`` for both): each side is evaluated on its
+    own, so one side's values are those both sides give."""
+    part = side_slice(sides)
+    try:  # both traced and both supported, whichever is asked for: NumPy
+        # evaluates one side exactly where it evaluates both
         args64 = _avals(d, dims, jnp.float64)
         closed = traced(d.closed_form, args64)
         ref = _derivative(d.of, d.wrt_index, d.order, args64)
@@ -444,9 +504,10 @@ def point_evaluator(d: Derivation, dims: dict[str, int]) -> Callable[..., Any] |
         return None
     if not _all_supported([], [closed, ref]):
         return None
+    jaxprs = [closed, ref][part.start // 2 : part.stop // 2]
 
     def evaluate(*xs: Any) -> tuple[np.ndarray, ...]:
         arrays = [np.asarray(x) for x in xs]
-        return (*_bounded(closed, arrays), *_bounded(ref, arrays))
+        return tuple(v for j in jaxprs for v in _bounded(j, arrays))
 
     return evaluate

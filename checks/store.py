@@ -59,7 +59,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from checks import caches, on_host, sampling, stored
+from checks import caches, on_host, stored
 from checks.blocks import shard_devices
 from checks.case_static import example_args
 from checks.claim_record import UNSAMPLED
@@ -119,10 +119,8 @@ def _domain_digest(dom: Any, n: int, dims: dict[str, int], dtype: Any) -> str | 
     code = code_digest(dom.draw)
     if code is not None:
         return text + code
-    try:
-        closed = jax.make_jaxpr(lambda k: dom.sample(k, n, dims, dtype))(
-            sampling.stream(0)
-        )
+    try:  # the trace NumPy evaluates too: traced once per run
+        closed = on_host.sampler_jaxpr(dom, n, dims, dtype)
     except Exception:
         return None
     digest = jaxpr_digest(closed)
