@@ -353,9 +353,9 @@ def _recording(monkeypatch):
     made = []
     real = diagnose_neighbour.point_evaluator
 
-    def record(n, dims):
+    def record(n, dims, *sides):
         made.append((n, tuple(sorted(dims.items()))))
-        return real(n, dims)
+        return real(n, dims, *sides)
 
     monkeypatch.setattr(diagnose_neighbour, "point_evaluator", record)
     return made
@@ -393,10 +393,10 @@ def test_a_neighbour_that_does_not_evaluate_is_passed_over(monkeypatch):
 
     real = diagnose_neighbour.point_evaluator
 
-    def failing(n, dims):
+    def failing(n, dims, *sides):
         if n.name.endswith("[neighbour]"):
             raise ValueError("does not trace at these shapes")
-        return real(n, dims)
+        return real(n, dims, *sides)
 
     monkeypatch.setattr(diagnose_neighbour, "point_evaluator", failing)
     (one,) = _diagnosis(neighbour.squared_logit_grad_own_term)
