@@ -378,6 +378,29 @@ def same_op_on_errors(
     return apply(name, params, *args)
 
 
+def _own_rounding_added(
+    xp: Any,
+    lead: int,
+    name: str,
+    params: dict[str, Any],
+    xs: Sequence[Any],
+    outs: Sequence[Any],
+    bounds: list[Any],
+    widen: Callable[[], list[Any] | None] | None,
+) -> list[Any]:
+    """The propagated ``bounds`` plus the result's own rounding (``own_ulps``),
+    plus ``widen()`` where given (the XLA engine's |z − z₆₄|)."""
+    ulps = own_ulps(name, params, xp.shape(xs[0])[lead:])
+    bounds = [
+        None if b is None or not is_float(o) else b + rounding_error(xp, o, ulps)
+        for o, b in zip(outs, bounds)
+    ]
+    extra = widen() if widen is not None else None
+    if extra is not None:
+        bounds = [b if b is None or w is None else b + w for b, w in zip(bounds, extra)]
+    return bounds
+
+
 def equation_bounds(
     xp: Any,
     lead: int,
@@ -438,18 +461,8 @@ def equation_bounds(
         if not bounds:
             bounds = [xp.zeros(xp.shape(o), xp.float64) for o in outs]
         if name not in DATA_MOVEMENT:
-            ulps = own_ulps(name, params, xp.shape(xs[0])[lead:])
-            bounds = [
-                None
-                if b is None or not is_float(o)
-                else b + rounding_error(xp, o, ulps)
-                for o, b in zip(outs, bounds)
-            ]
             measured = used_generic or name in MEASURED
-            extra = widen() if measured and widen is not None else None
-            if extra is not None:
-                bounds = [
-                    b if b is None or w is None else b + w
-                    for b, w in zip(bounds, extra)
-                ]
+            bounds = _own_rounding_added(
+                xp, lead, name, params, xs, outs, bounds, widen if measured else None
+            )
     return [b if is_float(o) else None for o, b in zip(outs, bounds)]
