@@ -132,11 +132,12 @@ def rule_table(xp: Any, apply: Apply) -> dict[str, Rule]:
         ``(T̂ + ΔT)x̂ = b̂`` with ``|ΔT| ≤ γ_n|T̂|`` (Higham Thm 8.5), T̂ and b̂ the
         operands as computed, within ``e_T`` and ``e_b`` of the exact T and b.
         So ``x̂ − x = T⁻¹·r`` with ``|r| ≤ r̄ = e_b + (γ_n|T̂| + e_T)|x̂|`` (Thm
-        7.4's identity), exactly. T⁻¹ is the exact T's: ``T⁻¹ = Σₖ (T̂⁻¹E_T)ᵏ
-        T̂⁻¹``, so with ``y = |T̂⁻¹|·r̄`` and ``θ = ‖|T̂⁻¹|·e_T‖_∞``,
-        ``|x̂ − x| ≤ y + θ/(1 − θ)·‖y‖_∞`` for each column (Thm 7.4's ``ε/(1 −
-        ε‖|A⁻¹|E‖)``); ``inf`` where ``θ ≥ 1/2``. Underflow: ``n·η`` in r̄ and
-        on x̂."""
+        7.4's identity), exactly. T⁻¹ is the exact T's, ``T⁻¹ = Σₖ (T̂⁻¹E_T)ᵏ
+        T̂⁻¹``: with ``y = |T̂⁻¹|·r̄`` and ``G = |T̂⁻¹|·e_T``, ``|x̂ − x| ≤ Σₖ Gᵏy =
+        (I − G)⁻¹y`` (Thm 7.4's ``ε/(1 − ε‖|A⁻¹|E‖)``, componentwise). G is
+        triangular, so the series converges when its diagonal ``e_ii/|t_ii|``
+        does; ``inf`` where that is ``≥ 1/2``. On the right, ``y·(I − H)⁻¹``
+        with ``H = e_T·|T̂⁻¹|``. Underflow: ``n·η`` in r̄ and on x̂."""
         (a, _b), (ea, eb), (x,) = xs, es, outs
         lower, unit_diagonal = bool(params["lower"]), bool(params["unit_diagonal"])
         n = a.shape[-1]
@@ -153,15 +154,13 @@ def rule_table(xp: Any, apply: Apply) -> dict[str, Rule]:
         eb = n * tiny(x) + (0.0 if eb is None else eb)
         left = bool(params["left_side"])
         y = t_inv @ (eb + perturb @ ax) if left else (eb + ax @ perturb) @ t_inv
-        if et is not None:
-            if left:  # columns of x: ∞-norm of |T̂⁻¹|e_T
-                theta = xp.max(xp.sum(t_inv @ et, axis=-1), axis=-1)
-                largest = xp.max(y, axis=-2, keepdims=True)
-            else:  # rows of x: the 1-norm of e_T|T̂⁻¹|
-                theta = xp.max(xp.sum(et @ t_inv, axis=-2), axis=-1)
-                largest = xp.max(y, axis=-1, keepdims=True)
-            ok, theta = small(matrix(theta))
-            y = where_small(ok, y + theta / (1.0 - theta) * largest)
+        if et is not None:  # the exact T's inverse: (I − G)⁻¹, G triangular ≥ 0
+            g = t_inv @ et if left else et @ t_inv
+            ok, _ = small(matrix(xp.max(xp.diagonal(g, axis1=-2, axis2=-1), axis=-1)))
+            g = xp.where(ok, g, 0.0)
+            solve = dict(_SOLVE, lower=lower, left_side=left)
+            y = apply("triangular_solve", solve, eye(n) - g, y)[0]
+            y = where_small(ok, y)
         return [y + n * tiny(x)]
 
     def split_lu(packed: Any) -> tuple[Any, Any]:

@@ -353,12 +353,20 @@ def test_the_loose_rules_are_loose(name):
     assert np.max(m["loose"][m["kappa"] <= 1e2]) > 1000.0
 
 
-def test_the_family_reaches_points_with_no_bound():
-    """At κ = 10⁶ in float32 (κ·u ≈ 0.06, times the growth of |L⁻¹||L||U||U⁻¹|)
-    the inverse's bound is ``inf`` for some matrix: the rule says it cannot
-    bound the point rather than give a first-order figure it exceeds."""
-    m = _measured("inv", "float32", "numpy")
-    assert not np.all(m["finite"][m["kappa"] >= 1e6])
+def test_a_matrix_singular_in_its_dtype_gets_no_bound():
+    """Singular values 1 … 10⁻⁸ in float32 (κ > 1/u): the rounded matrix may be
+    singular, the perturbation reaches ``‖F‖_F ≥ 1/2`` and the inverse's bound
+    is ``inf`` (no information, the point left out of a verdict) rather than a
+    first-order figure the error may exceed."""
+    rng = np.random.default_rng(11)
+    s = 10.0 ** -np.linspace(0.0, 8.0, N)
+    a = np.stack(
+        [(_orthogonal(rng, N) * s) @ _orthogonal(rng, N).T for _ in range(SEEDS)]
+    ).astype(np.float32)
+    for engine in ("numpy", "xla"):
+        with jax.enable_x64(True):
+            _, bound = _evaluate(engine, jnp.linalg.inv, [a])
+        assert np.all(np.isinf(bound).any(axis=(-2, -1))), engine
 
 
 # ---------------------------------------------------------------------------
