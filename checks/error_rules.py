@@ -10,7 +10,9 @@ once, over an array namespace ``xp``:
   engine), and ``checks.interpret`` evaluates it with NumPy over a batch of
   points (``xp = numpy``, one leading points axis).
 * ``rule_table(xp, lead, apply)`` is the dict from primitive name to rule,
-  the linear-algebra rules of ``checks.rounding_linalg`` included;
+  the rules of sums of ``checks.rounding_sums`` and the linear-algebra rules of
+  ``checks.rounding_linalg`` included (a dtype's u, tiny and one rounding are
+  ``checks.roundoff``'s);
   ``apply(name, params, *operands)`` evaluates a primitive in that engine (a
   rule of a linear operation applies the operation itself to bounds).
 * The classification sets (``STRUCTURAL``, ``DATA_MOVEMENT``, ``IDENTITY``,
@@ -26,16 +28,14 @@ rounding, except for the primitives in ``OWN_ROUNDING``, whose rule includes it.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from checks import caches, rounding_linalg
+from checks import rounding_linalg, rounding_sums
+from checks.roundoff import is_float, rounding_error, tiny, unit
 
 __all__ = [
     "DATA_MOVEMENT",
@@ -48,9 +48,7 @@ __all__ = [
     "Rule",
     "constant_error",
     "equation_bounds",
-    "is_float",
     "own_ulps",
-    "rounding_error",
     "rule_table",
 ]
 
@@ -114,22 +112,7 @@ IDENTITY = frozenset({"stop_gradient"})
 FLAT = frozenset({"floor", "ceil", "sign", "round"})
 # Rules that include the result's own rounding: sums of K terms (K roundings
 # into an element) and the linear-algebra factorizations.
-OWN_ROUNDING = (
-    frozenset(
-        {
-            "dot_general",
-            "reduce_sum",
-            "cumsum",
-            "scatter-add",
-            "scatter_add",
-            "conv_general_dilated",
-            "reduce_window_sum",
-            "select_and_scatter_add",
-            "reduce_precision",
-        }
-    )
-    | rounding_linalg.NAMES
-)
+OWN_ROUNDING = rounding_sums.NAMES | {"reduce_precision"} | rounding_linalg.NAMES
 
 
 def own_ulps(name: str, params: dict[str, Any], shape: Sequence[int]) -> float:
@@ -148,46 +131,6 @@ def own_ulps(name: str, params: dict[str, Any], shape: Sequence[int]) -> float:
     if name == "cumlogsumexp":  # one log-add-exp per term
         return LIBRARY_ULPS * float(shape[int(params["axis"])])
     return LIBRARY_ULPS
-
-
-@caches.register
-@functools.lru_cache(maxsize=256)
-def _kind(dtype: Any) -> tuple[bool, float, float]:
-    """(floating, u, tiny) of a dtype: u = ε/2, the largest relative error of
-    one rounding, and tiny, the smallest normal number (0 for integers)."""
-    if not jax.dtypes.issubdtype(dtype, np.inexact):
-        return False, 0.0, 0.0
-    info = jnp.finfo(dtype)
-    return True, float(info.eps) / 2.0, float(info.tiny)
-
-
-def _dtype(x: Any) -> Any:
-    dtype = getattr(x, "dtype", None)
-    return dtype if dtype is not None else jnp.result_type(x)
-
-
-def is_float(x: Any) -> bool:
-    """Whether ``x`` (an array, a scalar or an aval) is real or complex floating
-    point, ml_dtypes' bfloat16 and float8 included."""
-    return _kind(_dtype(x))[0]
-
-
-def unit(x: Any) -> float:
-    """u of ``x``'s dtype; 0 for an integer."""
-    return _kind(_dtype(x))[1]
-
-
-def tiny(x: Any) -> float:
-    """The smallest normal number of ``x``'s dtype; 0 for an integer."""
-    return _kind(_dtype(x))[2]
-
-
-def rounding_error(xp: Any, x: Any, ulps: float = 1.0) -> Any:
-    """ulps·u·|x| + tiny: one rounding, to a relative ``ulps·u`` or, for a result
-    that underflows (flushed to zero on CPU and GPU), to an absolute ``tiny``.
-    0 where x is not finite (an infinite constant is exact)."""
-    a = xp.abs(xp.asarray(x).astype(xp.float64))
-    return xp.where(xp.isfinite(a), ulps * unit(x) * a + tiny(x), 0.0)
 
 
 def constant_error(xp: Any, c: Any) -> Any:
@@ -307,29 +250,6 @@ def rule_table(xp: Any, lead: int, apply: Apply) -> dict[str, Rule]:
             first = xp.maximum(first, higher)
         return [first]
 
-    def cumsum_rule(params, xs, es, outs):
-        """K·u·Σ|xᵢ| + Σ eᵢ over the K terms summed into each element (any
-        order of summation: Higham §4.2), as ``reduce_sum``."""
-        (x,), (e,), (z,) = xs, es, outs
-        axis = int(params["axis"]) + lead
-        reverse = bool(params.get("reverse", False))
-
-        def cum(v):
-            if reverse:
-                return xp.flip(xp.cumsum(xp.flip(v, axis), axis=axis), axis)
-            return xp.cumsum(v, axis=axis)
-
-        n = x.shape[axis]
-        view = [1] * len(x.shape)
-        view[axis] = n
-        terms = xp.arange(1, n + 1, dtype=xp.float64)
-        if reverse:
-            terms = xp.flip(terms, 0)
-        terms = xp.reshape(terms, view)
-        kind = jnp.finfo(z.dtype)
-        bound = terms * (float(kind.eps) / 2 * cum(abs64(x)) + float(kind.tiny))
-        return [bound if e is None else bound + cum(e)]
-
     def minimum_rule(maximum: str) -> Rule:
         """|min x̂ − min x| ≤ maxᵢ eᵢ over the terms compared, as for the
         maximum: the smallest term may carry the largest error, so the smallest
@@ -397,45 +317,8 @@ def rule_table(xp: Any, lead: int, apply: Apply) -> dict[str, Rule]:
     rules["integer_pow"] = integer_pow_rule
     rules["pow"] = pow_rule
     rules["reduce_prod"] = reduce_prod_rule
-    rules["cumsum"] = cumsum_rule
     rules.update({name: unary(f) for name, f in DERIVATIVES.items()})
     rules["square"] = square_rule
-
-    def rounding_of(z: Any) -> tuple[float, float]:
-        return unit(z), tiny(z)
-
-    def dot_general_rule(params, xs, es, outs):
-        """|A|·e_B + e_A·|B| + K·u·|A|·|B| + K·η for a contraction of K terms
-        (Higham §3.1: each entry is an inner product of K terms)."""
-        (a, b), (ea, eb), (z,) = xs, es, outs
-        p = dict(params, preferred_element_type=jnp.float64)
-        (contract_a, _), _ = params["dimension_numbers"]
-        shape = xp.shape(a)
-        k = int(np.prod([shape[lead + d] for d in contract_a])) if contract_a else 1
-        u, eta = rounding_of(z)
-
-        def dot(left: Any, right: Any) -> Any:
-            return apply("dot_general", p, left, right)[0]
-
-        abs_a, abs_b = abs64(a), abs64(b)
-        bound = k * (u * dot(abs_a, abs_b) + eta)
-        if eb is not None:
-            bound = bound + dot(abs_a, eb)
-        if ea is not None:
-            bound = bound + dot(ea, abs_b)
-        return [bound]
-
-    def reduce_sum_rule(params, xs, es, outs):
-        """Σ e_x + K·u·Σ|x| + K·η over the K summed terms (Higham §4.2)."""
-        (x,), (ex,), (z,) = xs, es, outs
-        axes = tuple(int(a) + lead for a in params["axes"])
-        shape = xp.shape(x)
-        k = int(np.prod([shape[d] for d in axes])) if axes else 1
-        u, eta = rounding_of(z)
-        bound = k * (u * xp.sum(abs64(x), axis=axes) + eta)
-        if ex is not None:
-            bound = bound + xp.sum(ex, axis=axes)
-        return [bound]
 
     def select_rule(params, xs, es, outs):
         """The bound of the case selected (the predicate is exact)."""
@@ -447,84 +330,15 @@ def rule_table(xp: Any, lead: int, apply: Apply) -> dict[str, Rule]:
         """Zero derivative (floor, ceil, sign, round): no error carried."""
         return [xp.zeros(xp.shape(outs[0]), xp.float64)]
 
-    def scatter_to(params: dict[str, Any], like: Any, indices: Any, updates: Any):
-        zeros = xp.zeros(xp.shape(like), xp.float64)
-        return apply("scatter-add", params, zeros, indices, x64(updates))[0]
-
-    def scatter_add_rule(params, xs, es, outs):
-        """One rounding per update added into an element: with K updates landing
-        on it, ``e_z = e_x + Σ e_upd + K·u·(|x| + Σ|upd|) + K·η`` (repeated
-        indices add several times)."""
-        (x, indices, updates), (ex, _, eu), (z,) = xs, es, outs
-        count = scatter_to(params, x, indices, xp.ones(xp.shape(updates)))
-        size = abs64(x) + scatter_to(params, x, indices, abs64(updates))
-        u, eta = rounding_of(z)
-        bound = count * (u * size + eta)
-        if ex is not None:
-            bound = bound + ex
-        if eu is not None:
-            bound = bound + scatter_to(params, x, indices, eu)
-        return [bound]
-
     def scatter_rule(params, xs, es, outs):
         """Data movement: the operand's error where no update lands, the
         update's where one does (the largest, where several land)."""
         (x, indices, updates), (ex, _, eu) = xs, es
-        landed = scatter_to(params, x, indices, xp.ones(xp.shape(updates))) > 0
         zeros = xp.zeros(xp.shape(x), xp.float64)
+        ones = xp.ones(xp.shape(updates), xp.float64)
+        landed = apply("scatter-add", params, zeros, indices, ones)[0] > 0
         moved = apply("scatter", params, zeros, indices, err(eu, updates))[0]
         return [xp.where(landed, moved, err(ex, x))]
-
-    def conv_rule(params, xs, es, outs):
-        """As ``dot_general``: each output is an inner product of K = (input
-        features per group)·(kernel points) terms, so
-        ``|A|∗e_B + e_A∗|B| + K·u·|A|∗|B| + K·η``."""
-        (a, b), (ea, eb), (z,) = xs, es, outs
-        p = dict(params, preferred_element_type=jnp.float64)
-        rhs_spec = params["dimension_numbers"].rhs_spec
-        shape = xp.shape(b)
-        k = int(np.prod([shape[len(shape) - len(rhs_spec) + d] for d in rhs_spec[1:]]))
-        u, eta = rounding_of(z)
-
-        def conv(left: Any, right: Any) -> Any:
-            return apply("conv_general_dilated", p, left, right)[0]
-
-        abs_a, abs_b = abs64(a), abs64(b)
-        bound = k * (u * conv(abs_a, abs_b) + eta)
-        if eb is not None:
-            bound = bound + conv(abs_a, eb)
-        if ea is not None:
-            bound = bound + conv(ea, abs_b)
-        return [bound]
-
-    def reduce_window_sum_rule(params, xs, es, outs):
-        """As ``reduce_sum`` over each window of K = Π window_dimensions terms."""
-        (x,), (ex,), (z,) = xs, es, outs
-        k = int(np.prod(params["window_dimensions"]))
-        u, eta = rounding_of(z)
-
-        def window_sum(v: Any) -> Any:
-            return apply("reduce_window_sum", params, v)[0]
-
-        bound = k * (u * window_sum(abs64(x)) + eta)
-        return [bound if ex is None else bound + window_sum(ex)]
-
-    def select_and_scatter_add_rule(params, xs, es, outs):
-        """The transpose of a max (or min) pooling: each source value is added
-        into the selected element of its window, one rounding per addition:
-        ``e = S(e_src) + K·u·S(|src|) + K·η`` with S the same scatter and K the
-        number of values landing on the element. The selection is exact (the
-        operand's error does not move it, as in ``select_n``)."""
-        (source, operand), (es_, _), (z,) = xs, es, outs
-        wide = x64(operand)  # the same selection: widening is exact
-
-        def spread(v: Any) -> Any:
-            return apply("select_and_scatter_add", params, v, wide)[0]
-
-        u, eta = rounding_of(z)
-        count = spread(xp.ones(xp.shape(source), xp.float64))
-        bound = count * (u * spread(abs64(source)) + eta)
-        return [bound if es_ is None else bound + spread(es_)]
 
     def top_k_rule(params, xs, es, outs):
         """The errors of the elements selected (to first order: a tie broken
@@ -540,17 +354,12 @@ def rule_table(xp: Any, lead: int, apply: Apply) -> dict[str, Rule]:
         moved = iter(apply("sort", params, *xs, *errors)[len(xs) :])
         return [next(moved) if is_float(x) else None for x in xs]
 
-    rules["dot_general"] = dot_general_rule
-    rules["reduce_sum"] = reduce_sum_rule
     rules["select_n"] = select_rule
     rules.update({name: flat_rule for name in FLAT})
-    rules["scatter-add"] = rules["scatter_add"] = scatter_add_rule
     rules["scatter"] = scatter_rule
-    rules["conv_general_dilated"] = conv_rule
-    rules["reduce_window_sum"] = reduce_window_sum_rule
-    rules["select_and_scatter_add"] = select_and_scatter_add_rule
     rules["top_k"] = top_k_rule
     rules["sort"] = sort_rule
+    rules.update(rounding_sums.rule_table(xp, lead, apply))
     rules.update(rounding_linalg.rule_table(xp, apply))
     return rules
 
@@ -567,6 +376,29 @@ def same_op_on_errors(
     if name == "pad":
         args[1] = xp.zeros((1,) * lead, xp.float64)
     return apply(name, params, *args)
+
+
+def _own_rounding_added(
+    xp: Any,
+    lead: int,
+    name: str,
+    params: dict[str, Any],
+    xs: Sequence[Any],
+    outs: Sequence[Any],
+    bounds: list[Any],
+    widen: Callable[[], list[Any] | None] | None,
+) -> list[Any]:
+    """The propagated ``bounds`` plus the result's own rounding (``own_ulps``),
+    plus ``widen()`` where given (the XLA engine's |z − z₆₄|)."""
+    ulps = own_ulps(name, params, xp.shape(xs[0])[lead:])
+    bounds = [
+        None if b is None or not is_float(o) else b + rounding_error(xp, o, ulps)
+        for o, b in zip(outs, bounds)
+    ]
+    extra = widen() if widen is not None else None
+    if extra is not None:
+        bounds = [b if b is None or w is None else b + w for b, w in zip(bounds, extra)]
+    return bounds
 
 
 def equation_bounds(
@@ -629,18 +461,8 @@ def equation_bounds(
         if not bounds:
             bounds = [xp.zeros(xp.shape(o), xp.float64) for o in outs]
         if name not in DATA_MOVEMENT:
-            ulps = own_ulps(name, params, xp.shape(xs[0])[lead:])
-            bounds = [
-                None
-                if b is None or not is_float(o)
-                else b + rounding_error(xp, o, ulps)
-                for o, b in zip(outs, bounds)
-            ]
             measured = used_generic or name in MEASURED
-            extra = widen() if measured and widen is not None else None
-            if extra is not None:
-                bounds = [
-                    b if b is None or w is None else b + w
-                    for b, w in zip(bounds, extra)
-                ]
+            bounds = _own_rounding_added(
+                xp, lead, name, params, xs, outs, bounds, widen if measured else None
+            )
     return [b if is_float(o) else None for o, b in zip(outs, bounds)]

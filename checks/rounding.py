@@ -43,6 +43,7 @@ from jax import lax
 from jax.extend import core
 
 from checks import error_rules as rules
+from checks.roundoff import is_float, unit
 
 __all__ = [
     "ESTIMATED",
@@ -63,14 +64,6 @@ def rounding_unit(dtype: Any) -> float:
     return float(jnp.finfo(dtype).eps) / 2.0
 
 
-def _is_float(x: Any) -> bool:
-    return jnp.issubdtype(jnp.result_type(x), jnp.inexact)
-
-
-def _u(x: Any) -> float:
-    return rounding_unit(jnp.result_type(x)) if _is_float(x) else 0.0
-
-
 def _abs64(x: jax.Array) -> jax.Array:
     return jnp.abs(jnp.asarray(x).astype(jnp.float64))
 
@@ -79,7 +72,7 @@ def _zero_error(x: Any) -> jax.Array | None:
     """An explicit zero bound. Exact values carry None instead, so that no
     constant array of zeros reaches XLA, which may spend seconds folding a large
     one through reductions."""
-    return jnp.zeros(jnp.shape(x), jnp.float64) if _is_float(x) else None
+    return jnp.zeros(jnp.shape(x), jnp.float64) if is_float(x) else None
 
 
 def _has_jaxpr_param(params: dict[str, Any]) -> bool:
@@ -119,7 +112,7 @@ def _check_jacobian_size(prim: Any, primals, errors, outs_like) -> None:
         return
     size_out = sum(int(np.prod(o.shape)) for o in outs_like)
     for x, e in zip(primals, errors):
-        if e is None or not _is_float(x):
+        if e is None or not is_float(x):
             continue
         entries = size_out * int(np.prod(jnp.shape(x)))
         if entries > JACOBIAN_LIMIT:
@@ -147,7 +140,7 @@ def _jacobian_bound(
     def bound_at(xs: Sequence[Any]) -> list[Any]:
         total: list[Any] | None = None
         for k, e in enumerate(errors):
-            if e is None or not _is_float(xs[k]):
+            if e is None or not is_float(xs[k]):
                 continue
 
             def f(xk: Any, k: int = k) -> list[Any]:
@@ -155,7 +148,7 @@ def _jacobian_bound(
                 args[k] = xk
                 out = prim.bind(*args, **params)
                 out = list(out) if multiple else [out]
-                return [o if _is_float(o) else jnp.zeros(()) for o in out]
+                return [o if is_float(o) else jnp.zeros(()) for o in out]
 
             if prim.name in _ELEMENTWISE and all(
                 tuple(o.shape) == jnp.shape(xs[k]) or not jnp.shape(xs[k])
@@ -164,7 +157,7 @@ def _jacobian_bound(
                 ones = jnp.ones(jnp.shape(xs[k]), jnp.result_type(xs[k]))
                 _, ts = jax.jvp(f, (xs[k],), (ones,))
                 parts = [
-                    _abs64(t) * e if _is_float(o) else None
+                    _abs64(t) * e if is_float(o) else None
                     for t, o in zip(ts, outs_like)
                 ]
                 total = _sum_parts(total, parts)
@@ -174,7 +167,7 @@ def _jacobian_bound(
             flat_e = jnp.reshape(e, (size_in,)).astype(jnp.float64)
             parts = []
             for j, o in zip(jacs, outs_like):
-                if not _is_float(o):
+                if not is_float(o):
                     parts.append(None)
                     continue
                 shape_out = jnp.shape(j)[: jnp.ndim(j) - jnp.ndim(xs[k])]
@@ -188,7 +181,7 @@ def _jacobian_bound(
         try:
             return bound_at(
                 [
-                    jnp.asarray(x).astype(jnp.float64) if _is_float(x) else x
+                    jnp.asarray(x).astype(jnp.float64) if is_float(x) else x
                     for x in primals
                 ]
             )
@@ -207,13 +200,13 @@ def _difference_from_float64(prim: Any, params: dict[str, Any], primals, outs):
     """|z − z₆₄|: the primitive evaluated on the same operands in float64 against
     its value in the case's dtype, for a dtype below float64; else None."""
     if _has_jaxpr_param(params) or all(
-        not _is_float(o) or _u(o) <= rounding_unit(jnp.float64) for o in outs
+        not is_float(o) or unit(o) <= rounding_unit(jnp.float64) for o in outs
     ):
         return None
     try:
         wide = prim.bind(
             *[
-                jnp.asarray(x).astype(jnp.float64) if _is_float(x) else x
+                jnp.asarray(x).astype(jnp.float64) if is_float(x) else x
                 for x in primals
             ],
             **params,
@@ -222,7 +215,7 @@ def _difference_from_float64(prim: Any, params: dict[str, Any], primals, outs):
         return None
     wide = list(wide) if prim.multiple_results else [wide]
     return [
-        jnp.abs(w.astype(jnp.float64) - o.astype(jnp.float64)) if _is_float(o) else None
+        jnp.abs(w.astype(jnp.float64) - o.astype(jnp.float64)) if is_float(o) else None
         for w, o in zip(wide, outs)
     ]
 
@@ -295,7 +288,7 @@ def _explicit(pair: tuple[Any, Any], aval: Any = None) -> tuple[Any, Any]:
     v, e = pair
     if aval is not None:
         v = jnp.asarray(v, aval.dtype)
-    if not _is_float(v):
+    if not is_float(v):
         return v, None
     if e is None:
         return v, jnp.zeros(jnp.shape(v), jnp.float64)
@@ -407,7 +400,7 @@ def _eval_jaxpr(jaxpr: Any, consts: Sequence[Any], args: Sequence[tuple[Any, Any
         sub = _sub_jaxpr(params)
 
         if name in _CONTROL and any(
-            _is_float(p) for p in [*primals, *(v.aval for v in eqn.outvars)]
+            is_float(p) for p in [*primals, *(v.aval for v in eqn.outvars)]
         ):
             results = _CONTROL[name](params, pairs)
         elif sub is not None and name not in _CONTROL:

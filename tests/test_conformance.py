@@ -1892,11 +1892,6 @@ def _log_abs_det_grad_pivoted_unpermuted(X: jax.Array) -> jax.Array:
     return y.T
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checks.rounding_linalg's qr rule unpacks two outputs (Q, R); pivoted "
-    "QR's third, the permutation, makes every case an error in both engines",
-)
 @pytest.mark.parametrize("engine", ["auto", "xla"])
 def test_pivoted_qr_verdicts_under_both_engines(engine):
     """A right closed form through pivoted QR passes and one that leaves the

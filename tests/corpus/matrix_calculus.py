@@ -4,7 +4,10 @@ Gradients of scalar functions of a matrix are laid out like the matrix
 (G[i, j] = ∂f/∂Xᵢⱼ), as ``jax.grad`` returns them; a vector function's Jacobian
 has the output index first. Matrices come from the well-conditioned samplers in
 ``tests.corpus.samplers`` (SPD with condition number < 9, general with condition
-number < 3, symmetric with eigenvalues at least 0.4 apart).
+number < 3, symmetric with eigenvalues at least 0.4 apart); the ``_near_singular``
+entries take general matrices of condition number 10⁴ … 10⁵ (``near_singular``),
+where float32 keeps two or three digits of X⁻¹ and a first-order rounding bound
+would not hold: a right derivation must still pass there, a wrong one fail.
 
 References: K. B. Petersen and M. S. Pedersen, *The Matrix Cookbook* (2012),
 §§2.1–2.5 (determinants, inverses, traces, quadratic forms); J. R. Magnus and
@@ -22,6 +25,7 @@ _N = {"n": (2, 3)}
 _GENERAL = domain.custom(samplers.well_conditioned, ("n", "n"))
 _SPD = domain.custom(samplers.spd, ("n", "n"))
 _SYMMETRIC = domain.custom(samplers.symmetric_separated, ("n", "n"))
+_NEAR_SINGULAR = domain.custom(samplers.near_singular, ("n", "n"))
 
 
 def log_abs_det(X: jax.Array) -> jax.Array:
@@ -526,3 +530,124 @@ def product_frobenius_squared_grad_a_swapped_transpose(
     Source: The Matrix Cookbook, eq. 112 (the correct form).
     """
     return 2.0 * A @ B.T @ B
+
+
+# Near a singular matrix (condition number 10⁴ … 10⁵): inv, solve, slogdet.
+
+
+@derivation(
+    of=log_abs_det,
+    wrt="X",
+    inputs={"X": _NEAR_SINGULAR},
+    dims=_N,
+    source=f"{_COOKBOOK}, eq. 57",
+)
+def log_abs_det_grad_near_singular(X: jax.Array) -> jax.Array:
+    """∂ log|det X| / ∂X = X⁻ᵀ, as ``log_abs_det_grad``, near a singular X.
+
+    Domain: X invertible; here κ(X) ∈ [10⁴, 10⁵].
+    Source: The Matrix Cookbook, eq. 57.
+    """
+    return jnp.linalg.inv(X).T
+
+
+@derivation(
+    of=log_abs_det,
+    wrt="X",
+    inputs={"X": _NEAR_SINGULAR},
+    dims=_N,
+    source=f"{_COOKBOOK}, eq. 57",
+    expect="fail",
+    why="X + 10⁻⁵·I inverted for stability: near a singular X that moves X⁻¹",
+)
+def log_abs_det_grad_near_singular_jitter(X: jax.Array) -> jax.Array:
+    """∂ log|det X| / ∂X = (X + εI)⁻ᵀ, a jitter ε = 10⁻⁵ added "for stability".
+
+    Why wrong: the gradient is X⁻ᵀ; with σ_min(X) ∈ [10⁻⁵, 10⁻⁴] the jitter is
+    10 % to 100 % of the smallest singular value, and X⁻ᵀ's largest part moves
+    by as much.
+    Source: The Matrix Cookbook, eq. 57 (the correct form).
+    """
+    return jnp.linalg.inv(X + 1e-5 * jnp.eye(X.shape[-1], dtype=X.dtype)).T
+
+
+_BILINEAR_NEAR_SINGULAR = dict(_BILINEAR_INPUTS, X=_NEAR_SINGULAR)
+
+
+@derivation(
+    of=inverse_bilinear_form,
+    wrt="b",
+    inputs=_BILINEAR_NEAR_SINGULAR,
+    dims=_N,
+    source=f"{_COOKBOOK}, eq. 61",
+)
+def inverse_bilinear_form_grad_b_near_singular(
+    a: jax.Array, X: jax.Array, b: jax.Array
+) -> jax.Array:
+    """∂ aᵀX⁻¹b / ∂b = X⁻ᵀ a = solve(Xᵀ, a), near a singular X.
+
+    Domain: X invertible; here κ(X) ∈ [10⁴, 10⁵].
+    Source: The Matrix Cookbook, eq. 61.
+    """
+    return jnp.linalg.solve(X.T, a)
+
+
+@derivation(
+    of=inverse_bilinear_form,
+    wrt="b",
+    inputs=_BILINEAR_NEAR_SINGULAR,
+    dims=_N,
+    source=f"{_COOKBOOK}, eq. 61",
+    expect="fail",
+    why="solve(X, a) = X⁻¹a in place of X⁻ᵀa: the transpose is lost",
+)
+def inverse_bilinear_form_grad_b_near_singular_missing_transpose(
+    a: jax.Array, X: jax.Array, b: jax.Array
+) -> jax.Array:
+    """∂ aᵀX⁻¹b / ∂b = X⁻¹ a, near a singular X.
+
+    Why wrong: the coefficient row of b is aᵀX⁻¹, whose transpose is X⁻ᵀa.
+    Source: The Matrix Cookbook, eq. 61 (the correct form).
+    """
+    return jnp.linalg.solve(X, a)
+
+
+@derivation(
+    of=trace_a_inv_x_b,
+    wrt="X",
+    inputs=dict(_TRACE_INPUTS, X=_NEAR_SINGULAR),
+    dims=_N,
+    source=f"{_COOKBOOK}, eq. 63",
+)
+def trace_a_inv_x_b_grad_near_singular(
+    A: jax.Array, X: jax.Array, B: jax.Array
+) -> jax.Array:
+    """∂ tr(A X⁻¹ B) / ∂X = −X⁻ᵀ Aᵀ Bᵀ X⁻ᵀ through ``inv``, near a singular X.
+
+    Domain: X invertible; here κ(X) ∈ [10⁴, 10⁵].
+    Source: The Matrix Cookbook, eq. 63.
+    """
+    inv_t = jnp.linalg.inv(X).T
+    return -inv_t @ A.T @ B.T @ inv_t
+
+
+@derivation(
+    of=trace_a_inv_x_b,
+    wrt="X",
+    inputs=dict(_TRACE_INPUTS, X=_NEAR_SINGULAR),
+    dims=_N,
+    source=f"{_COOKBOOK}, eq. 63",
+    expect="fail",
+    why="Bᵀ and Aᵀ in the wrong order between the inverses",
+)
+def trace_a_inv_x_b_grad_near_singular_swapped(
+    A: jax.Array, X: jax.Array, B: jax.Array
+) -> jax.Array:
+    """∂ tr(A X⁻¹ B) / ∂X = −X⁻ᵀ Bᵀ Aᵀ X⁻ᵀ, near a singular X.
+
+    Why wrong: tr(A X⁻¹ B) = tr(X⁻¹ B A), so d = −tr(X⁻¹ B A X⁻¹ dX) and the
+    gradient is −(X⁻¹BAX⁻¹)ᵀ = −X⁻ᵀAᵀBᵀX⁻ᵀ: Aᵀ comes first.
+    Source: The Matrix Cookbook, eq. 63 (the correct form).
+    """
+    inv_t = jnp.linalg.inv(X).T
+    return -inv_t @ B.T @ A.T @ inv_t

@@ -11,6 +11,8 @@ chosen spectra, so conditioning is known by construction rather than hoped for:
   neither symmetric nor of a fixed determinant sign;
 - ``symmetric_separated``: Q diag(λ) Qᵀ with λₖ = k + c + U(−0.3, 0.3), c ∈ [−2, 1],
   eigenvalues at least 0.4 apart (eigenvectors well defined), of either sign;
+- ``near_singular``: U diag(±σ) Vᵀ with σ geometric from 1 to 1/κ, κ = 10^U(4, 5):
+  as close to singular as float32 can still invert (κ·u ≈ 10⁻³ … 10⁻²);
 - ``distinct``: a random permutation of 0, 1, …, in every entry of the last two
   axes together (exact in every dtype, no ties: max and top-k are differentiable).
 """
@@ -18,7 +20,13 @@ chosen spectra, so conditioning is known by construction rather than hoped for:
 import jax
 import jax.numpy as jnp
 
-__all__ = ["distinct", "spd", "symmetric_separated", "well_conditioned"]
+__all__ = [
+    "distinct",
+    "near_singular",
+    "spd",
+    "symmetric_separated",
+    "well_conditioned",
+]
 
 
 def _orthogonal(key: jax.Array, batch: tuple[int, ...], d: int) -> jax.Array:
@@ -55,6 +63,21 @@ def well_conditioned(key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Array
     u = _orthogonal(k_u, tuple(batch), d)
     v = _orthogonal(k_v, tuple(batch), d)
     sigma = jax.random.uniform(k_s, (*batch, d), jnp.float64, 1.0, 3.0)
+    sign = jnp.where(jax.random.uniform(k_sign, (*batch, d)) < 0.5, -1.0, 1.0)
+    return _from_spectrum(u, sigma * sign, v)
+
+
+def near_singular(key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Array:
+    """A general square matrix U diag(±σ) Vᵀ, σₖ = κ^(−k/(d−1)) geometric from 1
+    to 1/κ, log₁₀ κ ∈ [4, 5] (condition number 10⁴ … 10⁵)."""
+    *batch, d, _ = shape
+    k_u, k_v, k_k, k_sign = jax.random.split(key, 4)
+    u = _orthogonal(k_u, tuple(batch), d)
+    v = _orthogonal(k_v, tuple(batch), d)
+    digits = jax.random.uniform(k_k, (*batch, 1), jnp.float64, 4.0, 5.0)
+    steps = jnp.arange(d, dtype=jnp.float64) / max(d - 1, 1)
+    steps = jnp.broadcast_to(steps, (*batch, d))
+    sigma = 10.0 ** (-digits * steps)
     sign = jnp.where(jax.random.uniform(k_sign, (*batch, d)) < 0.5, -1.0, 1.0)
     return _from_spectrum(u, sigma * sign, v)
 
