@@ -4,7 +4,8 @@ Declare a closed form next to the function it differentiates, then check it
 against JAX autodiff on sampled inputs::
 
     import jax.numpy as jnp
-    from checks import derivation, domain, verify
+    from checks import derivation, verify
+    from checks._src.declare import domain
 
     def binary_cross_entropy(alpha, beta):
         return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))
@@ -18,39 +19,42 @@ against JAX autodiff on sampled inputs::
     verify(binary_cross_entropy_grad_beta).status   # 'pass'
 
 Importing ``checks`` leaves JAX's ``jax_enable_x64`` as it was: the checker
-turns float64 on only for its own work (``checks.precision``).
+turns float64 on only for its own work (``checks._src.evaluate.precision``).
 """
 
-from checks import interrupt as _interrupt
+from checks._src.run import interrupt as _interrupt
 
 if _interrupt.is_the_command():  # Ctrl-C while JAX loads: one line, no traceback
     _interrupt.exit_on_interrupt()
 
-from checks import claims as claim
-from checks import domain, sampling
-from checks.caches import clear as _clear
-from checks.declare import (
+from checks import claim, domain, sampling
+from checks._src.declare.declare import (
     DeclarationError,
     Derivation,
     as_derivation,
 )
-from checks.domain import Domain
-from checks.register import derivation, derivations_in
-from checks.report import render_result
-from checks.result import (
+from checks._src.declare.domain import Domain
+from checks._src.declare.register import derivation, derivations_in
+from checks._src.declare.rules import rule
+from checks._src.report.report import render_result
+from checks._src.report.result import (
     CaseResult,
     Counterexample,
     DerivationResult,
     Report,
 )
-from checks.rules import rule
-from checks.timing import Timing, profile_check, time_check
-from checks.verify import OptionError, assert_derivation, check_all, verify
+from checks._src.run.caches import clear as _clear
+from checks._src.run.timing import Timing, profile_check, time_check
+from checks._src.run.verify import OptionError, assert_derivation, check_all, verify
+
+# A public exception names its public module in tracebacks and doctests.
+DeclarationError.__module__ = __name__
+OptionError.__module__ = __name__
 
 
 def clear_caches() -> None:
     """Forget everything the checker keeps in memory: a fresh start, as in a new
-    process (``checks.caches``).
+    process (``checks._src.run.caches``).
 
     Compiled checks, traces, lowered forms and memoized tables are dropped; the
     next check compiles again. Nothing any cache is keyed on changes, so results

@@ -1,31 +1,13 @@
-"""Input domains: where a derivation's inputs are sampled, bulk and edges.
+"""Input domains: where a derivation's inputs are sampled from.
 
-Each domain draws a batch of ``n`` samples inside ``jax.jit`` from a stream
-(``checks.sampling``). The batch is split into *strata*: each sample comes from
-the domain's bulk with probability 1/2, else from one of its hard regions (near 0
-and 1, large magnitudes, vertices of the simplex, ties). Which stratum a sample
-came from is returned with it, so a counterexample can say where it lives.
-
-Sampling is done in float64 and rounded once to the case's dtype; a value that
-rounding pushed out of the domain (a probability rounded to 1) is moved back to
-the nearest representable value inside it.
-
-This public module names what the internal ones implement: the ``Domain``
-record (``checks.domain_base``), the built-in domains (``checks.domain_kinds``),
-their strata (``checks.domain_strata``) and how a value is edited inside a
-domain (``checks.domain_editing``).
+The public face of ``checks._src.declare.domain`` (see its docstring for the math and
+the sources); every name here is in ``__all__``.
 """
 
-# Outside ``__all__`` but reachable here as before (``as`` marks them as
-# exported): the shape and sampler types of a declaration, and the rounding
-# ``checks.shrink`` simplifies values with.
-from checks.domain_base import Domain, DomainError
-from checks.domain_base import Sampler as Sampler
-from checks.domain_base import Shape as Shape
-from checks.domain_base import ShapeLike as ShapeLike
-from checks.domain_editing import Editing
-from checks.domain_editing import round_to as round_to
-from checks.domain_kinds import (
+from checks._src.declare.domain import (
+    Domain,
+    DomainError,
+    Editing,
     custom,
     fixed,
     integers,

@@ -15,8 +15,8 @@ Documents:
   - "Machine Learning – Cross-Entropy Loss for Softmax" (blog post, 2017).
 """
 
-from checks.declare import Derivation
-from checks.register import derivations_in
+from checks._src.declare.declare import Derivation
+from checks._src.declare.register import derivations_in
 from derivations import (
     cost_functions,
     cross_entropy,

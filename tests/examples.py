@@ -3,7 +3,8 @@
 import jax
 import jax.numpy as jnp
 
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 
 def binary_cross_entropy(alpha, beta):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import checks
-from checks import ahead
+from checks._src.evaluate import ahead
 from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
 
 

@@ -1,6 +1,6 @@
 """A compiled check on the CPU evaluates its points a block at a time
-(``checks.blocks.over_points``): the same values as ``jax.vmap`` up to the last bits
-of library functions, and the same verdicts, whatever the block size."""
+(``checks._src.evaluate.blocks.over_points``): the same values as ``jax.vmap`` up to the
+last bits of library functions, and the same verdicts, whatever the block size."""
 
 import jax
 import jax.numpy as jnp
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import checks
-from checks import blocks, case_program, domain
-from checks.declare import make_derivation
+from checks._src.declare import domain
+from checks._src.declare.declare import make_derivation
+from checks._src.evaluate import blocks, case_program
 from examples import (
     bce_grad_beta,
     bce_grad_beta_sign_flipped,

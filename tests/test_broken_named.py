@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import pytest
 
 import checks
-from checks.declare import as_derivation
+from checks._src.declare.declare import as_derivation
 from derivations import cross_entropy, logistic_regression, softmax, softmax_regression
 
 

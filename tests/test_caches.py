@@ -1,4 +1,4 @@
-"""One home for what the checker keeps in memory: ``checks.caches`` and
+"""One home for what the checker keeps in memory: ``checks._src.run.caches`` and
 ``checks.clear_caches``."""
 
 import functools
@@ -8,15 +8,18 @@ import pkgutil
 import pytest
 
 import checks
-from checks import caches, case_program, claim_sampled, forms, identity, on_host
+from checks._src.declare import forms
+from checks._src.evaluate import case_program, claim_sampled, on_host
+from checks._src.run import caches
+from checks._src.store import identity
 from tests.examples import bce_grad_beta, bce_grad_beta_sign_flipped
 
 
 def _all_modules() -> list:
     return [
-        importlib.import_module(f"checks.{m.name}")
-        for m in pkgutil.iter_modules(checks.__path__)
-        if m.name != "__main__"
+        importlib.import_module(m.name)
+        for m in pkgutil.walk_packages(checks.__path__, "checks.")
+        if not m.name.endswith("__main__")
     ]
 
 
@@ -40,7 +43,7 @@ def test_every_functools_cache_of_the_checker_is_registered():
         and value.__module__ == module.__name__
         and id(value) not in registered
     ]
-    assert not missing, f"not registered with checks.caches: {missing}"
+    assert not missing, f"not registered with checks._src.run.caches: {missing}"
 
 
 def test_the_kept_programs_and_run_traces_are_registered():

@@ -1,11 +1,12 @@
 """Every catalog derivation meets its expectation: right ones pass, wrong ones fail.
 
-The entries themselves are test items of the pytest plugin (checks/pytest_plugin.py):
-``[tool.derivation-checker] modules`` in pyproject.toml collects the catalog's
-modules, and its pytest ``addopts`` check each entry at ten seeds of 300 points,
-each documented error with its evidence (``--derivation-xfail-evidence``). A new
-entry needs no new code. These tests hold the catalog's other properties, and
-that the plugin collects every entry under that configuration.
+The entries themselves are test items of the pytest plugin
+(checks/_src/run/pytest_plugin.py): ``[tool.derivation-checker] modules`` in
+pyproject.toml collects the catalog's modules, and its pytest ``addopts`` check each
+entry at ten seeds of 300 points, each documented error with its evidence
+(``--derivation-xfail-evidence``). A new entry needs no new code. These tests hold the
+catalog's other properties, and that the plugin collects every entry under that
+configuration.
 """
 
 import os
@@ -14,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from checks.register import derivations_in
+from checks._src.declare.register import derivations_in
 from derivations import CATALOG, MODULES
 
 ROOT = Path(__file__).parent.parent
@@ -92,7 +93,7 @@ def test_readme_tables_every_documented_error_and_no_other():
 
 
 def test_every_catalog_module_lists_what_it_leaves_unchecked():
-    from checks.listing import not_checked
+    from checks._src.report.listing import not_checked
 
     for module in MODULES:
         lines = not_checked(module)
@@ -101,7 +102,7 @@ def test_every_catalog_module_lists_what_it_leaves_unchecked():
 
 
 def test_readme_counts_per_document_match_the_catalog():
-    from checks.listing import documents, split_source
+    from checks._src.report.listing import documents, split_source
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     rows = re.findall(

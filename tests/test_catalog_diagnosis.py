@@ -1,14 +1,15 @@
 """Every documented error of the catalog (``expect="fail"``, with its ``why``)
 gets a diagnosis consistent with that ``why``; and the claims' diagnoses
-(``checks.diagnose_claims``) are withheld where they do not hold."""
+(``checks._src.search.diagnose_claims``) are withheld where they do not hold."""
 
 import json
 
 import jax.numpy as jnp
 import pytest
 
-from checks import claim, domain, verify
-from checks.report import render_result
+from checks import claim, verify
+from checks._src.declare import domain
+from checks._src.report.report import render_result
 from derivations import CATALOG
 from tests.mistakes import matches
 from tests.test_cli import run

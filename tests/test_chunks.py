@@ -5,9 +5,9 @@ import io
 import pytest
 
 import checks
-from checks import case_plan
-from checks.cli import main
-from checks.verify import OptionError
+from checks._src.evaluate import case_plan
+from checks._src.run.cli import main
+from checks._src.run.verify import OptionError
 from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
 
 
@@ -49,7 +49,7 @@ def test_the_worst_point_of_any_chunk_is_reported(small_chunks):
 
 
 def test_chunk_size_keeps_a_large_case_within_its_budget():
-    d = checks.declare.as_derivation(softmax_jacobian)
+    d = checks._src.declare.declare.as_derivation(softmax_jacobian)
     size = case_plan.chunk_size(d, {"k": 4096}, ["float64", "float32"], 1000)
     per_point = 8 * 4 * 4096 * 4096 * 2
     assert 1 <= size and size * per_point <= case_plan.CHUNK_BYTES + per_point

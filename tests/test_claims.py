@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import pytest
 
 import checks
-from checks import DeclarationError, claim, domain
+from checks import DeclarationError, claim
+from checks._src.declare import domain
 
 PQ = {"p": domain.simplex(("k",)), "q": domain.simplex(("k",))}
 K = {"k": (2, 4)}
@@ -223,7 +224,7 @@ def test_false_claims_with_array_sides_fail_with_a_counterexample():
 
 
 def test_claims_of_many_samples_are_judged_chunk_by_chunk(monkeypatch):
-    from checks import case_plan
+    from checks._src.evaluate import case_plan
 
     monkeypatch.setattr(case_plan, "MAX_CHUNK", 64)
 

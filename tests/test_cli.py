@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.cli import main
+from checks._src.run.cli import main
 
 HERE = Path(__file__).parent
 EXAMPLES = str(HERE / "examples.py")
@@ -28,7 +28,8 @@ def write(tmp_path, text, name="mine.py"):
 
 GOOD_FILE = """
 import jax.numpy as jnp
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 def binary_cross_entropy(alpha, beta):
     return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))

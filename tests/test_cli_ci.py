@@ -3,11 +3,12 @@
 import io
 import xml.etree.ElementTree as ET
 
-from checks.cli import main
+from checks._src.run.cli import main
 
 FILE = """\
 import jax.numpy as jnp
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 def bce(alpha, beta):
     return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))

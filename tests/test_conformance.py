@@ -1,10 +1,11 @@
 """Conformance of every primitive rule: values, bounds that hold, bounds that
 are tight, and a meta-test that a broken rule is caught.
 
-One table, ``SPECS``, holds a small JAX function for each primitive that has a
-rule in either engine (``checks.rounding``: XLA, ``checks.interpret``: NumPy),
-its input domain and, for the primitives with a float result, the bound the
-rule must give, written here from the math (the *formula*). Generic tests walk
+One table, ``SPECS``, holds a small JAX function for each primitive that has a rule in
+either engine (``checks._src.evaluate.rounding``: XLA,
+``checks._src.evaluate.interpret``: NumPy), its input domain and, for the primitives
+with a float result, the bound the rule must give, written here from the math (the
+*formula*). Generic tests walk
 the table:
 
 1. **Coverage.** Every primitive name in the rule tables has a spec.
@@ -73,8 +74,8 @@ import pytest
 from jax import lax
 
 import checks
-from checks import error_rules, interpret, interpret_control, rounding
-from checks.rounding import trace_as_written
+from checks._src.evaluate import error_rules, interpret, interpret_control, rounding
+from checks._src.evaluate.rounding import trace_as_written
 from tests.corpus import samplers
 
 # ---------------------------------------------------------------------------
@@ -1737,12 +1738,12 @@ def test_a_broken_rule_is_caught(key, engine, how):
     assert caught, f"{how} of {key} in {engine} goes unnoticed"
 
 
-# ---------------------------------------------------------------------------
-# Linear algebra outside the table: QR with column pivoting, and eigh and svd
-# of a subset of their values. Pivoted QR has no spec above: ``qr``'s bound rule
-# in ``checks.rounding_linalg`` takes two outputs (Q, R), and pivoted QR has a
-# third (the permutation), so checks 3–6 cannot run on it; its values are
-# checked here, and its verdicts below.
+# --------------------------------------------------------------------------- Linear
+# algebra outside the table: QR with column pivoting, and eigh and svd of a subset of
+# their values. Pivoted QR has no spec above: ``qr``'s bound rule in
+# ``checks._src.evaluate.rounding_linalg`` takes two outputs (Q, R), and pivoted QR has
+# a third (the permutation), so checks 3–6 cannot run on it; its values are checked
+# here, and its verdicts below.
 
 
 def _pivoted_qr_edges(shape: tuple[int, int], dtype: type) -> np.ndarray:

@@ -28,8 +28,8 @@ import jax.numpy as jnp
 import pytest
 
 import checks
-import checks.report
-from checks import case_static
+import checks._src.report.report
+from checks._src.evaluate import case_static
 from tests.corpus import CATALOG
 
 SAMPLES = 100
@@ -100,7 +100,7 @@ def _params():
 @pytest.mark.parametrize(("d", "engine"), list(_params()))
 def test_corpus_entry_meets_its_expectation(d, engine):
     result = _report(d.closed_form.__module__, engine)[d.name]
-    report = checks.report.render_result(result, verbose=True)
+    report = checks._src.report.report.render_result(result, verbose=True)
     assert not result.message, report
     limit = PLATFORM_LIMITS.get(d.name)
     for c in result.cases:

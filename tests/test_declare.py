@@ -3,8 +3,9 @@
 import jax.numpy as jnp
 import pytest
 
-from checks import DeclarationError, derivation, derivations_in, domain
-from checks.declare import Derivation
+from checks import DeclarationError, derivation, derivations_in
+from checks._src.declare import domain
+from checks._src.declare.declare import Derivation
 
 
 def f(x, y):

@@ -1,5 +1,5 @@
-"""What is wrong with a failing derivation (``checks.diagnose``): each kind of
-diagnosis given where it holds and withheld where it does not, a one-edit repair
+"""What is wrong with a failing derivation (``checks._src.search.diagnose``): each kind
+of diagnosis given where it holds and withheld where it does not, a one-edit repair
 reported only when the edited closed form passes, and both in every report."""
 
 import json
@@ -9,14 +9,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from checks import assert_derivation, domain, verify
-from checks.declare import as_derivation
-from checks.diagnose import diagnose, repair
-from checks.diagnose_region import _simplest_between, threshold
-from checks.mutate import mutants
-from checks.report import render_json, render_result
-from checks.result import Report
-from checks.stored import from_plain, to_plain
+from checks import assert_derivation, verify
+from checks._src.declare import domain
+from checks._src.declare.declare import as_derivation
+from checks._src.report.report import render_json, render_result
+from checks._src.report.result import Report
+from checks._src.search.diagnose import diagnose, repair
+from checks._src.search.diagnose_region import _simplest_between, threshold
+from checks._src.search.mutate import mutants
+from checks._src.store.stored import from_plain, to_plain
 from tests.mistakes import EXPECTED, matches, measure, near_misses
 from tests.mistakes import factor as factor_mistakes
 from tests.mistakes import region as region_mistakes
@@ -264,8 +265,8 @@ def _square_jacobian_negated(x):
 def test_a_large_derivative_is_diagnosed_on_fewer_points_or_not_at_all():
     """k = 100: 10,000 elements, so 104 points (2²⁰ values per array); k = 300:
     fewer than 16 points would fit, and it is not diagnosed."""
-    from checks.declare import make_derivation
-    from checks.diagnose_points import MAX_VALUES, _affordable
+    from checks._src.declare.declare import make_derivation
+    from checks._src.search.diagnose_points import MAX_VALUES, _affordable
 
     d = make_derivation(
         _square_jacobian_negated,
@@ -286,9 +287,10 @@ def test_a_large_derivative_is_diagnosed_on_fewer_points_or_not_at_all():
 
 
 def test_a_threshold_passes_over_a_feature_not_finite_or_not_at_every_size():
-    """One rule for derivations and claims (``checks.diagnose_region.threshold``):
-    a feature with an infinite value, or one not given at every group of points
-    (a scalar at one size, an array at another), is passed over for the next."""
+    """One rule for derivations and claims
+    (``checks._src.search.diagnose_region.threshold``): a feature with an infinite
+    value, or one not given at every group of points (a scalar at one size, an array at
+    another), is passed over for the next."""
     x = np.array([[1.0, 0.5], [1.0, 0.5], [np.inf, 5.0], [np.inf, 5.0]])
     wrong = np.array([False, False, True, True])
     assert threshold("x", [x], wrong) == {"feature": "min|x|", "op": ">", "at": 1.0}
@@ -304,7 +306,7 @@ def test_a_threshold_passes_over_a_feature_not_finite_or_not_at_every_size():
 def test_a_claims_region_passes_over_a_feature_that_is_not_finite():
     """A claim's threshold is the derivations' one: the feature max|x|, infinite
     at the wrong points, is passed over and min|x| splits them."""
-    from checks.diagnose_claims import _claim_region
+    from checks._src.search.diagnose_claims import _claim_region
 
     claim = SimpleNamespace(form="identity", inputs={"x": domain.real(("k",))})
     x = np.array([[1.0, 0.5], [1.0, 0.5], [np.inf, 5.0], [np.inf, 5.0]])
@@ -330,7 +332,7 @@ def test_a_region_at_sizes_with_other_features_is_diagnosed():
     """At k = 1 the input's features are x and |x|, at k = 3 max|x| and min|x|:
     none is at both sizes, so none splits the points (and the diagnosis goes on,
     to the strata)."""
-    from checks.declare import make_derivation
+    from checks._src.declare.declare import make_derivation
 
     d = make_derivation(
         _sizes_apart_grad_without_small,
@@ -348,7 +350,7 @@ def test_a_region_at_sizes_with_other_features_is_diagnosed():
 
 def _recording(monkeypatch):
     """The derivations the neighbours' point evaluators are made for, by size."""
-    from checks import diagnose_neighbour
+    from checks._src.search import diagnose_neighbour
 
     made = []
     real = diagnose_neighbour.point_evaluator
@@ -388,7 +390,7 @@ def test_each_neighbour_is_made_once_and_without_the_closed_form(name, monkeypat
 def test_a_neighbour_that_does_not_evaluate_is_passed_over(monkeypatch):
     """The neighbours with another function or wrt raise where they are made: the
     diagnosis passes over them and finds the own-entry one after them."""
-    from checks import diagnose_neighbour
+    from checks._src.search import diagnose_neighbour
     from tests.mistakes import neighbour
 
     real = diagnose_neighbour.point_evaluator
@@ -406,7 +408,7 @@ def test_a_neighbour_that_does_not_evaluate_is_passed_over(monkeypatch):
 def test_an_error_of_the_diagnosis_itself_is_raised(monkeypatch):
     """Only a neighbour that cannot be made or evaluated is passed over: an error
     in the diagnosis's own code is not taken for one."""
-    from checks import diagnose_neighbour
+    from checks._src.search import diagnose_neighbour
     from tests.mistakes import neighbour
 
     def broken(batches, refs):
@@ -420,9 +422,9 @@ def test_an_error_of_the_diagnosis_itself_is_raised(monkeypatch):
 def test_a_screen_without_a_compared_point_is_passed_over():
     """The screen's first points may all be left out of the comparison: the
     neighbours read nothing there (and do not raise)."""
-    from checks.diagnose_neighbour import _head, _part
-    from checks.diagnose_points import _batch
-    from checks.diagnose_scaled import scaled, scaled_axis
+    from checks._src.search.diagnose_neighbour import _head, _part
+    from checks._src.search.diagnose_points import _batch
+    from checks._src.search.diagnose_scaled import scaled, scaled_axis
     from tests.mistakes import neighbour
 
     d = as_derivation(neighbour.softmax_jacobian_without_row_factor)

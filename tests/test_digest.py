@@ -1,5 +1,5 @@
-"""``checks.digest``: any change to what a function computes changes its digest,
-and what it cannot read makes it say so (None) instead of guessing."""
+"""``checks._src.store.digest``: any change to what a function computes changes its
+digest, and what it cannot read makes it say so (None) instead of guessing."""
 
 import functools
 import sys
@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from checks.digest import code_digest, config_digest
+from checks._src.store.digest import code_digest, config_digest
 
 
 def module(name, source):

@@ -198,7 +198,7 @@ def test_a_wrong_cluster_setting_is_one_line(tmp_path):
 
 
 def test_cluster_settings_are_read_and_checked():
-    from checks.distributed import DistributedError, settings
+    from checks._src.evaluate.distributed import DistributedError, settings
 
     env = {
         "JAX_COORDINATOR_ADDRESS": "10.0.0.1:1234",

@@ -2,7 +2,7 @@
 
 The negative reals below are defined here, not in ``checks``: counterexamples
 are shrunk inside them and their results are keyed by them without
-``checks.shrink`` or ``checks.store`` knowing of such a domain.
+``checks._src.search.shrink`` or ``checks._src.store.store`` knowing of such a domain.
 """
 
 import dataclasses
@@ -12,8 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import checks
-from checks import domain, store
-from checks.declare import make_derivation
+from checks._src.declare import domain
+from checks._src.declare.declare import make_derivation
+from checks._src.store import store
 
 RUN = {"samples": 64, "seed": 0, "dtypes": ("float64",), "mutants": False}
 

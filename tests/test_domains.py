@@ -4,8 +4,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from checks import domain, sampling
-from checks.domain import DomainError
+from checks._src.declare import domain, sampling
+from checks._src.declare.domain import DomainError
 
 N = 4000
 DTYPES = ("float64", "float32")
@@ -142,7 +142,7 @@ def test_numpy_sampler_draws_what_the_jax_sampler_draws(dom, dtype):
     the compiled draw up to the last bits of ``log``/``cos``/``pow``."""
     import jax
 
-    from checks import interpret
+    from checks._src.evaluate import interpret
 
     kind = dtype if dom.floating else "int32"
     stream = sampling.stream(11)

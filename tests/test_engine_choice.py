@@ -6,7 +6,9 @@ import jax.numpy as jnp
 import pytest
 
 import checks
-from checks import case_program, claim, domain, on_host
+from checks import claim
+from checks._src.declare import domain
+from checks._src.evaluate import case_program, on_host
 from examples import bce_grad_beta
 
 CPU = jax.devices("cpu")[0]
@@ -33,7 +35,7 @@ def test_every_check_asks_the_one_choice(monkeypatch):
     try:
         assert _engines() == ("xla", "xla")
         evaluate = case_program.point_evaluator(
-            checks.declare.as_derivation(bce_grad_beta), {}
+            checks._src.declare.declare.as_derivation(bce_grad_beta), {}
         )
         assert not hasattr(evaluate, "fallback")  # compiled, not NumPy first
     finally:

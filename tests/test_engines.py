@@ -8,11 +8,14 @@ import pytest
 from jax import lax
 
 import checks
-from checks import forms, interpret, load, on_host, store
-from checks.claim_record import UNSAMPLED
-from checks.cli import main
-from checks.declare import Derivation
-from checks.options import OptionError, resolve_devices
+from checks._src.declare import forms
+from checks._src.declare.claim_record import UNSAMPLED
+from checks._src.declare.declare import Derivation
+from checks._src.evaluate import interpret, on_host
+from checks._src.run import load
+from checks._src.run.cli import main
+from checks._src.run.options import OptionError, resolve_devices
+from checks._src.store import store
 from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
 
 DTYPES = ["float64", "float32"]
@@ -72,7 +75,7 @@ def log_gamma_grad_off_by_one(x):
 
 
 def test_what_numpy_cannot_evaluate_is_compiled():
-    d = checks.declare.as_derivation(log_gamma_grad)
+    d = checks._src.declare.declare.as_derivation(log_gamma_grad)
     assert on_host.case_program(d, {}, DTYPES, 100) is None
     assert checks.verify(log_gamma_grad, samples=100).status == "pass"
     assert checks.verify(log_gamma_grad_off_by_one, samples=100).outcome == "fail"
@@ -127,7 +130,7 @@ def test_the_cli_takes_an_engine(tmp_path):
 
 
 def test_results_stored_by_one_engine_are_not_reused_by_the_other():
-    d = checks.declare.as_derivation(bce_grad_beta)
+    d = checks._src.declare.declare.as_derivation(bce_grad_beta)
     devices = resolve_devices("cpu")
     keys = set()
     for engine in on_host.ENGINES:

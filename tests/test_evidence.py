@@ -1,12 +1,12 @@
-"""checks.evidence: what a failure lacks of the evidence a documented error must
-be found with (a counterexample per failing case; for a derivation, its simplest
+"""checks._src.judge.evidence: what a failure lacks of the evidence a documented error
+must be found with (a counterexample per failing case; for a derivation, its simplest
 failing input and a reproduction script)."""
 
 import dataclasses
 
 import checks
-from checks.evidence import missing_evidence
-from checks.result import CaseResult
+from checks._src.judge.evidence import missing_evidence
+from checks._src.report.result import CaseResult
 from tests.examples import bce_grad_beta_sign_flipped
 
 
@@ -29,5 +29,5 @@ def test_a_real_failure_shows_everything_and_each_gap_is_named():
 
 def test_an_error_alone_is_no_failure_found():
     case = CaseResult("float64", "cpu", {}, 10, "error", message="boom")
-    result = checks.result.DerivationResult("x", "", "fail", cases=[case])
+    result = checks._src.report.result.DerivationResult("x", "", "fail", cases=[case])
     assert "a failing case" in missing_evidence(result)

@@ -16,9 +16,10 @@ import jax.numpy as jnp
 import pytest
 
 import checks
-import checks.load
-import checks.report
-from checks import DeclarationError, derivation, derivations_in, domain
+import checks._src.report.report
+import checks._src.run.load
+from checks import DeclarationError, derivation, derivations_in
+from checks._src.declare import domain
 from tests.forms_files import backward
 
 SAMPLES = 200
@@ -47,7 +48,7 @@ def _params():
 @pytest.mark.parametrize(("d", "engine"), list(_params()))
 def test_entry_meets_its_expectation_in_float64_and_float32(d, engine):
     result = _report(engine)[d.name]
-    text = checks.report.render_result(result, verbose=True)
+    text = checks._src.report.report.render_result(result, verbose=True)
     assert not result.message, text
     assert {c.dtype for c in result.cases} == {"float64", "float32"}, text
     if d.expect == "pass":
@@ -90,7 +91,7 @@ def test_a_failing_tuple_entry_is_named_and_reproduced(tmp_path):
 
 
 def test_a_right_vjp_reproduction_compares_jax_vjp():
-    text = checks.repro.repro_snippet(
+    text = checks._src.search.repro.repro_snippet(
         backward.polar_vjp.__derivation__,
         {
             "r": jnp.ones(3),
@@ -222,7 +223,9 @@ def test_the_closed_form_must_take_the_extra_arguments():
 
 
 def test_the_json_report_lists_the_form():
-    text = checks.report.render_list_json([backward.affine_backward.__derivation__])
+    text = checks._src.report.report.render_list_json(
+        [backward.affine_backward.__derivation__]
+    )
     (entry,) = json.loads(text)["entries"]
     assert entry["wrt"] == ["x", "w", "b"] and entry["form"] == "vjp"
 
@@ -238,7 +241,7 @@ def test_a_wrong_rule_shrinks_to_an_input_beyond_its_cutoff():
 
 
 def test_the_real_domain_samples_beyond_twenty():
-    from checks import on_host
+    from checks._src.evaluate import on_host
 
     x, _ = domain.real(("n",)).sample_on_host(
         on_host.np.uint64(0), 1000, {"n": 3}, "float64"
@@ -279,12 +282,12 @@ def test_rule_declaration_mistakes_are_named():
 
 
 def test_check_derivations_finds_rules_in_a_file():
-    from checks.load import load_target
+    from checks._src.run.load import load_target
 
     found = load_target(backward.__file__)
     rules = {d.name: d.form for d in found if d.kind == "rule"}
     assert rules["stable_softplus"] == "vjp" and rules["log1pexp"] == "jvp"
-    text = checks.report.render_list(found)
+    text = checks._src.report.report.render_list(found)
     assert "rule: vjp wrt x" in text and "vjp wrt x, w, b" in text
 
 
@@ -305,7 +308,9 @@ def test_the_readme_examples_run_and_pass(tmp_path, monkeypatch):
         module = tmp_path / f"readme_forms_{i}.py"
         module.write_text(block)
         report = checks.check_all(
-            checks.load.load_target(str(module)), samples=50, dtypes=["float64"]
+            checks._src.run.load.load_target(str(module)),
+            samples=50,
+            dtypes=["float64"],
         )
         assert report.results and all(r.status == "pass" for r in report.results), [
             (r.name, r.status, r.message) for r in report.results
@@ -313,7 +318,7 @@ def test_the_readme_examples_run_and_pass(tmp_path, monkeypatch):
 
 
 def test_mutants_of_a_vjp_closed_form_keep_its_form_and_are_killed():
-    from checks.one_entry import mutation_score
+    from checks._src.run.one_entry import mutation_score
 
     score = mutation_score(backward.relu_backward.__derivation__, samples=100)
     assert score.total > 0 and score.killed > 0, score
@@ -323,7 +328,7 @@ def test_assert_derivation_and_the_json_report_take_a_rule():
     checks.assert_derivation(backward.sharp_softplus, samples=50)
     checks.assert_derivation(backward.log1pexp_flipped, samples=50)  # xfail: ok
     report = checks.check_all([backward.sharp_softplus], samples=50)
-    (entry,) = json.loads(checks.report.render_json(report))["results"]
+    (entry,) = json.loads(checks._src.report.report.render_json(report))["results"]
     assert entry["kind"] == "rule" and entry["status"] == "pass"
 
 
@@ -370,11 +375,12 @@ def _jvp_w(W, x, dW):
 def test_a_vjp_or_jvp_check_never_forms_a_jacobian():
     import jax
 
-    from checks import case_static, forms, rounding
+    from checks._src.declare import forms
+    from checks._src.evaluate import case_static, rounding
 
     dims = {"m": 200, "n": 200}  # ∂h/∂W alone would be m·m·n = 8,000,000 numbers
     for form, closed in (("vjp", _vjp_w), ("jvp", _jvp_w)):
-        d = checks.declare.make_derivation(
+        d = checks._src.declare.declare.make_derivation(
             closed,
             of=backward.tanh_layer,
             wrt="W",

@@ -15,9 +15,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import case_program, domain, forms, precision, sampling
-from checks.declare import as_derivation
-from checks.register import derivation
+from checks._src.declare import domain, forms, sampling
+from checks._src.declare.declare import as_derivation
+from checks._src.declare.register import derivation
+from checks._src.evaluate import case_program, precision
 
 POINTS = 4
 

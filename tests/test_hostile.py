@@ -21,10 +21,11 @@ import numpy as np
 import pytest
 
 import checks
-from checks import claim, derivation, domain
-from checks.cli import main
-from checks.declare import DeclarationError
-from checks.verify import OptionError
+from checks import claim, derivation
+from checks._src.declare import domain
+from checks._src.declare.declare import DeclarationError
+from checks._src.run.cli import main
+from checks._src.run.verify import OptionError
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = ("--samples", "20", "--dtype", "float64")
@@ -45,7 +46,8 @@ def write(folder: Path, name: str, text: str) -> str:
 
 SQUARE = """
 import jax.numpy as jnp
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 {imports}
 
 def square_{tag}(x):
@@ -204,7 +206,8 @@ def test_a_bad_output_path_is_found_before_the_run(tmp_path):
 PRINTING = """
 import jax
 import jax.numpy as jnp
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 print("loading")
 
@@ -376,7 +379,8 @@ def test_without_a_script_the_report_says_why():
 
 NEVER_FINITE = """
 import jax.numpy as jnp
-from checks import claim, derivation, domain
+from checks import claim, derivation
+from checks._src.declare import domain
 
 def square(x):
     return x * x

@@ -1,4 +1,5 @@
-"""NumPy evaluation of jaxprs (``checks.interpret``) against JAX itself."""
+"""NumPy evaluation of jaxprs (``checks._src.evaluate.interpret``) against JAX
+itself."""
 
 import jax
 import jax.numpy as jnp
@@ -7,8 +8,8 @@ import pytest
 from jax import lax
 from jax.extend import core
 
-from checks import interpret
-from checks.rounding import trace_as_written, with_error_bound
+from checks._src.evaluate import interpret
+from checks._src.evaluate.rounding import trace_as_written, with_error_bound
 
 RNG = np.random.default_rng(0)
 B = 7  # points
@@ -79,7 +80,8 @@ def test_values_match_jax(name):
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_bounds_match_the_jax_interpreter(name):
-    """The rounding-error bounds are ``checks.rounding``'s, rule for rule."""
+    """The rounding-error bounds are ``checks._src.evaluate.rounding``'s, rule for
+    rule."""
     fn, shapes = CASES[name]
     xs = _points(*shapes, dtype=np.float32)
     ((value, bound),) = _host(fn, xs, bounds=True)

@@ -9,8 +9,8 @@ import pytest
 from jax import lax
 from jax.extend import core
 
-from checks import interpret
-from checks.rounding import trace_as_written, with_error_bound
+from checks._src.evaluate import interpret
+from checks._src.evaluate.rounding import trace_as_written, with_error_bound
 
 RNG = np.random.default_rng(1)
 B = 5  # points

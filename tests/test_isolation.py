@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 import checks
-from checks import domain
+from checks._src.declare import domain
 
 
 def _symmetric(key, shape, dtype):

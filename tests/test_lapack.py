@@ -1,5 +1,5 @@
 """LAPACK calls of a compiled check on the CPU in batches that run inline
-(checks.lapack).
+(checks._src.evaluate.lapack).
 
 jaxlib 0.10's batched CPU kernels split a large batch over XLA's intra-op pool and
 wait for it on a pool thread, which deadlocks when as many run concurrently as the
@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from checks.lapack import (
+from checks._src.evaluate.lapack import (
     LAPACK_PRIMITIVES,
     calls_lapack,
     chunk_size,
@@ -147,7 +147,7 @@ def test_a_function_without_linear_algebra_is_traced_as_written():
 
 
 def test_off_the_cpu_nothing_is_rewritten(monkeypatch):
-    monkeypatch.setattr("checks.lapack._on_cpu", lambda: False)
+    monkeypatch.setattr("checks._src.evaluate.lapack._on_cpu", lambda: False)
     a = _symmetric(4, 1000)
     plain = _lapack_work(jax.make_jaxpr(with_inline_lapack(_two_eighs))(a).jaxpr)
     assert [batch for _, batch, _ in plain] == [1000, 1000]

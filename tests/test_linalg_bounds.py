@@ -1,9 +1,9 @@
 """The linear-algebra bounds are upper bounds to every order, not only the first.
 
-For each linear-algebra primitive with a rule (``checks.rounding_linalg``) and
-for ``inv``, ``solve`` and ``slogdet``'s gradient built on them, over a family of
-matrices ``U·diag(s)·Vᵀ`` with geometric singular values and condition number
-10¹ … 10⁶, in float32 and float64, under both engines (XLA: ``with_error_bound``;
+For each linear-algebra primitive with a rule (``checks._src.evaluate.rounding_linalg``)
+and for ``inv``, ``solve`` and ``slogdet``'s gradient built on them, over a family of
+matrices ``U·diag(s)·Vᵀ`` with geometric singular values and condition number 10¹ … 10⁶,
+in float32 and float64, under both engines (XLA: ``with_error_bound``;
 NumPy: ``interpret.evaluate``):
 
 - the bound covers the error against a reference in a wider precision (float64
@@ -37,8 +37,8 @@ import pytest
 from jax import lax
 
 import checks
-from checks import interpret
-from checks.rounding import trace_as_written, with_error_bound
+from checks._src.evaluate import interpret
+from checks._src.evaluate.rounding import trace_as_written, with_error_bound
 from tests.corpus import CATALOG
 
 N = 4

@@ -6,7 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import checks
-from checks import case_plan, domain, summary
+from checks._src.declare import domain
+from checks._src.evaluate import case_plan
+from checks._src.judge import summary
 
 
 def _energy(W):
@@ -57,7 +59,7 @@ def test_the_host_memory_can_be_read():
 def _chunk(value: float, n: int = 3, size: int = 1000) -> dict:
     """A float64 chunk's output as ``case_judge.judge`` returns it: ``n`` points
     compared, the worst of them (point 0) picked, with its inputs and values."""
-    from checks.compare import Comparison
+    from checks._src.judge.compare import Comparison
 
     ones = np.ones(n)
     cmp = Comparison(

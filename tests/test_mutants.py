@@ -4,9 +4,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from checks.declare import as_derivation
-from checks.mutate import mutants
-from checks.one_entry import mutation_score
+from checks._src.declare.declare import as_derivation
+from checks._src.run.one_entry import mutation_score
+from checks._src.search.mutate import mutants
 from derivations import cross_entropy, logistic_regression, softmax, softmax_regression
 
 NAMED = [
@@ -53,15 +53,15 @@ def _three_terms(a, b, c):
 
 
 def test_a_printed_values_sign_flips_are_the_catalogs_edits():
-    """The sign flips a printed value is diagnosed by (``checks.diagnose_claims``)
-    are the catalog's own edits (``checks.mutate.sign_flip``): each one alone
-    gives a mutant the catalog makes, and every "swap + and −" and "drop a
-    minus sign" mutant is one of them."""
+    """The sign flips a printed value is diagnosed by
+    (``checks._src.search.diagnose_claims``) are the catalog's own edits
+    (``checks._src.search.mutate.sign_flip``): each one alone gives a mutant the catalog
+    makes, and every "swap + and −" and "drop a minus sign" mutant is one of them."""
     import ast
     import copy
 
-    from checks.diagnose_claims import _sum_terms
-    from checks.mutate import _function_tree, _Replace
+    from checks._src.search.diagnose_claims import _sum_terms
+    from checks._src.search.mutate import _function_tree, _Replace
 
     tree = _function_tree(_three_terms)
     flips = _sum_terms(tree)

@@ -1,5 +1,5 @@
-"""Parts of a check evaluated by NumPy on their own (``checks.on_host``) give
-exactly what they give as part of the whole: one side of a point evaluator, a
+"""Parts of a check evaluated by NumPy on their own (``checks._src.evaluate.on_host``)
+give exactly what they give as part of the whole: one side of a point evaluator, a
 custom domain's points, an order-0 reference's trace."""
 
 import jax
@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 import checks
-from checks import case_program, domain, identity, on_host, sampling
-from checks.declare import as_derivation
-from checks.reference import reference
-from checks.rounding import trace_as_written
+from checks._src.declare import domain, sampling
+from checks._src.declare.declare import as_derivation
+from checks._src.evaluate import case_program, on_host
+from checks._src.evaluate.reference import reference
+from checks._src.evaluate.rounding import trace_as_written
+from checks._src.store import identity
 from examples import bce_grad_beta
 
 
@@ -129,7 +131,7 @@ def test_a_custom_sampler_is_traced_once_per_run_for_its_key_and_its_draws():
     )
     assert identity.jaxpr_digest(first) == identity.jaxpr_digest(fresh)
     assert on_host.sampler_jaxpr(dom, 50, {}, "float64") is not first  # other n
-    checks.caches.clear("run")  # a new run: traced again (slow path)
+    checks._src.run.caches.clear("run")  # a new run: traced again (slow path)
     again = on_host.sampler_jaxpr(dom, 100, {}, "float64")
     assert again is not first
     assert identity.jaxpr_digest(again) == identity.jaxpr_digest(first)

@@ -1,4 +1,4 @@
-"""The verdict rule is read from ``checks.compare`` alone.
+"""The verdict rule is read from ``checks._src.judge.compare`` alone.
 
 Scaling the one tolerance function, or moving the one threshold, moves every
 verdict built on it: derivations (both engines' comparison), claims, the
@@ -10,9 +10,11 @@ import jax.numpy as jnp
 import pytest
 
 import checks
-from checks import claim, compare, domain
-from checks.declare import make_derivation
-from checks.shrink import shrink
+from checks import claim
+from checks._src.declare import domain
+from checks._src.declare.declare import make_derivation
+from checks._src.judge import compare
+from checks._src.search.shrink import shrink
 from examples import BCE_INPUTS, binary_cross_entropy
 
 SAMPLES = 64

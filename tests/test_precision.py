@@ -9,8 +9,9 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from checks import derivation, domain, verify
-from checks.load import load_target
+from checks import derivation, verify
+from checks._src.declare import domain
+from checks._src.run.load import load_target
 
 ROOT = Path(__file__).parent.parent
 

@@ -1,5 +1,6 @@
-"""Printed outputs, bounds and counts (``checks.printed``), the ``skipped`` status,
-and the per-document listing (``checks.listing``): each rule both ways."""
+"""Printed outputs, bounds and counts (``checks._src.evaluate.printed``), the
+``skipped`` status, and the per-document listing (``checks._src.report.listing``): each
+rule both ways."""
 
 import io
 import json
@@ -9,9 +10,12 @@ import numpy as np
 import pytest
 
 import checks
-from checks import DeclarationError, claim, domain, listing, store
-from checks.cli import main
-from checks.result import DerivationResult, Report
+from checks import DeclarationError, claim
+from checks._src.declare import domain
+from checks._src.report import listing
+from checks._src.report.result import DerivationResult, Report
+from checks._src.run.cli import main
+from checks._src.store import store
 
 
 def status(fn):
@@ -106,7 +110,9 @@ def test_a_skipped_result_is_not_stored(monkeypatch):
     monkeypatch.setattr(store, "_path", lambda key: saved.append(key))
     result = DerivationResult(name="x", source="", expect="pass")
     result.cases.append(
-        checks.printed._case("skipped", "needs x, not installed (pip install x)")
+        checks._src.evaluate.printed._case(
+            "skipped", "needs x, not installed (pip install x)"
+        )
     )
     store.save("0" * 64, result)
     assert saved == []
@@ -120,7 +126,9 @@ def test_a_claims_stored_result_is_not_reused_once_its_package_is_gone(monkeypat
     c = needs_json.__derivation__
     key = dict(samples=10, seed=0, dtypes=["float64"], devices=[], mutants=False)
     installed = store.fingerprint(c, **key)
-    monkeypatch.setattr(checks.printed.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(
+        checks._src.evaluate.printed.importlib.util, "find_spec", lambda name: None
+    )
     assert store.fingerprint(c, **key) != installed
 
 
@@ -214,7 +222,7 @@ def test_the_catalog_listing_names_each_document_with_its_unchecked_lines():
 def test_a_skipped_claim_reads_as_skipped_in_every_format(tmp_path):
     import xml.etree.ElementTree as ET
 
-    from checks.report import render_table
+    from checks._src.report.report import render_table
 
     path = tmp_path / "mine.py"
     path.write_text(SKIPPED_FILE)

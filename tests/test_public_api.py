@@ -2,7 +2,7 @@
 only part of the package that bench/ and the notebooks use.
 
 Public: the names of ``checks.__all__`` and the modules ``checks.domain``,
-``checks.claim`` (``checks/claims.py``), ``checks.sampling`` and
+``checks.claim`` (``checks/_src/declare/claims.py``), ``checks.sampling`` and
 ``checks.timing`` (README, "Layout"). Every other module is internal.
 """
 
@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 
 import checks
-from checks import claims, domain, sampling, timing
+from checks import claim as claims
+from checks import domain, sampling, timing
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_MODULES = {
     "checks": checks,
     "checks.domain": domain,
-    "checks.claims": claims,
+    "checks.claim": claims,
     "checks.sampling": sampling,
     "checks.timing": timing,
 }

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import checks  # noqa: F401  (JAX loaded once, outside the inner runs)
-from checks.pytest_plugin import DEFAULT_PATTERNS
+from checks._src.run.pytest_plugin import DEFAULT_PATTERNS
 
 pytest_plugins = ["pytester"]
 
@@ -17,7 +17,8 @@ SMALL = ("-p", "checks.pytest_plugin", "--derivation-samples", "50")
 
 THREE = """
 import jax.numpy as jnp
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 def bce(alpha, beta):
     return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))
@@ -153,7 +154,7 @@ def four():
 BY_SEED = """
 import importlib
 
-checker = importlib.import_module("checks.verify")
+checker = importlib.import_module("checks._src.run.verify")
 _real = checker.verify
 SEEDS = []
 

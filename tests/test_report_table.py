@@ -9,10 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from checks.cli import _colour, main
-from checks.diagnose_points import Diagnosis
-from checks.report import PASS_ROWS, render_table
-from checks.result import CaseResult, Counterexample, DerivationResult, Report
+from checks._src.report.report import PASS_ROWS, render_table
+from checks._src.report.result import (
+    CaseResult,
+    Counterexample,
+    DerivationResult,
+    Report,
+)
+from checks._src.run.cli import _colour, main
+from checks._src.search.diagnose_points import Diagnosis
 
 ROOT = Path(__file__).parent.parent
 ANSI = re.compile("\x1b\\[[0-9;]*m")

@@ -18,10 +18,13 @@ import numpy as np
 import pytest
 
 import checks
-from checks import caches, case_program, domain, paths, store
-from checks.cli import main
-from checks.declare import make_derivation
-from checks.digest import code_digest, config_digest
+from checks._src.declare import domain
+from checks._src.declare.declare import make_derivation
+from checks._src.evaluate import case_program
+from checks._src.run import caches
+from checks._src.run.cli import main
+from checks._src.store import paths, store
+from checks._src.store.digest import code_digest, config_digest
 
 SAMPLES = 64
 
@@ -63,7 +66,8 @@ csingle = jax.checkpoint(single)
 
 USER = """
 import jax.numpy as jnp
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 from {helper} import {wrapper}
 
 def half_square_scaled(x):
@@ -279,7 +283,8 @@ def test_a_cache_location_is_not_part_of_the_key(monkeypatch):
 
 NOTEBOOK = """
 import jax.numpy as jnp
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 SCALE = 3.0
 
@@ -323,7 +328,8 @@ def test_an_object_edited_in_process_is_seen_through_the_trace():
 JITTED = """
 import jax
 import jax.numpy as jnp
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 SCALE = 3.0
 helper = jax.jit(lambda x: SCALE * x)
@@ -348,7 +354,7 @@ def test_a_jitted_helper_of_an_edited_global_is_traced_again(engine, tmp_path):
 
 def test_the_in_process_key_changes_with_what_is_computed(tmp_path):
     module = fresh_module("notebook_key", NOTEBOOK, tmp_path)
-    d = checks.declare.as_derivation(module.scaled_square_grad)
+    d = checks._src.declare.declare.as_derivation(module.scaled_square_grad)
     before = case_program.computes(d, {}, ["float64"])
     assert before == case_program.computes(d, {}, ["float64"])
     module.SCALE = 4.0
@@ -489,8 +495,9 @@ def test_a_mutation_score_reads_back_the_same(tmp_path, monkeypatch):
 def test_the_schema_names_every_field_of_a_result():
     import dataclasses
 
-    from checks import result, stored
-    from checks.mutate import MutationScore
+    from checks._src.report import result
+    from checks._src.search.mutate import MutationScore
+    from checks._src.store import stored
 
     for schema, cls in [
         (stored.RESULT, result.DerivationResult),
@@ -540,7 +547,7 @@ def test_a_cache_directory_others_can_write_is_refused(
 
 
 def test_a_refused_directory_gets_no_compilation_cache(tmp_path, monkeypatch):
-    from checks import cli
+    from checks._src.run import cli
 
     top = cache_in(tmp_path, monkeypatch)
     monkeypatch.setattr(paths, "_WARNED", set())
@@ -640,7 +647,7 @@ def rows_claim(folder, helper=ROWS_HELPER):
 
 def claim_key(entry):
     return store.fingerprint(
-        checks.declare.as_derivation(entry), samples=SAMPLES, seed=0,
+        checks._src.declare.declare.as_derivation(entry), samples=SAMPLES, seed=0,
         dtypes=("float64",),
         devices=jax.devices("cpu"), mutants=False,
     )  # fmt: skip
@@ -767,7 +774,7 @@ def test_the_catalog_is_keyed_without_tracing_or_importing_scikit_learn():
     script = """
 import sys
 import jax
-from checks import store
+from checks._src.store import store
 from derivations import CATALOG
 
 def traced(*args):

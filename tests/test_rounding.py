@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from jax import lax
 
-from checks import rounding
-from checks.compare import compare
-from checks.rounding import NoErrorBound, rounding_unit, with_error_bound
+from checks._src.evaluate import rounding
+from checks._src.evaluate.rounding import NoErrorBound, rounding_unit, with_error_bound
+from checks._src.judge.compare import compare
 
 
 def bound_and_error(fn, *xs32):
@@ -311,7 +311,7 @@ def test_a_value_equal_to_autodiff_in_its_own_dtype_is_within_tolerance():
 def test_a_zeroed_rule_is_caught(monkeypatch):
     """The soundness tests have teeth: with the bound of triangular solves set to
     0, the error of a float32 solve is outside it."""
-    from checks import rounding
+    from checks._src.evaluate import rounding
 
     monkeypatch.setitem(
         rounding._RULES, "triangular_solve", lambda p, xs, es, outs: [outs[0] * 0.0]

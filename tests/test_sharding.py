@@ -16,10 +16,12 @@ SCRIPT = textwrap.dedent(
     sys.path.insert(0, {here!r})
     import jax
     import checks
-    from checks import blocks, case_program, sampling
-    from checks import blocks as blocking
-    from checks.declare import as_derivation
-    from checks.precision import float64
+    from checks._src.evaluate import blocks
+    from checks._src.evaluate import case_program
+    from checks._src.declare import sampling
+    from checks._src.evaluate import blocks as blocking
+    from checks._src.declare.declare import as_derivation
+    from checks._src.evaluate.precision import float64
     from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
 
     out = {{"devices": len(jax.devices())}}

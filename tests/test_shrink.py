@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import checks
-from checks import domain
+from checks._src.declare import domain
 from examples import BCE_INPUTS, binary_cross_entropy
 
 

@@ -7,8 +7,8 @@ import jax
 import jax.numpy as jnp
 
 import checks
-from checks import domain
-from checks.cli import main
+from checks._src.declare import domain
+from checks._src.run.cli import main
 
 
 def softmax(a):

@@ -6,8 +6,8 @@ import jax
 import pytest
 
 import checks
-from checks import case, case_plan
-from checks.declare import as_derivation
+from checks._src.declare.declare import as_derivation
+from checks._src.evaluate import case, case_plan
 from derivations.softmax_regression import softmax_cross_entropy_grad_logits
 from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
 

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 import checks
-from checks import domain, store
-from checks.cli import main
-from checks.declare import make_derivation
-from checks.result import CaseResult, DerivationResult
+from checks._src.declare import domain
+from checks._src.declare.declare import make_derivation
+from checks._src.report.result import CaseResult, DerivationResult
+from checks._src.run.cli import main
+from checks._src.store import store
 from examples import bce_grad_beta, binary_cross_entropy, softmax_jacobian
 
 RUN = {"samples": 64, "seed": 0, "dtypes": ("float64", "float32"), "mutants": False}
@@ -24,7 +25,9 @@ RUN = {"samples": 64, "seed": 0, "dtypes": ("float64", "float32"), "mutants": Fa
 def key(d, **changes):
     options = {**RUN, **changes}
     return store.fingerprint(
-        checks.declare.as_derivation(d), devices=jax.devices("cpu"), **options
+        checks._src.declare.declare.as_derivation(d),
+        devices=jax.devices("cpu"),
+        **options,
     )
 
 
@@ -88,7 +91,8 @@ def log_of_complement(beta):
 
 USER = """
 import jax.numpy as jnp
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 from helper import log_of_complement
 
 def bce(alpha, beta):
@@ -148,7 +152,8 @@ def test_a_custom_derivative_rule_is_part_of_the_key():
 
 
 class Scale:
-    """A user's object, which ``checks.digest`` does not read: traced instead."""
+    """A user's object, which ``checks._src.store.digest`` does not read: traced
+    instead."""
 
     def __init__(self, c):
         self.c = c
@@ -205,7 +210,8 @@ def test_the_same_entry_with_the_same_binary_cross_entropy_is_one_key():
 
 GOOD = """
 import jax.numpy as jnp
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 def bce(alpha, beta):
     return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import pytest
 
 import checks
-from checks.timing import PARTS
+from checks._src.run.timing import PARTS
 from tests.examples import bce_grad_beta, softmax_jacobian
 
 

@@ -1,7 +1,7 @@
 """The float64 tolerance, pinned: neither 10× looser nor 10× tighter would do.
 
-``checks.compare.tolerance`` allows ``τ = SAFETY · (e_C + e_R) + SAFETY · tiny``.
-Two closed forms of the binary cross-entropy's derivative in β,
+``checks._src.judge.compare.tolerance`` allows ``τ = SAFETY · (e_C + e_R) + SAFETY ·
+tiny``. Two closed forms of the binary cross-entropy's derivative in β,
 ``∂/∂β [−α log β − (1 − α) log(1 − β)] = (β − α) / (β (1 − β))``:
 
 - the right one, written as one expression, whose float64 rounding error at the
@@ -19,8 +19,8 @@ import jax.numpy as jnp
 import pytest
 
 import checks
-from checks import domain
-from checks.declare import make_derivation
+from checks._src.declare import domain
+from checks._src.declare.declare import make_derivation
 
 U = 2.0**-53  # float64's unit roundoff
 

@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import pytest
 
 import checks
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 from examples import (
     BCE_INPUTS,
     bce_grad_beta,
@@ -138,11 +139,11 @@ def test_one_broken_derivation_never_hides_the_others():
     def raises(alpha, beta):
         raise RuntimeError("boom")
 
-    broken = checks.declare.make_derivation(
+    broken = checks._src.declare.declare.make_derivation(
         raises, of=binary_cross_entropy, wrt="beta", inputs=BCE_INPUTS
     )
     report = checks.check_all(
-        [broken, checks.declare.as_derivation(bce_grad_beta)], samples=100
+        [broken, checks._src.declare.declare.as_derivation(bce_grad_beta)], samples=100
     )
     assert [r.status for r in report.results] == ["error", "pass"]
     assert not report.ok
@@ -213,6 +214,6 @@ def test_same_seed_same_verdict_and_numbers():
     ],
 )
 def test_a_printed_value_rule_both_ways(x, text, truncated, status):
-    from checks import compare
+    from checks._src.judge import compare
 
     assert compare.verdict(compare.printed_ratio(x, text, truncated)) == status

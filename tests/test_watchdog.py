@@ -1,4 +1,4 @@
-"""Every run finishes: a time limit on each entry (checks.watchdog)."""
+"""Every run finishes: a time limit on each entry (checks._src.run.watchdog)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 import checks
-from checks import domain, watchdog
-from checks.cli import main
-from checks.verify import OptionError
+from checks._src.declare import domain
+from checks._src.run import watchdog
+from checks._src.run.cli import main
+from checks._src.run.verify import OptionError
 
 
 def _square(x):
@@ -82,14 +83,14 @@ def test_sys_exit_in_a_closed_form_is_that_entrys_error():
 
 
 def test_check_all_goes_on_after_an_entry_past_its_limit():
-    spins = checks.declare.make_derivation(
+    spins = checks._src.declare.declare.make_derivation(
         _spins, of=_square, wrt="x", inputs={"x": domain.real()}
     )
 
     def square_grad(x):
         return 2 * x
 
-    right = checks.declare.make_derivation(
+    right = checks._src.declare.declare.make_derivation(
         square_grad, of=_square, wrt="x", inputs={"x": domain.real()}
     )
     report = checks.check_all([spins, right], samples=50, timeout=1)
@@ -118,7 +119,8 @@ STUCK_FILE = textwrap.dedent(
     import threading
 
     import jax
-    from checks import derivation, domain
+    from checks import derivation
+    from checks._src.declare import domain
 
     _never = threading.Event()
 

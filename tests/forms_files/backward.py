@@ -20,7 +20,8 @@ import jax
 import jax.numpy as jnp
 
 import checks
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 _CS231N = "CS231n, assignment 2, layers.py"
 _AFFINE = {

@@ -1,8 +1,8 @@
 """A corpus of realistic mistakes, each with the diagnosis it must get.
 
 Every entry is a wrong derivation (``expect="fail"``) of one kind of
-``checks.diagnose``: a constant factor, a layout, a structure, a term, a
-region, or a neighbouring function (``checks.diagnose_neighbour``).
+``checks._src.search.diagnose``: a constant factor, a layout, a structure, a term, a
+region, or a neighbouring function (``checks._src.search.diagnose_neighbour``).
 ``EXPECTED`` maps each entry's name to its kind and the details its first
 diagnosis must have. ``measure`` checks every entry, as ``verify`` does with
 ``repair=True``, and counts how many are diagnosed as expected, diagnosed

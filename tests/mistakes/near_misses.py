@@ -10,7 +10,8 @@ and get no diagnosis.
 import jax
 import jax.numpy as jnp
 
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 LINEAR = {
     "w": domain.real(("n",)),
@@ -134,8 +135,8 @@ def power_rule_term_half_right(x):
     return 1.5 * x + jnp.cos(x)
 
 
-# Near misses of the neighbour kinds (checks.diagnose_neighbour): each is the
-# mistake of tests/mistakes/neighbour.py and a little more.
+# Near misses of the neighbour kinds (checks._src.search.diagnose_neighbour): each is
+# the mistake of tests/mistakes/neighbour.py and a little more.
 
 
 def log_loss(w, x, y):

@@ -2,12 +2,13 @@
 (taken as 0 or 1), two arguments exchanged, the derivative for another input, one
 entry of a sum used alone, a factor of the point or of each row missing or
 extra, one part of a
-several-wrt result wrong (``checks.diagnose_neighbour``)."""
+several-wrt result wrong (``checks._src.search.diagnose_neighbour``)."""
 
 import jax
 import jax.numpy as jnp
 
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 EXPECTED = {
     "logistic_grad_label_dropped": (

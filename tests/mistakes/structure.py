@@ -4,7 +4,8 @@ column, one element; or the whole derivative summed or averaged over an axis."""
 import jax
 import jax.numpy as jnp
 
-from checks import derivation, domain
+from checks import derivation
+from checks._src.declare import domain
 
 EXPECTED = {
     "softmax_jacobian_without_delta": ("structure", {"pattern": "diagonal"}),

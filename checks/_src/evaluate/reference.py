@@ -1,0 +1,52 @@
+"""The autodiff reference a closed form is compared with.
+
+Built from the declaration alone (``of``, ``wrt``, ``order``), never written by
+hand per derivation, so the two sides cannot drift apart:
+
+- order 1: ``jax.jacrev`` of ``of`` with respect to ``wrt`` when ``of`` has fewer
+  outputs than ``wrt`` has entries (a gradient), else ``jax.jacfwd``; both give
+  ``jax.jacobian``'s layout ``of(...).shape + wrt.shape``;
+- order 2: ``jax.hessian``, layout ``of(...).shape + wrt.shape + wrt.shape``;
+- order 0: ``of`` itself, whose values the closed form's are compared with. A derivation
+  in VJP or JVP form, or over several ``wrt`` names, is checked as one of order 0 whose
+  ``of`` is the autodiff computation (``checks._src.declare.forms``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+
+__all__ = ["expected_shape", "reference"]
+
+
+def reference(
+    of: Callable[..., Any],
+    wrt_index: int,
+    order: int,
+    example_args: Sequence[Any],
+    out_shape: Sequence[int] | None = None,
+) -> Callable[..., Any]:
+    """The derivative of ``of`` in its ``wrt_index``-th argument, as a function.
+    ``out_shape``: the shape ``of`` returns, if known (else traced to find it)."""
+    if order == 0:
+        return of
+    if order == 2:
+        return jax.hessian(of, argnums=wrt_index)
+    if out_shape is None:
+        out_shape = jax.eval_shape(of, *example_args).shape
+    n_out = math.prod(out_shape)
+    n_in = math.prod(jax.numpy.shape(example_args[wrt_index]))
+    if n_out <= n_in:
+        return jax.jacrev(of, argnums=wrt_index)
+    return jax.jacfwd(of, argnums=wrt_index)
+
+
+def expected_shape(
+    out_shape: tuple[int, ...], wrt_shape: tuple[int, ...], order: int
+) -> tuple[int, ...]:
+    """The shape a closed form of this order must return."""
+    return tuple(out_shape) + tuple(wrt_shape) * order

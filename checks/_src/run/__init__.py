@@ -1,0 +1,2 @@
+"""Running checks: verify and check_all, targets, time limits, caches, timing, the
+command line and the pytest plugin."""
