@@ -68,7 +68,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "",
         "Where the time goes, nanoseconds per point (each part timed alone; "
         "*mapped*: values only, over points as the check maps them; "
-        "*comparison*: `checks.compare` and the choice of the worst points; "
+        "*comparison*: `checks._src.judge.compare` and the choice of the worst points; "
         "the full check is one program, in which XLA fuses across the parts, so "
         "they need not add up to it):",
         "",

@@ -9,7 +9,7 @@ measured in the same run:
    checked again (recomputed); again as a user runs it after editing nothing
    (warm: every result reused, see ``checks.store``); cold with every check
    compiled by XLA (``--engine xla``: what evaluating small checks with NumPy,
-   ``checks.on_host``, saves); against
+   ``checks._src.evaluate.on_host``, saves); against
    ``jax.test_util.check_grads`` run on every catalog derivation's function at
    one point each (also a fresh process). The two do different amounts of work:
    the checker compares each closed form with autodiff at 1000 points × sizes ×
