@@ -11,8 +11,9 @@ operating system (``os.wait4``), not from inside it.
    at batch × classes = 1024 × 32000 and 4096 × 32000, float64, with their peak
    memory. One point of the latter is larger than a chunk, so it is checked in
    stages (``checks._src.evaluate.case_program._build_staged``). Should four
-   times the quarter batch's peak exceed the machine's memory, the full batch is not run and that
-   need is reported instead (memory grows linearly with the batch).
+   times the quarter batch's peak exceed the machine's memory, the full batch
+   is not run and that need is reported instead (memory grows linearly with the
+   batch).
 3. ``shards``: points per second of the compiled check (judged on the device,
    as a chunked run is; ``checks.time_check``) with its points sharded over 1,
    2 and 4 devices (CPU devices made with
