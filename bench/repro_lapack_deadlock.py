@@ -5,10 +5,11 @@
 Each run, in a fresh process, compiles the check of dλᵢ/dA = vᵢvᵢᵀ for 4 × 4
 symmetric matrices (``tests/linalg_files/symmetric_eigen.py``), float64 and
 float32 in one program, 1000 points, and runs it.
-With ``--unchunked`` the program is built as written (``checks.lapack`` off): on a
-2-core machine about half the runs never return, every thread waiting in
-``jax::ParallelBatchMap`` (``BlockingCounter::Wait``) on the 2-thread intra-op
-pool (seen with gdb: ``thread apply all bt``). Without it, the LAPACK calls are
+With ``--unchunked`` the program is built as written
+(``checks._src.evaluate.lapack`` off): on a 2-core machine about half the runs
+never return, every thread waiting in ``jax::ParallelBatchMap``
+(``BlockingCounter::Wait``) on the 2-thread intra-op pool (seen with gdb:
+``thread apply all bt``). Without it, the LAPACK calls are
 made in chunks that run inline, and every run finishes.
 
 The cause, for an upstream report: ``GetLapackBatchChunkSize`` in
@@ -39,8 +40,9 @@ RUN = textwrap.dedent(
     import jax
     import numpy as np
     jax.config.update("jax_enable_x64", True)
-    from checks import case_program, lapack, on_host, sampling
-    from checks.load import load_targets
+    from checks import sampling
+    from checks._src.evaluate import case_program, lapack, on_host
+    from checks._src.run.load import load_targets
 
     if sys.argv[1] == "unchunked":
         lapack._on_cpu = lambda: False

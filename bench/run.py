@@ -7,7 +7,7 @@ measured in the same run:
 1. Start-up: ``check-derivations`` on the full catalog in a fresh process with
    empty caches (cold); again with the compiled programs kept but every entry
    checked again (recomputed); again as a user runs it after editing nothing
-   (warm: every result reused, see ``checks.store``); cold with every check
+   (warm: every result reused, see ``checks._src.store.store``); cold with every check
    compiled by XLA (``--engine xla``: what evaluating small checks with NumPy,
    ``checks._src.evaluate.on_host``, saves); against
    ``jax.test_util.check_grads`` run on every catalog derivation's function at
@@ -27,7 +27,9 @@ measured in the same run:
    forms against ``jax.grad``, ``jax.jacfwd`` and ``jax.jacrev``).
 
 Usage: ``python bench/run.py [--device cpu|gpu] [--samples N] [--no-write]``.
-Writes ``bench/RESULTS.md`` with the machine, versions and date.
+Rewrites, in ``bench/RESULTS.md``, only the blocks of the sections it ran, each
+with the machine, versions and date (``bench/results_md.py``); sections measured
+by hand stay as they are.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from jax.test_util import check_grads  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)  # check_grads in float64
 import checks  # noqa: E402
-from bench import autodiff, scale  # noqa: E402
+from bench import autodiff, results_md, scale  # noqa: E402
 from checks import sampling  # noqa: E402
 from derivations import (  # noqa: E402
     cross_entropy,
@@ -283,7 +285,9 @@ def samples_section(device: str) -> list[str]:
         "Target: `--samples 10000000` in bounded memory, with a progress bar "
         "(`check-derivations --samples 10000000 --progress on`). Each row is "
         "`checks.verify(d, samples=10_000_000)` (float64 and float32) in a fresh "
-        "process, compiled before the timing.",
+        "process, after a warm-up of two chunks' points that compiles the same "
+        "programs (XLA compilations during the timed runs: "
+        f"{sum(r.get('compiled_timed', 0) for r in rows)}).",
         "",
         "| derivation | verdict | worst error / tolerance | cases × points "
         "| time (s) | points/s | peak memory (GiB) |",
@@ -398,6 +402,29 @@ def autodiff_section(device: Any, bandwidth: float) -> list[str]:
     return [*lines, ""]
 
 
+def _dated(part: list[str], stamp: str) -> list[str]:
+    """A section's lines with ``stamp`` (when and how it was measured) after its
+    heading."""
+    return [part[0], "", stamp, *part[1:]]
+
+
+GPU_NOTE = [
+    "## GPU",
+    "",
+    "Not measured: no GPU device was available for the GPU figures in this run, "
+    "nor is one visible to JAX on this machine. `python bench/gpu.py` (about 8 "
+    "minutes on one GPU) writes `bench/RESULTS_GPU.md`: throughput against "
+    "`check_grads` on the GPU, the large shapes (softmax Jacobian at k = 4096, "
+    "cross-entropy through softmax at 4096 × 32000), the closed forms against the "
+    "GPU's measured device-to-device copy bandwidth, and the catalog's verdicts on "
+    "the GPU compared with the CPU's, entry by entry and case by case. `python "
+    "bench/gpu.py --device cpu --small` is its dry run on the CPU at small sizes "
+    "(`tests/test_bench_gpu.py` runs it); `python bench/run.py --device gpu` gives "
+    "every table above on a GPU.",
+    "",
+]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
@@ -406,25 +433,35 @@ def main() -> None:
     parser.add_argument(
         "--sections",
         default=",".join(SECTIONS),
-        help=f"comma-separated, from {', '.join(SECTIONS)} (RESULTS.md is written "
-        "only when all run)",
+        help=f"comma-separated, from {', '.join(SECTIONS)} (only their blocks of "
+        "RESULTS.md are rewritten)",
     )
     args = parser.parse_args()
     chosen = args.sections.split(",")
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(unknown)}")
     device = jax.local_devices(backend=args.device)[0]
     started = time.perf_counter()
-    lines = [
-        "# Benchmark results",
-        "",
-        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
-        f"- machine: {machine()}",
-        f"- device: {device}",
-        f"- python {platform.python_version()}, jax {jax.__version__}, "
-        f"numpy {np.__version__}",
-        f"- command: `python bench/run.py --device {args.device} "
-        f"--samples {args.samples}`",
-        "",
-    ]
+    date = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}"
+    versions = (
+        f"python {platform.python_version()}, jax {jax.__version__}, "
+        f"numpy {np.__version__}"
+    )
+    command = f"python bench/run.py --device {args.device} --samples {args.samples}"
+    blocks = {
+        "header": "\n".join(
+            [
+                "# Benchmark results",
+                "",
+                f"- date: {date}",
+                f"- machine: {machine()}",
+                f"- device: {device}",
+                f"- {versions}",
+                f"- command: `{command}`",
+            ]
+        )
+    }
     sections = {
         "startup": lambda: startup_section(args.device),
         "throughput": lambda: throughput_section(device, args.samples),
@@ -437,23 +474,24 @@ def main() -> None:
     for name in SECTIONS:
         if name not in chosen:
             continue
-        part = sections[name]()
+        stamp = (
+            f"*Measured {date} on {machine()} ({device}), {versions}: "
+            f"`{command} --sections {name}`.*"
+        )
+        part = _dated(sections[name](), stamp)
         print("\n".join(part), flush=True)
-        lines += part
-    if device.platform != "gpu":
-        lines += [
-            "## GPU",
-            "",
-            "Not measured: no GPU is visible to JAX on this machine. "
-            "`python bench/run.py --device gpu` gives every table above on a GPU, "
-            "section 6 against the GPU's own copy bandwidth.",
-            "",
-        ]
-    lines.append(f"Whole run: {time.perf_counter() - started:.0f} s.")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if not args.no_write and set(chosen) >= set(SECTIONS):
-        (ROOT / "bench" / "RESULTS.md").write_text(text)
+        blocks[name] = "\n".join(part)
+    footer = GPU_NOTE if device.platform != "gpu" else []
+    blocks["footer"] = "\n".join(
+        [*footer, f"Whole run: {time.perf_counter() - started:.0f} s."]
+    )
+    if set(chosen) < set(SECTIONS):  # the date and the whole run's time are a
+        del blocks["header"], blocks["footer"]  # full run's
+    if not args.no_write:
+        path = ROOT / "bench" / "RESULTS.md"
+        old = path.read_text() if path.exists() else ""
+        path.write_text(results_md.update(old, blocks))
+        print(f"wrote {', '.join(blocks)} of {path}")
 
 
 if __name__ == "__main__":

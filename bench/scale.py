@@ -6,7 +6,9 @@ operating system (``os.wait4``), not from inside it.
 
 1. ``samples``: ``checks.verify(d, samples=10_000_000)`` for the four named
    derivations (float64 and float32), chunk by chunk: wall time, points per
-   second and peak memory.
+   second and peak memory, timed after a warm-up of two chunks' points that
+   compiles the same programs (the chunk size and on-device judging depend on
+   more than one chunk being drawn, not on how many).
 2. ``large``: the softmax Jacobian at k = 4096 and cross-entropy through softmax
    at batch × classes = 1024 × 32000 and 4096 × 32000, float64, with their peak
    memory. One point of the latter is larger than a chunk, so it is checked in
@@ -77,21 +79,43 @@ def peak_gib():
 """
 
 
+# Points per chunk of a compiled check (``MAX_CHUNK`` of
+# checks/_src/evaluate/case_plan.py, not public): should it change, the warm-up
+# plans another chunk size and ``compiled_timed`` reports the programs it missed.
+CHUNK = 1 << 16
+
+
 def many_samples(device: str, samples: int = 10_000_000) -> list[dict[str, Any]]:
+    """``checks.verify(d, samples=samples)`` of each named derivation in a fresh
+    process, timed after a warm-up that compiles the same programs: two chunks'
+    points (``CHUNK``, the checker's points per chunk, at most each), so that it
+    plans the chunk size and the judging on the device that a run of millions of
+    samples plans.
+    ``compiled_timed``, the XLA compilations during the timed run, is 0 when the
+    warm-up compiled them all."""
     rows = []
     for module, name in NAMED:
         code = (
             PEAK
             + f"""
 import json, time
+from jax import monitoring
 import checks
 from derivations.{module} import {name} as d
-checks.verify(d, samples={samples}, device={device!r})  # compile outside the timing
+warm = min({samples}, 2 * {CHUNK})
+compiles = []
+monitoring.register_event_duration_secs_listener(
+    lambda event, secs, **kw: compiles.append(event)
+    if event == "/jax/core/compile/backend_compile_duration" else None)
+checks.verify(d, samples=warm, device={device!r})  # compile outside the timing
+compiled_warm = len(compiles)
 start = time.perf_counter()
 r = checks.verify(d, samples={samples}, device={device!r})
 seconds = time.perf_counter() - start
 print(json.dumps({{"status": r.status, "seconds_check": seconds,
                   "cases": len(r.cases), "worst": max(c.ratio for c in r.cases),
+                  "compiled_warm": compiled_warm,
+                  "compiled_timed": len(compiles) - compiled_warm,
                   "peak_gib": peak_gib()}}))
 """
         )

@@ -5,15 +5,17 @@ well-conditioned matrices, CS231n backward passes, loops, special functions), ri
 and wrong. Each module is checked by ``check_all`` once per engine ("auto": NumPy
 where it can, "xla": every check compiled), as the command line would (programs
 compiled ahead, several to a program), in float64, float32 and bfloat16 (to keep
-the run short, "xla" checks float64 and float32 at each entry's first sizes); one
-test per entry and engine then
-asserts, for every dtype:
+the run short, "xla" checks each entry at its first sizes only); one test per
+entry and engine then asserts, for every dtype:
 
 - no case is an error, but for what JAX itself cannot evaluate on the CPU
-  (``PLATFORM_LIMITS``: no bfloat16 linear algebra), and then only that case;
+  (``_platform_limit``: no bfloat16 linear algebra), and then only that case;
 - a right entry passes (``unstable`` in low precision only where
   ``UNSTABLE_IN_LOW_PRECISION`` says why);
-- a wrong entry fails in float64 (``xfail``: it met its expectation).
+- a wrong entry fails in float64 (``xfail``: it met its expectation);
+- under "xla", each bfloat16 case has the verdict and stability of the same case
+  under "auto" (``--dtype bfloat16`` gives the same verdicts under both engines;
+  float64 and float32 are held to the expectation above under each).
 
 ``KNOWN_GAPS`` lists the (entry, engine) pairs where the checker, as it stands,
 gives a wrong verdict; each is marked ``xfail(strict=True)`` with the symptom, so
@@ -42,7 +44,7 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {}
 UNSTABLE_IN_LOW_PRECISION: dict[tuple[str, str], str] = {}
 
 ENGINES = ("auto", "xla")
-DTYPES = {"auto": ("float64", "float32", "bfloat16"), "xla": ("float64", "float32")}
+DTYPES = ("float64", "float32", "bfloat16")
 
 
 def _jax_cannot_evaluate(d, dtype: str) -> bool:
@@ -64,12 +66,18 @@ def _jax_cannot_evaluate(d, dtype: str) -> bool:
     return False
 
 
-# What JAX cannot evaluate: that case is an error saying so, and only that case.
-PLATFORM_LIMITS = {
-    d.name: ("bfloat16", "linear algebra has no bfloat16 on CPU")
-    for d in CATALOG
-    if _jax_cannot_evaluate(d, "bfloat16")
-}
+_BY_NAME = {d.name: d for d in CATALOG}
+
+
+@functools.cache
+def _platform_limit(name: str) -> tuple[str, str] | None:
+    """What JAX cannot evaluate of entry ``name``: (dtype, what its error says).
+    That case is an error saying so, and only that case. Found when a test of
+    the entry runs (not at collection, where every worker would lower every
+    entry)."""
+    if _jax_cannot_evaluate(_BY_NAME[name], "bfloat16"):
+        return ("bfloat16", "linear algebra has no bfloat16 on CPU")
+    return None
 
 
 @functools.cache
@@ -81,7 +89,7 @@ def _report(module_name: str, engine: str) -> dict:
             for d in entries
         ]
     report = checks.check_all(
-        entries, samples=SAMPLES, seed=0, dtypes=DTYPES[engine], engine=engine
+        entries, samples=SAMPLES, seed=0, dtypes=DTYPES, engine=engine
     )
     return {r.name: r for r in report.results}
 
@@ -91,9 +99,9 @@ def _params():
         for engine in ENGINES:
             gap = KNOWN_GAPS.get((d.name, engine))
             marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
-            # one worker per (module, engine): the run ``_report`` caches
-            group = f"{d.closed_form.__module__}-{engine}"
-            marks.append(pytest.mark.xdist_group(group))
+            # one worker per module: the runs ``_report`` caches, both engines'
+            # (an "xla" test compares its bfloat16 cases with the "auto" run's)
+            marks.append(pytest.mark.xdist_group(d.closed_form.__module__))
             yield pytest.param(d, engine, id=f"{d.name}-{engine}", marks=marks)
 
 
@@ -102,9 +110,9 @@ def test_corpus_entry_meets_its_expectation(d, engine):
     result = _report(d.closed_form.__module__, engine)[d.name]
     report = checks._src.report.report.render_result(result, verbose=True)
     assert not result.message, report
-    limit = PLATFORM_LIMITS.get(d.name)
     for c in result.cases:
         if c.status == "error":
+            limit = _platform_limit(d.name)
             assert limit and c.dtype == limit[0], report
             assert limit[1] in c.message, report
     cases = [c for c in result.cases if c.status != "error"]
@@ -118,6 +126,20 @@ def test_corpus_entry_meets_its_expectation(d, engine):
         assert any(c.status == "fail" and c.dtype == "float64" for c in cases), report
         if len(cases) == len(result.cases):  # no case JAX cannot evaluate
             assert result.ok and result.status == "xfail", report
+    if engine == "xla":
+        _same_low_precision_verdicts(result, _report(d.closed_form.__module__, "auto"))
+
+
+def _same_low_precision_verdicts(compiled, host_results: dict) -> None:
+    """Each bfloat16 case of ``compiled`` (an "xla" result) has the status and
+    stability of the case at the same sizes of the "auto" run."""
+    host = {(str(c.dims), c.dtype): c for c in host_results[compiled.name].cases}
+    low = [c for c in compiled.cases if c.dtype == "bfloat16"]
+    assert low, compiled.name
+    for c in low:
+        h = host[(str(c.dims), c.dtype)]
+        got, want = (c.status, c.stability), (h.status, h.stability)
+        assert got == want, (compiled.name, c.dims, got, want, c.message, h.message)
 
 
 def test_corpus_covers_right_and_wrong_derivations():
@@ -146,7 +168,10 @@ def test_known_gaps_name_real_cases():
 EVALUATED_BY_NUMPY = ("tests.corpus.backward_passes", "tests.corpus.matrix_calculus")
 
 
-@pytest.mark.parametrize("module_name", EVALUATED_BY_NUMPY)
+@pytest.mark.parametrize(
+    "module_name",
+    [pytest.param(m, marks=pytest.mark.xdist_group(m)) for m in EVALUATED_BY_NUMPY],
+)
 def test_numpy_engine_evaluates_every_case_of(module_name):
     results = _report(module_name, "auto")
     assert results

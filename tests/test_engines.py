@@ -1,5 +1,6 @@
 """Small checks evaluated by NumPy give the verdicts of the compiled checks."""
 
+import functools
 import io
 
 import jax
@@ -8,7 +9,6 @@ import pytest
 from jax import lax
 
 import checks
-from checks._src.declare import forms
 from checks._src.declare.claim_record import UNSAMPLED
 from checks._src.declare.declare import Derivation
 from checks._src.evaluate import interpret, on_host
@@ -20,13 +20,24 @@ from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
 
 DTYPES = ["float64", "float32"]
 
+# Tests that assert different things of the same check share its one run
+# (``_verified``), on one worker.
+SHARED = pytest.mark.xdist_group("test_engines-verified")
 
+
+@functools.cache
+def _verified(fn, engine: str, samples: int = 300) -> checks.DerivationResult:
+    """``fn`` checked in float64 and float32 by ``engine``, once per module."""
+    return checks.verify(fn, samples=samples, dtypes=DTYPES, engine=engine)
+
+
+@SHARED
 @pytest.mark.parametrize(
     "fn", [bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian]
 )
 def test_both_engines_give_the_same_verdicts(fn):
-    host = checks.verify(fn, samples=300, dtypes=DTYPES)
-    compiled = checks.verify(fn, samples=300, dtypes=DTYPES, engine="xla")
+    host = _verified(fn, "auto")
+    compiled = _verified(fn, "xla")
     for h, c in zip(host.cases, compiled.cases):
         assert (h.status, h.checked, h.stability) == (c.status, c.checked, c.stability)
         assert (h.counterexample is None) == (c.counterexample is None)
@@ -36,23 +47,23 @@ def test_both_engines_give_the_same_verdicts(fn):
             assert h.ratio <= 1 and c.ratio <= 1
 
 
+@SHARED
 def test_a_wrong_derivation_fails_and_a_right_one_passes_on_the_host():
-    wrong = checks.verify(bce_grad_beta_sign_flipped, samples=200, dtypes=DTYPES)
-    right = checks.verify(bce_grad_beta, samples=200, dtypes=DTYPES)
+    wrong = _verified(bce_grad_beta_sign_flipped, "auto")
+    right = _verified(bce_grad_beta, "auto")
     assert wrong.outcome == "fail" and wrong.cases[0].status == "fail"
     assert right.status == "pass" and all(c.status == "pass" for c in right.cases)
-    assert right.cases[1].dtype == "float32" and right.cases[1].checked == 200
+    assert right.cases[1].dtype == "float32" and right.cases[1].checked == 300
 
 
-def test_the_default_run_needs_no_compiled_check(monkeypatch):
-    """Every derivation and sampled claim of the catalog is evaluated by NumPy."""
+def test_the_default_run_needs_no_compiled_claim(monkeypatch):
+    """Every sampled claim of the catalog is evaluated by NumPy (every derivation:
+    ``test_every_catalog_derivation_gets_the_same_verdicts_from_both_engines``,
+    from the default run itself)."""
     for entry in load.load_catalog():
         if isinstance(entry, Derivation):
-            for dims in entry.dims_cases():
-                checked = forms.lowered(entry, dims)  # as the checker runs it
-                program = on_host.case_program(checked, dims, DTYPES, 1000)
-                assert program is not None, (entry.name, dims)
-        elif entry.form not in UNSAMPLED:
+            continue
+        if entry.form not in UNSAMPLED:
             for dims in entry.dims_cases():
                 assert on_host.sides_program(entry, dims, 1000) is not None, entry.name
         elif entry.form == "value":
@@ -96,9 +107,10 @@ def test_a_failure_inside_numpy_falls_back_to_the_compiled_check(monkeypatch):
     assert "NumPy's evaluation failed (RuntimeError: no)" in str(result)
 
 
+@SHARED
 def test_each_case_names_the_engine_that_ran_it():
-    host = checks.verify(bce_grad_beta, samples=50, dtypes=DTYPES)
-    compiled = checks.verify(bce_grad_beta, samples=50, dtypes=DTYPES, engine="xla")
+    host = _verified(bce_grad_beta, "auto")
+    compiled = _verified(bce_grad_beta, "xla")
     assert [c.to_dict()["engine"] for c in host.cases] == ["numpy", "numpy"]
     assert [c.engine for c in compiled.cases] == ["xla", "xla"]
     assert all(c.engine_fallback == "" for c in host.cases + compiled.cases)
@@ -143,6 +155,14 @@ def test_results_stored_by_one_engine_are_not_reused_by_the_other():
 def test_every_catalog_derivation_gets_the_same_verdicts_from_both_engines():
     derivations = [d for d in load.load_catalog() if isinstance(d, Derivation)]
     host = checks.check_all(derivations)
+    # The default run needs no compiled check: NumPy evaluates every case.
+    not_numpy = {
+        (h.name, str(c.dims), c.dtype, c.engine_fallback)
+        for h in host.results
+        for c in h.cases
+        if c.engine != "numpy"
+    }
+    assert not not_numpy, not_numpy
     compiled = checks.check_all(derivations, engine="xla")
     for h, c in zip(host.results, compiled.results, strict=True):
         assert h.outcome == c.outcome, h.name
@@ -241,24 +261,26 @@ def logabsdet_grad_off_by_a_thousandth(X):
         logabsdet_grad_off_by_a_thousandth,
     ],
 )
+@SHARED
 def test_loops_scatter_add_and_linear_algebra_are_checked(fn):
     """They were errors (loop carries of two types, float32 operands of float64
     operations); now checked, and a formula off by 0.1% still fails."""
     for engine in ("auto", "xla"):
-        result = checks.verify(fn, samples=100, dtypes=DTYPES, engine=engine)
+        result = _verified(fn, engine, samples=100)
         assert result.ok, [c.message for c in result.cases]
         assert all(c.status != "error" for c in result.cases)
 
 
+@SHARED
 @pytest.mark.parametrize("fn", [logabsdet_grad, logabsdet_grad_off_by_a_thousandth])
 def test_linear_algebra_is_evaluated_by_numpy(fn):
     """lu, triangular solves and custom_linear_solve (slogdet, inv) run on the
     host, with the verdict the compiled check gives."""
-    host = checks.verify(fn, samples=100, dtypes=DTYPES)
+    host = _verified(fn, "auto", samples=100)
     assert [c.engine for c in host.cases] == ["numpy"] * len(DTYPES), [
         c.engine_fallback for c in host.cases
     ]
-    compiled = checks.verify(fn, samples=100, dtypes=DTYPES, engine="xla")
+    compiled = _verified(fn, "xla", samples=100)
     assert [c.status for c in host.cases] == [c.status for c in compiled.cases]
 
 

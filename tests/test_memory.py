@@ -42,9 +42,15 @@ def test_a_case_larger_than_the_memory_available_is_an_error(monkeypatch):
 
 
 def test_a_case_that_fits_runs(monkeypatch):
+    # The memory needed is one point's (``case_plan.memory_problem``), whatever
+    # the number of samples: 100 show the case runs as well as 1000.
     monkeypatch.setattr(case_plan, "available_memory", lambda device: 30 * 2**20)
     result = checks.verify(
-        _energy_grad, of=_energy, wrt="W", inputs={"W": domain.real((30, 30))}
+        _energy_grad,
+        of=_energy,
+        wrt="W",
+        inputs={"W": domain.real((30, 30))},
+        samples=100,
     )
     assert result.status == "pass"
 

@@ -28,7 +28,7 @@ PUBLIC_MODULES = {
     "checks.timing": timing,
 }
 # Reproduces a jaxlib deadlock by switching off the checker's own workaround
-# (checks.lapack), which no public function offers.
+# (checks._src.evaluate.lapack), which no public function offers.
 REACHES_INSIDE = {"repro_lapack_deadlock.py"}
 
 
