@@ -28,8 +28,7 @@ def write(tmp_path, text, name="mine.py"):
 
 GOOD_FILE = """
 import jax.numpy as jnp
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 def binary_cross_entropy(alpha, beta):
     return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))

@@ -7,8 +7,7 @@ from checks._src.run.cli import main
 
 FILE = """\
 import jax.numpy as jnp
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 def bce(alpha, beta):
     return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))

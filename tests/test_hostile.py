@@ -46,8 +46,7 @@ def write(folder: Path, name: str, text: str) -> str:
 
 SQUARE = """
 import jax.numpy as jnp
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 {imports}
 
 def square_{tag}(x):
@@ -206,8 +205,7 @@ def test_a_bad_output_path_is_found_before_the_run(tmp_path):
 PRINTING = """
 import jax
 import jax.numpy as jnp
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 print("loading")
 
@@ -379,8 +377,7 @@ def test_without_a_script_the_report_says_why():
 
 NEVER_FINITE = """
 import jax.numpy as jnp
-from checks import claim, derivation
-from checks._src.declare import domain
+from checks import claim, derivation, domain
 
 def square(x):
     return x * x

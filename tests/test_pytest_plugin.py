@@ -17,8 +17,7 @@ SMALL = ("-p", "checks.pytest_plugin", "--derivation-samples", "50")
 
 THREE = """
 import jax.numpy as jnp
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 def bce(alpha, beta):
     return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))

@@ -66,8 +66,7 @@ csingle = jax.checkpoint(single)
 
 USER = """
 import jax.numpy as jnp
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 from {helper} import {wrapper}
 
 def half_square_scaled(x):
@@ -283,8 +282,7 @@ def test_a_cache_location_is_not_part_of_the_key(monkeypatch):
 
 NOTEBOOK = """
 import jax.numpy as jnp
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 SCALE = 3.0
 
@@ -328,8 +326,7 @@ def test_an_object_edited_in_process_is_seen_through_the_trace():
 JITTED = """
 import jax
 import jax.numpy as jnp
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 SCALE = 3.0
 helper = jax.jit(lambda x: SCALE * x)

@@ -91,8 +91,7 @@ def log_of_complement(beta):
 
 USER = """
 import jax.numpy as jnp
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 from helper import log_of_complement
 
 def bce(alpha, beta):
@@ -210,8 +209,7 @@ def test_the_same_entry_with_the_same_binary_cross_entropy_is_one_key():
 
 GOOD = """
 import jax.numpy as jnp
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 def bce(alpha, beta):
     return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))

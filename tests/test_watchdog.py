@@ -119,8 +119,7 @@ STUCK_FILE = textwrap.dedent(
     import threading
 
     import jax
-    from checks import derivation
-    from checks._src.declare import domain
+    from checks import derivation, domain
 
     _never = threading.Event()
 
