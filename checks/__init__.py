@@ -4,8 +4,7 @@ Declare a closed form next to the function it differentiates, then check it
 against JAX autodiff on sampled inputs::
 
     import jax.numpy as jnp
-    from checks import derivation, verify
-    from checks._src.declare import domain
+    from checks import derivation, domain, verify
 
     def binary_cross_entropy(alpha, beta):
         return -(alpha * jnp.log(beta) + (1 - alpha) * jnp.log1p(-beta))
@@ -28,6 +27,7 @@ if _interrupt.is_the_command():  # Ctrl-C while JAX loads: one line, no tracebac
     _interrupt.exit_on_interrupt()
 
 from checks import claim, domain, sampling
+from checks import timing as timing  # the public module checks.timing
 from checks._src.declare.declare import (
     DeclarationError,
     Derivation,

@@ -15,8 +15,7 @@ Documents:
   - "Machine Learning – Cross-Entropy Loss for Softmax" (blog post, 2017).
 """
 
-from checks._src.declare.declare import Derivation
-from checks._src.declare.register import derivations_in
+from checks import Derivation, derivations_in
 from derivations import (
     cost_functions,
     cross_entropy,

@@ -91,3 +91,31 @@ def test_the_tolerance_is_computed_in_the_judge_alone():
         )
     )
     assert readers and all(r.startswith("checks/_src/judge/") for r in readers)
+
+
+@pytest.mark.parametrize(
+    ("public", "private"),
+    [
+        ("checks.domain", "checks._src.declare.domain"),
+        ("checks.claim", "checks._src.declare.claims"),
+        ("checks.sampling", "checks._src.declare.sampling"),
+        ("checks.timing", "checks._src.run.timing"),
+    ],
+)
+def test_a_public_module_names_all_its_implementation_exports(public, private):
+    """A name added to an implementation's ``__all__`` is public only once the
+    public module names it too (CONTRIBUTING, "Where to change what")."""
+    shown = importlib.import_module(public)
+    made = importlib.import_module(private)
+    assert shown.__all__ == made.__all__
+    assert all(getattr(shown, n) is getattr(made, n) for n in made.__all__)
+
+
+def test_import_checks_makes_every_public_module_an_attribute():
+    import subprocess
+    import sys
+
+    code = "import checks; checks.domain, checks.claim, checks.sampling, checks.timing"
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -247,3 +247,27 @@ def test_no_cache_checks_again(tmp_path):
     run(str(path))
     code, report = run(str(path), "--no-cache")
     assert code == 0 and report["results"][0]["reused"] is False
+
+
+def test_the_checkers_digest_reads_every_module_of_every_stage(tmp_path):
+    """A stored result's key holds the checker's code: an edit anywhere under
+    ``checks/`` (a stage of ``_src`` included) changes it; a moved file too."""
+    import shutil
+    from pathlib import Path
+
+    from checks._src.store.store import package_digest
+
+    package = Path(checks.__file__).resolve().parent
+    copy = tmp_path / "checks"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = package_digest(copy)
+    assert before == package_digest(package)
+    compare = copy / "_src" / "judge" / "compare.py"
+    compare.write_text(compare.read_text() + "\n# edited\n")
+    assert package_digest(copy) != before
+    compare.write_text(compare.read_text().removesuffix("\n# edited\n"))
+    assert package_digest(copy) == before
+    (copy / "_src" / "judge" / "summary.py").rename(
+        copy / "_src" / "run" / "summary.py"
+    )
+    assert package_digest(copy) != before

@@ -15,8 +15,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 from tests.corpus import samplers
 
 _CS231N = "CS231n"

@@ -17,8 +17,7 @@ H. Neudecker, *Matrix Differential Calculus*, ch. 8 (eigenvalues).
 import jax
 import jax.numpy as jnp
 
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 from tests.corpus import samplers
 
 _COOKBOOK = "The Matrix Cookbook"

@@ -13,8 +13,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 _CS231N = "CS231n"
 

@@ -15,8 +15,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import erf
 
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 _GELU = "Hendrycks & Gimpel (2016), GELU"
 _SQRT2 = math.sqrt(2.0)

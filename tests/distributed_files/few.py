@@ -1,7 +1,6 @@
 """Four catalog derivations and one wrong one, for the multi-process tests."""
 
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 from derivations.cross_entropy import (
     binary_cross_entropy,
     binary_cross_entropy_grad_beta,

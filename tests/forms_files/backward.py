@@ -20,8 +20,7 @@ import jax
 import jax.numpy as jnp
 
 import checks
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 _CS231N = "CS231n, assignment 2, layers.py"
 _AFFINE = {

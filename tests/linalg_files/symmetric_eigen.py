@@ -8,8 +8,7 @@ two LAPACK calls of one compiled check once deadlocked jaxlib's CPU kernels.
 import jax
 import jax.numpy as jnp
 
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 
 def _symmetric_separated(key, shape, dtype):

@@ -10,8 +10,7 @@ and get no diagnosis.
 import jax
 import jax.numpy as jnp
 
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 LINEAR = {
     "w": domain.real(("n",)),

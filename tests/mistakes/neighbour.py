@@ -7,8 +7,7 @@ several-wrt result wrong (``checks._src.search.diagnose_neighbour``)."""
 import jax
 import jax.numpy as jnp
 
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 EXPECTED = {
     "logistic_grad_label_dropped": (

@@ -3,8 +3,7 @@
 import jax
 import jax.numpy as jnp
 
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 EXPECTED = {
     "huber_grad_without_clip": ("region", {"threshold": {"feature": "|x|"}}),

@@ -4,8 +4,7 @@ column, one element; or the whole derivative summed or averaged over an axis."""
 import jax
 import jax.numpy as jnp
 
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 EXPECTED = {
     "softmax_jacobian_without_delta": ("structure", {"pattern": "diagonal"}),

@@ -3,8 +3,7 @@ term counted once that counts twice."""
 
 import jax.numpy as jnp
 
-from checks import derivation
-from checks._src.declare import domain
+from checks import derivation, domain
 
 EXPECTED = {
     "regularizer_gradient_without_regularizer": ("term", {"multiple": 1.0}),

@@ -24,7 +24,8 @@ checked by the same run. Nine forms:
 Claims over inputs use the same domains, strata and sizes as derivations, in
 float64.
 
-This module is the public ``checks.claim``: the decorators, each registering a ``Claim``
+The implementation behind the public ``checks.claim`` (which re-exports
+``__all__``): the decorators, each registering a ``Claim``
 (``checks._src.declare.claim_record``) on its function.
 ``checks._src.evaluate.claim_check`` checks one; ``checks._src.evaluate.claim_sampled``
 judges the forms over sampled inputs.

@@ -10,15 +10,16 @@ Sampling is done in float64 and rounded once to the case's dtype; a value that
 rounding pushed out of the domain (a probability rounded to 1) is moved back to
 the nearest representable value inside it.
 
-This public module names what the internal ones implement: the ``Domain`` record
+The implementation behind the public ``checks.domain``, which re-exports
+``__all__``; it names what the modules beside it implement: the ``Domain`` record
 (``checks._src.declare.domain_base``), the built-in domains
 (``checks._src.declare.domain_kinds``), their strata
 (``checks._src.declare.domain_strata``) and how a value is edited inside a domain
 (``checks._src.declare.domain_editing``).
 """
 
-# Outside ``__all__`` but reachable here as before (``as`` marks them as
-# exported): the shape and sampler types of a declaration, and the rounding
+# Outside ``__all__`` (not public), for the checker's own modules (``as`` marks
+# them as exported): the shape and sampler types of a declaration, and the rounding
 # ``checks._src.search.shrink`` simplifies values with.
 from checks._src.declare.domain_base import Domain, DomainError
 from checks._src.declare.domain_base import Sampler as Sampler

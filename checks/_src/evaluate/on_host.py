@@ -385,9 +385,9 @@ _PAIRS = (jax.tree.structure((0, 0)), jax.tree.structure([0, 0]))
 
 
 def sides_program(c: Any, dims: dict[str, int], n: int) -> Callable[[Any], Any] | None:
-    """``program(stream)``: a sampled claim's inputs, strata and sides with their
-    bounds at ``n`` points, as ``checks.claim``'s compiled program returns them;
-    None when some part cannot be evaluated here."""
+    """``program(stream)``: a sampled claim's inputs, strata and sides with their bounds
+    at ``n`` points, as ``checks._src.evaluate.claim_sampled``'s compiled program
+    returns them; None when some part cannot be evaluated here."""
     key = (id(c), tuple(sorted(dims.items())), n)
     cached = _SIDES.get(key)
     if cached is not None and cached[0] is c:

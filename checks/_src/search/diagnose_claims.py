@@ -1,9 +1,9 @@
 """What is wrong with a failing claim (``checks.claim``): the diagnoses a failing
 derivation gets (``checks._src.search.diagnose``), for the claims' own forms.
 
-Each statement is reported only when it holds at every compared point, under the
-claim's own rule: within ``SAFETY·(e_a + e_b)`` (or the claim's ``atol``) for the
-sampled forms, as ``checks.claim`` judges them; within half a unit in the last
+Each statement is reported only when it holds at every compared point, under the claim's
+own rule: within ``SAFETY·(e_a + e_b)`` (or the claim's ``atol``) for the sampled forms,
+as ``checks._src.evaluate.claim_sampled`` judges them; within half a unit in the last
 printed digit for a printed value.
 
 - ``factor`` (identity, value): ``left = k·right`` for a named ``k``: −1 (the

@@ -77,14 +77,21 @@ __all__ = ["fingerprint", "load", "save"]
 @functools.cache
 def _checker_digest() -> str:
     h = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
+    h.update(package_digest(Path(__file__).resolve().parents[2]).encode())
     import jaxlib
 
     versions = (sys.version, jax.__version__, jaxlib.__version__, np.__version__)
     h.update(repr(versions).encode())
+    return h.hexdigest()
+
+
+def package_digest(package: Path) -> str:
+    """SHA-256 of every ``.py`` file below ``package`` (``checks/``: its public
+    files and every stage of ``_src``), each with its path relative to it."""
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(path.read_bytes())
     return h.hexdigest()
 
 
