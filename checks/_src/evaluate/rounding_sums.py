@@ -59,26 +59,28 @@ def rule_table(xp: Any, lead: int, apply: Callable[..., list[Any]]) -> dict[str,
         bound = terms * (unit(z) * cum(abs64(x)) + tiny(z))
         return [bound if e is None else bound + cum(e)]
 
+    def bilinear(op: Any, k: int, xs: Any, es: Any, z: Any) -> list[Any]:
+        """``|A|∘e_B + e_A∘|B| + K·u·|A|∘|B| + K·η`` for a bilinear ``op`` whose
+        every output entry is a sum of K products (a contraction, a convolution)."""
+        (a, b), (ea, eb) = xs, es
+        u, eta = rounding_of(z)
+        abs_a, abs_b = abs64(a), abs64(b)
+        bound = k * (u * op(abs_a, abs_b) + eta)
+        if eb is not None:
+            bound = bound + op(abs_a, eb)
+        if ea is not None:
+            bound = bound + op(ea, abs_b)
+        return [bound]
+
     def dot_general_rule(params, xs, es, outs):
         """|A|·e_B + e_A·|B| + K·u·|A|·|B| + K·η for a contraction of K terms
         (Higham §3.1: each entry is an inner product of K terms)."""
-        (a, b), (ea, eb), (z,) = xs, es, outs
+        a, (z,) = xs[0], outs
         p = dict(params, preferred_element_type=jnp.float64)
         (contract_a, _), _ = params["dimension_numbers"]
         shape = xp.shape(a)
         k = int(np.prod([shape[lead + d] for d in contract_a])) if contract_a else 1
-        u, eta = rounding_of(z)
-
-        def dot(left: Any, right: Any) -> Any:
-            return apply("dot_general", p, left, right)[0]
-
-        abs_a, abs_b = abs64(a), abs64(b)
-        bound = k * (u * dot(abs_a, abs_b) + eta)
-        if eb is not None:
-            bound = bound + dot(abs_a, eb)
-        if ea is not None:
-            bound = bound + dot(ea, abs_b)
-        return [bound]
+        return bilinear(lambda x, y: apply("dot_general", p, x, y)[0], k, xs, es, z)
 
     def reduce_sum_rule(params, xs, es, outs):
         """Σ e_x + K·u·Σ|x| + K·η over the K summed terms (Higham §4.2)."""
@@ -115,23 +117,13 @@ def rule_table(xp: Any, lead: int, apply: Callable[..., list[Any]]) -> dict[str,
         """As ``dot_general``: each output is an inner product of K = (input
         features per group)·(kernel points) terms, so
         ``|A|∗e_B + e_A∗|B| + K·u·|A|∗|B| + K·η``."""
-        (a, b), (ea, eb), (z,) = xs, es, outs
+        b, (z,) = xs[1], outs
         p = dict(params, preferred_element_type=jnp.float64)
         rhs_spec = params["dimension_numbers"].rhs_spec
         shape = xp.shape(b)
         k = int(np.prod([shape[len(shape) - len(rhs_spec) + d] for d in rhs_spec[1:]]))
-        u, eta = rounding_of(z)
-
-        def conv(left: Any, right: Any) -> Any:
-            return apply("conv_general_dilated", p, left, right)[0]
-
-        abs_a, abs_b = abs64(a), abs64(b)
-        bound = k * (u * conv(abs_a, abs_b) + eta)
-        if eb is not None:
-            bound = bound + conv(abs_a, eb)
-        if ea is not None:
-            bound = bound + conv(ea, abs_b)
-        return [bound]
+        conv = lambda x, y: apply("conv_general_dilated", p, x, y)[0]  # noqa: E731
+        return bilinear(conv, k, xs, es, z)
 
     def reduce_window_sum_rule(params, xs, es, outs):
         """As ``reduce_sum`` over each window of K = Π window_dimensions terms."""
