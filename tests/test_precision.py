@@ -1,5 +1,7 @@
 """Float64 inside the checker only: importing ``checks`` leaves the caller's
-``jax_enable_x64`` as it was, and a float64 case is float64 all the same."""
+``jax_enable_x64`` as it was, and a float64 case is float64 all the same. Float32
+products at full precision inside the checker only (JAX's default on a GPU is TF32,
+whose rounding the error model does not bound), the caller's setting after."""
 
 import os
 import subprocess
@@ -9,7 +11,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from checks import derivation, verify
+from checks import check_all, derivation, verify
 from checks._src.declare import domain
 from checks._src.run.load import load_target
 
@@ -97,3 +99,45 @@ def test_a_loaded_file_makes_its_arrays_in_float64(tmp_path):
         assert not jax.config.jax_enable_x64
     module = sys.modules[d.closed_form.__module__]
     assert module.HALF.dtype == jnp.float64
+
+
+def _quadratic(x, a):
+    return jnp.sum((a @ x) ** 2)
+
+
+def _recording_products(seen: list):
+    """∇ₓ‖Ax‖² = 2Aᵀ(Ax), recording the default matmul precision it is traced
+    under and the precision of the product it traces."""
+
+    def grad(x, a):
+        seen.append(jax.config.jax_default_matmul_precision)
+        product = jax.make_jaxpr(jnp.matmul)(a, x).eqns[0].params["precision"]
+        seen.append(product)
+        return 2 * a.T @ (a @ x)
+
+    inputs = {"x": domain.real(shape=(3,)), "a": domain.real(shape=(3, 3))}
+    return derivation(of=_quadratic, wrt="x", inputs=inputs, name="quadratic_grad")(
+        grad
+    )
+
+
+def test_float32_products_run_at_full_precision_inside_the_checker_only():
+    highest = (jax.lax.Precision.HIGHEST, jax.lax.Precision.HIGHEST)
+    for caller in (None, "bfloat16", "tensorfloat32"):
+        for engine in ("auto", "xla"):
+            seen: list = []
+            declared = _recording_products(seen)
+            with jax.default_matmul_precision(caller):
+                result = verify(declared, samples=50, dtypes=["float32"], engine=engine)
+                # on a worker thread (``timeout``), as the command line runs it
+                (threaded,) = check_all(
+                    [declared],
+                    samples=50,
+                    dtypes=["float32"],
+                    engine=engine,
+                    timeout=600,
+                ).results
+                assert jax.config.jax_default_matmul_precision == caller
+            assert result.status == threaded.status == "pass", result.cases
+            assert seen and set(seen[::2]) == {"highest"}, (caller, engine, seen)
+            assert set(seen[1::2]) == {highest}, (caller, engine, seen)
