@@ -7,6 +7,10 @@ hand per derivation, so the two sides cannot drift apart:
   outputs than ``wrt`` has entries (a gradient), else ``jax.jacfwd``; both give
   ``jax.jacobian``'s layout ``of(...).shape + wrt.shape``;
 - order 2: ``jax.hessian``, layout ``of(...).shape + wrt.shape + wrt.shape``;
+- either order, where ``of`` runs a ``lax.while_loop`` (or a ``fori_loop`` with
+  traced bounds) that JAX refuses to differentiate in reverse mode: forward mode
+  only (``jax.jacfwd``, ``jacfwd(jacfwd)``), the same derivative computed in the
+  other order (JAX differentiates a while loop's body in forward mode);
 - order 0: ``of`` itself, whose values the closed form's are compared with. A derivation
   in VJP or JVP form, or over several ``wrt`` names, is checked as one of order 0 whose
   ``of`` is the autodiff computation (``checks._src.declare.forms``).
@@ -19,6 +23,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+
+from checks._src.evaluate import lapack
 
 __all__ = ["expected_shape", "reference"]
 
@@ -34,15 +40,45 @@ def reference(
     ``out_shape``: the shape ``of`` returns, if known (else traced to find it)."""
     if order == 0:
         return of
+    forward = jax.jacfwd(of, argnums=wrt_index)
     if order == 2:
-        return jax.hessian(of, argnums=wrt_index)
+        hessian = jax.hessian(of, argnums=wrt_index)
+        if _reverse_refused(of, hessian, example_args):
+            return jax.jacfwd(forward, argnums=wrt_index)
+        return hessian
     if out_shape is None:
         out_shape = jax.eval_shape(of, *example_args).shape
     n_out = math.prod(out_shape)
     n_in = math.prod(jax.numpy.shape(example_args[wrt_index]))
     if n_out <= n_in:
-        return jax.jacrev(of, argnums=wrt_index)
-    return jax.jacfwd(of, argnums=wrt_index)
+        reverse = jax.jacrev(of, argnums=wrt_index)
+        if not _reverse_refused(of, reverse, example_args):
+            return reverse
+    return forward
+
+
+_REFUSED = "Reverse-mode differentiation does not work for lax.while_loop"
+
+
+def _reverse_refused(
+    of: Callable[..., Any], reverse: Callable[..., Any], example_args: Sequence[Any]
+) -> bool:
+    """Whether JAX refuses ``reverse`` (a derivative of ``of`` in reverse mode)
+    because ``of`` runs a while loop on what is differentiated. Only an ``of`` with
+    a ``while`` in its trace is tried (a trace of ``of`` costs a few
+    milliseconds, one of its reverse pass ten times more)."""
+    if not lapack.uses(jax.make_jaxpr(of)(*example_args).jaxpr, _WHILE):
+        return False
+    try:
+        jax.eval_shape(reverse, *example_args)
+    except ValueError as exc:
+        if _REFUSED in str(exc):
+            return True
+        raise
+    return False
+
+
+_WHILE = frozenset({"while"})
 
 
 def expected_shape(
