@@ -26,7 +26,7 @@ import jax
 
 from checks._src.evaluate import lapack
 
-__all__ = ["expected_shape", "reference"]
+__all__ = ["expected_shape", "forward_only", "reference"]
 
 
 def reference(
@@ -41,36 +41,34 @@ def reference(
     if order == 0:
         return of
     forward = jax.jacfwd(of, argnums=wrt_index)
+    if forward_only(of, wrt_index, example_args):
+        return jax.jacfwd(forward, argnums=wrt_index) if order == 2 else forward
     if order == 2:
-        hessian = jax.hessian(of, argnums=wrt_index)
-        if _reverse_refused(of, hessian, example_args):
-            return jax.jacfwd(forward, argnums=wrt_index)
-        return hessian
+        return jax.hessian(of, argnums=wrt_index)
     if out_shape is None:
         out_shape = jax.eval_shape(of, *example_args).shape
     n_out = math.prod(out_shape)
     n_in = math.prod(jax.numpy.shape(example_args[wrt_index]))
     if n_out <= n_in:
-        reverse = jax.jacrev(of, argnums=wrt_index)
-        if not _reverse_refused(of, reverse, example_args):
-            return reverse
+        return jax.jacrev(of, argnums=wrt_index)
     return forward
 
 
 _REFUSED = "Reverse-mode differentiation does not work for lax.while_loop"
 
 
-def _reverse_refused(
-    of: Callable[..., Any], reverse: Callable[..., Any], example_args: Sequence[Any]
+def forward_only(
+    of: Callable[..., Any], wrt_index: int, example_args: Sequence[Any]
 ) -> bool:
-    """Whether JAX refuses ``reverse`` (a derivative of ``of`` in reverse mode)
-    because ``of`` runs a while loop on what is differentiated. Only an ``of`` with
-    a ``while`` in its trace is tried (a trace of ``of`` costs a few
-    milliseconds, one of its reverse pass ten times more)."""
+    """Whether JAX refuses to differentiate ``of`` in its ``wrt_index``-th argument
+    in reverse mode, because ``of`` runs a while loop on what is differentiated
+    (``lax.while_loop``, a ``fori_loop`` with traced bounds). Only an ``of`` with a
+    ``while`` in its trace is tried (a trace of ``of`` costs a few milliseconds,
+    one of its reverse pass ten times more)."""
     if not lapack.uses(jax.make_jaxpr(of)(*example_args).jaxpr, _WHILE):
         return False
     try:
-        jax.eval_shape(reverse, *example_args)
+        jax.eval_shape(jax.jacrev(of, argnums=wrt_index), *example_args)
     except ValueError as exc:
         if _REFUSED in str(exc):
             return True
