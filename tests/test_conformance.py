@@ -1082,6 +1082,10 @@ for _name, _fn in [
     ("le", lax.le),
     ("gt", lax.gt),
     ("ge", lax.ge),
+    # IEEE 754 totalOrder, as ``jnp.searchsorted`` compares (``expm``'s degree)
+    ("eq_to", lax.eq_to_p.bind),
+    ("lt_to", lax.lt_to_p.bind),
+    ("le_to", lax.le_to_p.bind),
 ]:
     _add(_name, Spec(_fn, ((3,), (3,))))
 _add("is_finite", Spec(lax.is_finite))

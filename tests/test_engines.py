@@ -294,3 +294,70 @@ def test_bfloat16_linear_algebra_is_one_clear_error_in_both_engines():
         (message,) = [c.message for c in result.cases if c.dtype == "bfloat16"]
         assert message.startswith("linear algebra has no bfloat16 on CPU: lu "), message
         assert "\n" not in message
+
+
+def _newton_sqrt(a):
+    """√a by Newton's iteration in ``lax.while_loop`` (stops on the step's size):
+    JAX differentiates it in forward mode only."""
+
+    def step(carry):
+        x, _ = carry
+        new = 0.5 * (x + a / x)
+        return new, jnp.abs(new - x)
+
+    x0 = jnp.maximum(a, 1.0)
+    x, _ = lax.while_loop(lambda c: c[1] > 1e-9 * c[0], step, (x0, x0))
+    return 0.5 * (x + a / x)
+
+
+_POSITIVE = {
+    "a": checks.domain.custom(lambda k, s, d: jax.random.uniform(k, s, d, 0.5, 9))
+}
+
+
+@checks.derivation(of=_newton_sqrt, wrt="a", inputs=_POSITIVE)
+def newton_sqrt_grad(a):
+    """1/(2√a), by implicit differentiation of x² = a."""
+    return 0.5 / _newton_sqrt(a)
+
+
+@checks.derivation(
+    of=_newton_sqrt, wrt="a", inputs=_POSITIVE, expect="fail", why="1/√a"
+)
+def newton_sqrt_grad_lost_half(a):
+    return 1.0 / _newton_sqrt(a)
+
+
+@checks.derivation(of=_newton_sqrt, wrt="a", inputs=_POSITIVE, order=2)
+def newton_sqrt_second(a):
+    """−1/(4 a^{3/2})."""
+    return -0.25 / (a * _newton_sqrt(a))
+
+
+@checks.derivation(
+    of=_newton_sqrt, wrt="a", inputs=_POSITIVE, order=2, expect="fail", why="sign"
+)
+def newton_sqrt_second_wrong_sign(a):
+    return 0.25 / (a * _newton_sqrt(a))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        newton_sqrt_grad,
+        newton_sqrt_grad_lost_half,
+        newton_sqrt_second,
+        newton_sqrt_second_wrong_sign,
+    ],
+)
+def test_a_while_loop_is_differentiated_in_forward_mode(fn):
+    """JAX refuses reverse mode through ``lax.while_loop`` (a gradient, a
+    Hessian); the reference is then forward mode, and a right derivative passes,
+    a wrong one fails, under both engines, with the same verdicts."""
+    statuses = {}
+    for engine in ("auto", "xla"):
+        result = checks.verify(fn, samples=100, dtypes=DTYPES, engine=engine)
+        assert all(c.status != "error" for c in result.cases), result.message
+        assert result.ok, [c.message for c in result.cases]
+        statuses[engine] = [c.status for c in result.cases]
+    assert statuses["auto"] == statuses["xla"]

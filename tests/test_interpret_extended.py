@@ -354,6 +354,16 @@ def _while_until(x, i):
     return lax.while_loop(lambda v: jnp.sum(v * v) < 50.0, lambda v: v * 1.9 + 0.1, x)
 
 
+def _while_vmapped(x, i):
+    """A while loop under ``jax.vmap``: its condition is one per element (shape
+    (4,)), each element stopping at its own step."""
+
+    def one(v):
+        return lax.while_loop(lambda u: u * u < 50.0, lambda u: u * 1.9 + 0.1, v)
+
+    return jax.vmap(one)(jnp.abs(x) + 0.5)
+
+
 def _scan_cumulative(x, i):
     def step(c, v):
         c = c * 0.5 + v
@@ -377,6 +387,7 @@ CONTROL = {
     "fori_loop, fixed trip count (scan)": _fori_fixed,
     "fori_loop, traced trip count (while)": _fori_traced,
     "while_loop, stops at another step per point": _while_until,
+    "while_loop under vmap, each element its own step": _while_vmapped,
     "scan in reverse with outputs": _scan_cumulative,
     "gradient through a scan (BPTT)": _scan_gradient,
 }

@@ -91,3 +91,46 @@ def test_no_kink_note_for_a_smooth_function():
     )
     assert result.non_differentiable == ""
     assert np.isfinite(result.cases[0].ratio)
+
+
+def newton_cube_root(a):
+    """∛a by Newton's iteration in ``lax.while_loop``: JAX has no reverse mode
+    through it."""
+
+    def step(carry):
+        x, _ = carry
+        new = x - (x**3 - a) / (3.0 * x**2)
+        return new, jnp.abs(new - x)
+
+    x, _ = jax.lax.while_loop(lambda c: c[1] > 1e-12, step, (a + 1.0, a + 1.0))
+    return x
+
+
+def cube_root_grad_lost_third(a):
+    return 1.0 / newton_cube_root(a) ** 2
+
+
+def test_the_repro_of_a_while_loop_differentiates_in_forward_mode(tmp_path):
+    """``jax.jacobian`` (reverse mode) raises on a while loop; the script calls
+    ``jax.jacfwd``, as the check's reference does, and shows the difference."""
+    result = checks.verify(
+        cube_root_grad_lost_third,
+        of=newton_cube_root,
+        wrt="a",
+        inputs={"a": domain.positive()},
+        samples=100,
+        dtypes=("float64",),
+    )
+    assert result.status == "fail", result.message
+    assert "jax.jacfwd(newton_cube_root, argnums=0)" in result.repro
+    script = tmp_path / "repro.py"
+    script.write_text(result.repro)
+    proc = subprocess.run(
+        [sys.executable, "-I", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    difference = float(proc.stdout.strip().splitlines()[-1].split(":")[1])
+    assert difference > 0.1 * abs(float(cube_root_grad_lost_third(1.0)))

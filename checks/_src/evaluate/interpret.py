@@ -159,7 +159,8 @@ def _bounds(
 
 # Primitives that move bits without arithmetic: XLA's CPU leaves their
 # subnormal values alone (it flushes those of arithmetic: FTZ and DAZ). Maxima
-# and minima are compared by the processor, which reads a subnormal as zero.
+# and minima are compared by the processor, which reads a subnormal as zero;
+# the total-order comparisons compare bit patterns, which keep it.
 _COMPARES = {
     "max",
     "min",
@@ -175,6 +176,7 @@ _KEEPS_BITS = (
     rules.DATA_MOVEMENT
     | rules.IDENTITY
     | {"bitcast_convert_type", "random_wrap", "random_unwrap", "iota", "is_finite"}
+    | {"eq_to", "lt_to", "le_to"}
 ) - _COMPARES
 
 

@@ -109,22 +109,42 @@ def _while(
     eqn: core.JaxprEqn, pairs: Sequence[Pair], bounds: bool, run: Evaluate
 ) -> list[Pair]:
     """``lax.while_loop`` (``fori_loop`` with a traced trip count): the body
-    applied while any point's condition holds, to the points where it does."""
+    applied while any point's condition holds, to the points where it does. A
+    condition of shape (B, …) (``jax.vmap`` of a while loop) is a condition per
+    batch element, and each carry's leading axes are those B, …: an element
+    keeps its carry once its own condition fails, as XLA's lowering selects."""
     p = eqn.params
     cond, body = p["cond_jaxpr"], p["body_jaxpr"]
     cn, bn = p["cond_nconsts"], p["body_nconsts"]
     cconsts, bconsts = list(pairs[:cn]), list(pairs[cn : cn + bn])
     carry = list(pairs[cn + bn :])
+    batched = bool(cond.jaxpr.outvars[0].aval.shape)
     while True:
         ((go, _),) = run(cond.jaxpr, cond.consts, [*cconsts, *carry], False)
-        go = go.reshape(-1).astype(bool)
+        go = go.astype(bool) if batched else go.reshape(-1).astype(bool)
         if not go.any():
             return carry
         new = run(body.jaxpr, body.consts, [*bconsts, *carry], bounds)
         if go.all():
             carry = list(new)
+        elif batched:
+            carry = [_keep_where(go, n, c) for n, c in zip(new, carry)]
         else:
             carry = _select_pairs(go.astype(np.int64), [carry, new])
+
+
+def _keep_where(go: np.ndarray, new: Pair, old: Pair) -> Pair:
+    """``new`` where ``go`` (its leading axes: points, then the condition's
+    batch axes) holds, else ``old``; values and bounds."""
+    (v_new, e_new), (v_old, e_old) = new, old
+    g = go.reshape(go.shape + (1,) * (np.ndim(v_new) - go.ndim))
+    value = np.where(g, v_new, v_old).astype(np.asarray(v_new).dtype)
+    if e_new is None and e_old is None:
+        return value, None
+    zeros = np.zeros(value.shape)
+    e_new = zeros if e_new is None else e_new
+    e_old = zeros if e_old is None else e_old
+    return value, np.where(g, e_new, e_old)
 
 
 def _scan(

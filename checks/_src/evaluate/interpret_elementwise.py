@@ -5,7 +5,10 @@ applied to whole arrays with the points axis leading: NumPy broadcasts a value
 of size 1 on it. Integer division and remainder, and the shifts, give what
 XLA gives where C leaves the result undefined (division by zero, ``min / −1``,
 a shift by the width or more). ``erf`` and ``erfc`` are the C library's, in
-float64, rounded to the equation's dtype afterwards.
+float64, rounded to the equation's dtype afterwards. The total-order
+comparisons (``eq_to``, ``lt_to``, ``le_to``, which ``jnp.searchsorted`` emits)
+order floats as XLA does, −NaN < −inf < … < −0 < +0 < … < +inf < +NaN
+(IEEE 754 totalOrder), by comparing sign-folded bit patterns.
 """
 
 from __future__ import annotations
@@ -127,6 +130,23 @@ def _bitcast(params: dict[str, Any], x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x).view(new)
 
 
+def _total_order_key(x: np.ndarray) -> np.ndarray:
+    """An integer per float that orders as IEEE 754's totalOrder: the bit pattern
+    as a signed integer, its magnitude bits flipped where the sign bit is set
+    (so more negative floats get smaller keys). Integers are their own key."""
+    x = np.asarray(x)
+    if x.dtype.kind in "biu":
+        return x
+    signed = np.dtype(f"int{8 * x.dtype.itemsize}")
+    bits = np.ascontiguousarray(x).view(signed)
+    magnitude = np.iinfo(signed).max
+    return bits ^ ((bits >> (8 * x.dtype.itemsize - 1)) & magnitude)
+
+
+def _total_order(compare: Callable[..., np.ndarray]) -> Rule:
+    return _elementwise(lambda x, y: compare(_total_order_key(x), _total_order_key(y)))
+
+
 def _select_n(
     params: dict[str, Any], which: np.ndarray, *cases: np.ndarray
 ) -> np.ndarray:
@@ -185,6 +205,9 @@ VALUES: dict[str, Rule] = {
     "le": _elementwise(np.less_equal),
     "gt": _elementwise(np.greater),
     "ge": _elementwise(np.greater_equal),
+    "eq_to": _total_order(np.equal),
+    "lt_to": _total_order(np.less),
+    "le_to": _total_order(np.less_equal),
     "shift_right_logical": _elementwise(_shift_right_logical),
     "shift_right_arithmetic": _elementwise(_shift_right_arithmetic),
     "shift_left": _elementwise(_shift_left),

@@ -8,6 +8,10 @@ hand per derivation, so the two sides cannot drift apart:
   entries, else ``jax.jacfwd``; all give ``jax.jacobian``'s layout
   ``of(...).shape + wrt.shape``;
 - order 2: ``jax.hessian``, layout ``of(...).shape + wrt.shape + wrt.shape``;
+- either order, where ``of`` runs a ``lax.while_loop`` (or a ``fori_loop`` with
+  traced bounds) that JAX refuses to differentiate in reverse mode: forward mode
+  only (``jax.jacfwd``, ``jacfwd(jacfwd)``), the same derivative computed in the
+  other order (JAX differentiates a while loop's body in forward mode);
 - order 0: ``of`` itself, whose values the closed form's are compared with. A derivation
   in VJP or JVP form, or over several ``wrt`` names, is checked as one of order 0 whose
   ``of`` is the autodiff computation (``checks._src.declare.forms``).
@@ -30,7 +34,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-__all__ = ["expected_shape", "reference"]
+from checks._src.evaluate import lapack
+
+__all__ = ["expected_shape", "forward_only", "reference"]
 
 
 def reference(
@@ -45,6 +51,9 @@ def reference(
     (else traced to find them)."""
     if order == 0:
         return of
+    forward = jax.jacfwd(of, argnums=wrt_index)
+    if forward_only(of, wrt_index, example_args):
+        return jax.jacfwd(forward, argnums=wrt_index) if order == 2 else forward
     if order == 2:
         return jax.hessian(of, argnums=wrt_index)
     if out is None:
@@ -55,7 +64,32 @@ def reference(
     n_in = math.prod(jnp.shape(example_args[wrt_index]))
     if n_out <= n_in:
         return jax.jacrev(of, argnums=wrt_index)
-    return jax.jacfwd(of, argnums=wrt_index)
+    return forward
+
+
+_REFUSED = "Reverse-mode differentiation does not work for lax.while_loop"
+
+
+def forward_only(
+    of: Callable[..., Any], wrt_index: int, example_args: Sequence[Any]
+) -> bool:
+    """Whether JAX refuses to differentiate ``of`` in its ``wrt_index``-th argument
+    in reverse mode, because ``of`` runs a while loop on what is differentiated
+    (``lax.while_loop``, a ``fori_loop`` with traced bounds). Only an ``of`` with a
+    ``while`` in its trace is tried (a trace of ``of`` costs a few milliseconds,
+    one of its reverse pass ten times more)."""
+    if not lapack.uses(jax.make_jaxpr(of)(*example_args).jaxpr, _WHILE):
+        return False
+    try:
+        jax.eval_shape(jax.jacrev(of, argnums=wrt_index), *example_args)
+    except ValueError as exc:
+        if _REFUSED in str(exc):
+            return True
+        raise
+    return False
+
+
+_WHILE = frozenset({"while"})
 
 
 def expected_shape(

@@ -329,15 +329,35 @@ def _while(params: dict[str, Any], pairs: Sequence[tuple[Any, Any]]) -> list[Any
     avals = [v.aval for v in body.jaxpr.invars[bn:]]
     init = [_explicit(p, a) for p, a in zip(pairs[cn + bn :], avals)]
 
-    def keep_going(carry: list[Any]) -> Any:
+    def go(carry: list[Any]) -> Any:
         (out,) = core.jaxpr_as_fun(cond)(*cconsts, *[v for v, _ in carry])
         return out
 
     def step(carry: list[Any]) -> list[Any]:
         outs = _eval_jaxpr(body.jaxpr, body.consts, [*bconsts, *carry])
-        return [_explicit(p, a) for p, a in zip(outs, avals)]
+        new = [_explicit(p, a) for p, a in zip(outs, avals)]
+        if not batched:
+            return new
+        where = go(carry)  # per batch element: the carries' leading axes
+        return [
+            tuple(_where_leading(where, n, c) for n, c in zip(pn, pc))
+            for pn, pc in zip(new, carry)
+        ]
 
+    # A condition of shape (B, …) (``jax.vmap`` of a while loop): the loop runs
+    # while any element's holds, each element keeping its carry once its own
+    # fails (as XLA's lowering of such a loop selects).
+    batched = bool(cond.out_avals[0].shape)
+    keep_going = (lambda c: jnp.any(go(c))) if batched else go
     return lax.while_loop(keep_going, step, init)
+
+
+def _where_leading(go: Any, new: Any, old: Any) -> Any:
+    """``new`` where ``go`` holds, ``go`` broadcast along the leading axes."""
+    if new is None:
+        return None
+    g = lax.broadcast_in_dim(go, jnp.shape(new), tuple(range(jnp.ndim(go))))
+    return jnp.where(g, new, old)
 
 
 def _cond(params: dict[str, Any], pairs: Sequence[tuple[Any, Any]]) -> list[Any]:

@@ -27,6 +27,7 @@ import jax
 import numpy as np
 
 from checks._src.declare.declare import Derivation
+from checks._src.evaluate.reference import forward_only
 from checks._src.run import caches
 
 __all__ = ["repro_script", "repro_snippet", "undecorated_tree"]
@@ -260,16 +261,32 @@ def _comparison(
     if d.kind == "rule" or d.form != "jacobian" or not isinstance(d.wrt, str):
         return _form_comparison(d, inputs, closed, of)
     args = ", ".join(d.inputs)
-    derivative = "jax.hessian" if d.order == 2 else "jax.jacobian"
+    autodiff = _autodiff(d, inputs, of)
     body = [f"{p} = {_literal(inputs[p])}" for p in d.inputs]
     body += [
         f"closed_form = {closed}({args})",
-        f"autodiff = {derivative}({of}, argnums={d.wrt_index})({args})",
+        f"autodiff = {autodiff}({args})",
         'print("closed form:", closed_form)',
         'print("autodiff:   ", autodiff)',
         'print("max |difference|:", jnp.max(jnp.abs(closed_form - autodiff)))',
     ]
     return "\n".join(body)
+
+
+def _autodiff(d: Derivation, inputs: dict[str, np.ndarray], of: str) -> str:
+    """The autodiff expression the script calls: ``jax.jacobian`` or ``jax.hessian``,
+    or forward mode where ``of`` runs a while loop JAX cannot differentiate in
+    reverse mode (``checks._src.evaluate.reference.forward_only``)."""
+    argnums = f"argnums={d.wrt_index}"
+    with jax.enable_x64(True):
+        args = [np.asarray(inputs[p]) for p in d.inputs]
+        forward = forward_only(d.of, d.wrt_index, args)
+    if not forward:
+        derivative = "jax.hessian" if d.order == 2 else "jax.jacobian"
+        return f"{derivative}({of}, {argnums})"
+    if d.order == 2:
+        return f"jax.jacfwd(jax.jacfwd({of}, {argnums}), {argnums})"
+    return f"jax.jacfwd({of}, {argnums})"
 
 
 def _form_comparison(
