@@ -389,3 +389,47 @@ def test_library_functions_xla_computes_coarsely_are_covered(name, fn, x):
     exact = {"log1p": np.log1p, "atanh": np.arctanh, "rsqrt": lambda v: 1 / np.sqrt(v)}
     want = exact[name](np.longdouble(float(x)))
     assert abs(np.longdouble(float(value)) - want) <= float(bound)
+
+
+def test_the_generic_rule_moves_a_complex_operand_in_both_directions():
+    """A complex operand's error moves its real and its imaginary part: the
+    imaginary part of z (``imag``, not holomorphic) carries the whole error, and
+    the Jacobian is taken at z itself, not at its real part."""
+    z, e = jnp.asarray([0.3 + 0.4j, -1.0 + 2.0j]), jnp.asarray([1e-3, 2e-3])
+    out = [SimpleNamespace(aval=jax.ShapeDtypeStruct((2,), jnp.float64))]
+    for prim in (lax.imag_p, lax.real_p):
+        (bound,) = rounding._jacobian_bound(prim, {}, [z], [e], out)
+        np.testing.assert_allclose(bound, e)
+    (bound,) = rounding._jacobian_bound(lax.abs_p, {}, [z], [e], out)
+    # |∂|z|/∂ Re z| + |∂|z|/∂ Im z| = (|Re z| + |Im z|)/|z|
+    np.testing.assert_allclose(bound, [0.7 / 0.5 * 1e-3, 3.0 / np.sqrt(5.0) * 2e-3])
+    out = [SimpleNamespace(aval=jax.ShapeDtypeStruct((2,), jnp.complex128))]
+    params = {"fft_type": lax.FftType.IFFT, "fft_lengths": (2,)}
+    (bound,) = rounding._jacobian_bound(lax.fft_p, params, [z], [e], out)
+    np.testing.assert_allclose(bound, [(1e-3 + 2e-3)] * 2)  # |1/n|·2 per entry
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: jnp.abs(jnp.fft.fft(x * 0.1)) ** 2,
+        lambda x: jnp.real(jnp.fft.ifft(3.0 * jnp.fft.fft(x * 0.1))),
+        lambda x: jnp.fft.irfft(jnp.fft.rfft(x * 0.1) * jnp.fft.rfft(x[::-1]), 5),
+    ],
+)
+def test_bound_covers_the_error_through_complex_intermediates(fn):
+    """FFTs of either kind, ``real`` and complex ``abs`` between real inputs and
+    real results: a bound (not ``NoErrorBound``) that covers the float32 error."""
+    rng = np.random.default_rng(1)
+    x = jnp.asarray(rng.normal(size=(5,)), jnp.float32)
+    value, bound = jax.jit(with_error_bound(fn, x))(x)
+    exact = fn(x.astype(jnp.float64))
+    assert np.all(np.abs(np.asarray(value, np.float64) - exact) <= bound)
+    assert np.all(bound < 1e-4 * np.max(np.abs(exact)))
+
+
+def test_a_complex_constant_is_exact_only_when_both_parts_are():
+    from checks._src.evaluate.error_rules import constant_error
+
+    assert constant_error(np, np.complex128(0.5 - 0.25j)) is None
+    assert constant_error(np, np.complex128(0.5 + 0.1j)) is not None

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from checks._src.evaluate import rounding_linalg, rounding_sums
-from checks._src.evaluate.roundoff import is_float, rounding_error, tiny, unit
+from checks._src.evaluate.roundoff import is_float, rounding_error, tiny, unit, wide
 
 __all__ = [
     "DATA_MOVEMENT",
@@ -135,11 +135,16 @@ def own_ulps(name: str, params: dict[str, Any], shape: Sequence[int]) -> float:
 
 def constant_error(xp: Any, c: Any) -> Any:
     """A constant's error: None (exact) for a short binary fraction (1, 0.5, 2,
-    −3: exact in every dtype), else one rounding (0.1 in float32 is not 0.1)."""
+    −3: exact in every dtype; a complex constant in both its parts), else one
+    rounding (0.1 in float32 is not 0.1)."""
     if not is_float(c):
         return None
-    a = np.asarray(c, dtype=np.float64)
-    exact = np.all(~np.isfinite(a) | (np.round(a * 1024) == a * 1024))
+    v = np.asarray(c)
+    parts = (v.real, v.imag) if np.iscomplexobj(v) else (v,)
+    exact = all(
+        np.all(~np.isfinite(a) | (np.round(a * 1024) == a * 1024))
+        for a in (np.asarray(p, dtype=np.float64) for p in parts)
+    )
     return None if exact else rounding_error(xp, c)
 
 
@@ -185,7 +190,7 @@ def rule_table(xp: Any, lead: int, apply: Apply) -> dict[str, Rule]:
     passes them."""
 
     def x64(x: Any) -> Any:
-        return xp.asarray(x).astype(xp.float64)
+        return wide(xp, x)
 
     def abs64(x: Any) -> Any:
         return xp.abs(x64(x))

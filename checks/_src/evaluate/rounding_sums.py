@@ -18,7 +18,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from checks._src.evaluate.roundoff import tiny, unit
+from checks._src.evaluate.roundoff import tiny, unit, wide
 
 __all__ = ["NAMES", "rule_table"]
 
@@ -29,7 +29,7 @@ def rule_table(xp: Any, lead: int, apply: Callable[..., list[Any]]) -> dict[str,
     """The rules of sums in the array namespace ``xp`` (see the module)."""
 
     def x64(x: Any) -> Any:
-        return xp.asarray(x).astype(xp.float64)
+        return wide(xp, x)
 
     def abs64(x: Any) -> Any:
         return xp.abs(x64(x))
