@@ -23,6 +23,7 @@ from jax import lax
 from jax.scipy import special
 
 from checks import derivation, domain
+from tests.corpus import samplers
 
 _N = {"n": (4, 5)}
 _VEC = {"x": domain.real(("n",))}
@@ -421,15 +422,25 @@ def running_max_loss(x: jax.Array, w: jax.Array) -> jax.Array:
 
 
 _PAIR = {"x": domain.real(("n",)), "w": domain.real(("n",))}
+# Distinct entries: a running max with a tie has no derivative.
+_DISTINCT_PAIR = {
+    "x": domain.custom(samplers.distinct, ("n",)),
+    "w": domain.real(("n",)),
+}
 
 
 @derivation(
-    of=running_max_loss, wrt="x", inputs=_PAIR, dims=_N, source="subgradient of max"
+    of=running_max_loss,
+    wrt="x",
+    inputs=_DISTINCT_PAIR,
+    dims=_N,
+    source="subgradient of max",
 )
 def running_max_grad(x, w) -> jax.Array:
     """∂L/∂xⱼ = Σ wᵢ over the i ≥ j whose running max is attained at xⱼ.
 
     Mᵢ = maxⱼ≤ᵢ xⱼ; ∂Mᵢ/∂xⱼ = [j = first argmax of x₀..xᵢ].
+    Domain: distinct entries.
     """
     n = x.shape[0]
     m = lax.cummax(x, axis=0)
@@ -443,7 +454,7 @@ def running_max_grad(x, w) -> jax.Array:
 @derivation(
     of=running_max_loss,
     wrt="x",
-    inputs=_PAIR,
+    inputs=_DISTINCT_PAIR,
     dims=_N,
     source="subgradient of max",
     expect="fail",
