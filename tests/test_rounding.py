@@ -433,3 +433,35 @@ def test_a_complex_constant_is_exact_only_when_both_parts_are():
 
     assert constant_error(np, np.complex128(0.5 - 0.25j)) is None
     assert constant_error(np, np.complex128(0.5 + 0.1j)) is not None
+
+
+@pytest.mark.parametrize("n", [5, 8])
+def test_the_fft_bound_holds_where_an_output_cancels(n):
+    """x = cos(2πj/n + φ) has a spectrum of two entries: the others cancel to
+    about u·‖x‖, which 4 ulps of their own size (≈ 0) does not cover; the
+    normwise rule does. Exact: the DFT summed in long double."""
+    j = np.arange(n)
+    x = np.cos(2 * np.pi * j / n + 0.3)
+    value, bound = jax.jit(with_error_bound(jnp.fft.fft, jnp.asarray(x)))(x)
+    turn = 2 * np.longdouble(np.pi) * ((np.outer(j, j) % n) / np.longdouble(n))
+    xl = x.astype(np.longdouble)
+    exact_re, exact_im = np.cos(turn) @ xl, -np.sin(turn) @ xl
+    v = np.asarray(value)
+    error = np.hypot(v.real - exact_re, v.imag - exact_im).astype(np.float64)
+    assert np.all(error <= bound)
+    assert np.max(bound) < 1e3 * rounding_unit(np.float64) * n
+
+
+def test_a_complex_product_rounds_more_than_one_ulp():
+    """(a + ib)(c + id) rounds ac, bd and their difference: up to √2·γ₂·|z|
+    (Higham §3.6), more than the u·|z| of one real rounding, where ac ≈ bd.
+    Float32 products against complex128 ones, from exact float32 parts."""
+    rng = np.random.default_rng(3)
+    parts = rng.normal(size=(4, 2000)).astype(np.float32)
+    x = jnp.asarray(parts[0] + 1j * parts[1], jnp.complex64)
+    y = jnp.asarray(parts[2] + 1j * parts[3], jnp.complex64)
+    value, bound = jax.jit(with_error_bound(lambda a, b: a * b, x, y))(x, y)
+    exact = np.asarray(x, np.complex128) * np.asarray(y, np.complex128)
+    error = np.abs(np.asarray(value, np.complex128) - exact)
+    assert np.all(error <= bound)
+    assert np.any(error > rounding_unit(np.float32) * np.abs(exact))
