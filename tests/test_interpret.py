@@ -58,6 +58,16 @@ CASES = {
         lambda a, i: lax.dynamic_slice(a, (jnp.abs(i * 3).astype(jnp.int32),), (2,)),
         [(5,), ()],
     ),
+    "dynamic update slice, start clamped": (
+        lambda a, u, i: lax.dynamic_update_slice(
+            a * 2, u, (jnp.abs(i * 3).astype(jnp.int32), jnp.int32(0))
+        ),
+        [(4, 3), (2, 3), ()],
+    ),
+    "gradient through jax.checkpoint": (
+        jax.grad(lambda a: jnp.sum(jax.checkpoint(lambda v: jnp.tanh(v) ** 2)(a))),
+        [(3,)],
+    ),
     "take rows": (lambda a: a[jnp.array([2, 0])], [(3, 2)]),
     "gradient of cross-entropy": (
         jax.grad(lambda z, y: -jnp.sum(y * jax.nn.log_softmax(z))),
