@@ -65,7 +65,7 @@ def rounding_unit(dtype: Any) -> float:
 
 
 def _abs64(x: jax.Array) -> jax.Array:
-    return jnp.abs(jnp.asarray(x)).astype(jnp.float64)
+    return jnp.abs(_widened(x)).astype(jnp.float64)
 
 
 def _widened(x: Any) -> Any:
