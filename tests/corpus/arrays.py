@@ -7,6 +7,12 @@ Each family has a right closed form and a wrong one (``expect="fail"``, with
 (complex intermediates, ``lax.conv_transpose``, ``lax.associative_scan``, the
 double-``where`` that keeps a gradient finite), so each engine evaluates them.
 
+Not in ``tests.corpus.MODULES``: run it from the command line
+(``python -m checks tests/corpus/arrays.py --dtype float64,float32``). Its FFT
+entries cannot run in bfloat16 or float16 (JAX's FFT has neither), and the
+checks compiled by XLA (FFT, ``cumlogsumexp``, ``lgamma``) cost about 100 s of
+CPU per run of the corpus test, over its budget.
+
 References: Oppenheim & Schafer, *Discrete-Time Signal Processing* (1989), §8.6
 (Parseval, circular convolution); Dumoulin & Visin, "A guide to convolution
 arithmetic for deep learning" (2016), §4 (transposed convolution); Blelloch,
