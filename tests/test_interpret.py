@@ -3,6 +3,7 @@ itself."""
 
 import jax
 import jax.numpy as jnp
+import ml_dtypes
 import numpy as np
 import pytest
 from jax import lax
@@ -208,6 +209,9 @@ def test_low_precision_floats_carry_a_rounding_bound():
             [np.array([1e-10, 1.0], np.float32)],
         ),
         (lambda a: (a * 2).astype(jnp.float32), [np.array([1e-40, 1.0])]),
+        # float16 runs in float32 on XLA's CPU: its subnormals are kept
+        (lambda a: a * 1.5 + a, [np.array([1e-7, 3e-6, 1.0], np.float16)]),
+        (lambda a: a * 1.5, [np.array([1e-39, 1.0], ml_dtypes.bfloat16)]),
     ],
 )
 def test_subnormals_are_flushed_to_zero_as_by_xla(fn, xs):
