@@ -3,6 +3,7 @@ itself."""
 
 import jax
 import jax.numpy as jnp
+import ml_dtypes
 import numpy as np
 import pytest
 from jax import lax
@@ -57,6 +58,16 @@ CASES = {
     "dynamic slice": (
         lambda a, i: lax.dynamic_slice(a, (jnp.abs(i * 3).astype(jnp.int32),), (2,)),
         [(5,), ()],
+    ),
+    "dynamic update slice, start clamped": (
+        lambda a, u, i: lax.dynamic_update_slice(
+            a * 2, u, (jnp.abs(i * 3).astype(jnp.int32), jnp.int32(0))
+        ),
+        [(4, 3), (2, 3), ()],
+    ),
+    "gradient through jax.checkpoint": (
+        jax.grad(lambda a: jnp.sum(jax.checkpoint(lambda v: jnp.tanh(v) ** 2)(a))),
+        [(3,)],
     ),
     "take rows": (lambda a: a[jnp.array([2, 0])], [(3, 2)]),
     "gradient of cross-entropy": (
@@ -198,6 +209,9 @@ def test_low_precision_floats_carry_a_rounding_bound():
             [np.array([1e-10, 1.0], np.float32)],
         ),
         (lambda a: (a * 2).astype(jnp.float32), [np.array([1e-40, 1.0])]),
+        # float16 runs in float32 on XLA's CPU: its subnormals are kept
+        (lambda a: a * 1.5 + a, [np.array([1e-7, 3e-6, 1.0], np.float16)]),
+        (lambda a: a * 1.5, [np.array([1e-39, 1.0], ml_dtypes.bfloat16)]),
     ],
 )
 def test_subnormals_are_flushed_to_zero_as_by_xla(fn, xs):

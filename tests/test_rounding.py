@@ -389,3 +389,79 @@ def test_library_functions_xla_computes_coarsely_are_covered(name, fn, x):
     exact = {"log1p": np.log1p, "atanh": np.arctanh, "rsqrt": lambda v: 1 / np.sqrt(v)}
     want = exact[name](np.longdouble(float(x)))
     assert abs(np.longdouble(float(value)) - want) <= float(bound)
+
+
+def test_the_generic_rule_moves_a_complex_operand_in_both_directions():
+    """A complex operand's error moves its real and its imaginary part: the
+    imaginary part of z (``imag``, not holomorphic) carries the whole error, and
+    the Jacobian is taken at z itself, not at its real part."""
+    z, e = jnp.asarray([0.3 + 0.4j, -1.0 + 2.0j]), jnp.asarray([1e-3, 2e-3])
+    out = [SimpleNamespace(aval=jax.ShapeDtypeStruct((2,), jnp.float64))]
+    for prim in (lax.imag_p, lax.real_p):
+        (bound,) = rounding._jacobian_bound(prim, {}, [z], [e], out)
+        np.testing.assert_allclose(bound, e)
+    (bound,) = rounding._jacobian_bound(lax.abs_p, {}, [z], [e], out)
+    # |∂|z|/∂ Re z| + |∂|z|/∂ Im z| = (|Re z| + |Im z|)/|z|
+    np.testing.assert_allclose(bound, [0.7 / 0.5 * 1e-3, 3.0 / np.sqrt(5.0) * 2e-3])
+    out = [SimpleNamespace(aval=jax.ShapeDtypeStruct((2,), jnp.complex128))]
+    params = {"fft_type": lax.FftType.IFFT, "fft_lengths": (2,)}
+    (bound,) = rounding._jacobian_bound(lax.fft_p, params, [z], [e], out)
+    np.testing.assert_allclose(bound, [(1e-3 + 2e-3)] * 2)  # |1/n|·2 per entry
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: jnp.abs(jnp.fft.fft(x * 0.1)) ** 2,
+        lambda x: jnp.real(jnp.fft.ifft(3.0 * jnp.fft.fft(x * 0.1))),
+        lambda x: jnp.fft.irfft(jnp.fft.rfft(x * 0.1) * jnp.fft.rfft(x[::-1]), 5),
+    ],
+)
+def test_bound_covers_the_error_through_complex_intermediates(fn):
+    """FFTs of either kind, ``real`` and complex ``abs`` between real inputs and
+    real results: a bound (not ``NoErrorBound``) that covers the float32 error."""
+    rng = np.random.default_rng(1)
+    x = jnp.asarray(rng.normal(size=(5,)), jnp.float32)
+    value, bound = jax.jit(with_error_bound(fn, x))(x)
+    exact = fn(x.astype(jnp.float64))
+    assert np.all(np.abs(np.asarray(value, np.float64) - exact) <= bound)
+    assert np.all(bound < 1e-4 * np.max(np.abs(exact)))
+
+
+def test_a_complex_constant_is_exact_only_when_both_parts_are():
+    from checks._src.evaluate.error_rules import constant_error
+
+    assert constant_error(np, np.complex128(0.5 - 0.25j)) is None
+    assert constant_error(np, np.complex128(0.5 + 0.1j)) is not None
+
+
+@pytest.mark.parametrize("n", [5, 8])
+def test_the_fft_bound_holds_where_an_output_cancels(n):
+    """x = cos(2πj/n + φ) has a spectrum of two entries: the others cancel to
+    about u·‖x‖, which 4 ulps of their own size (≈ 0) does not cover; the
+    normwise rule does. Exact: the DFT summed in long double."""
+    j = np.arange(n)
+    x = np.cos(2 * np.pi * j / n + 0.3)
+    value, bound = jax.jit(with_error_bound(jnp.fft.fft, jnp.asarray(x)))(x)
+    turn = 2 * np.longdouble(np.pi) * ((np.outer(j, j) % n) / np.longdouble(n))
+    xl = x.astype(np.longdouble)
+    exact_re, exact_im = np.cos(turn) @ xl, -np.sin(turn) @ xl
+    v = np.asarray(value)
+    error = np.hypot(v.real - exact_re, v.imag - exact_im).astype(np.float64)
+    assert np.all(error <= bound)
+    assert np.max(bound) < 1e3 * rounding_unit(np.float64) * n
+
+
+def test_a_complex_product_rounds_more_than_one_ulp():
+    """(a + ib)(c + id) rounds ac, bd and their difference: up to √2·γ₂·|z|
+    (Higham §3.6), more than the u·|z| of one real rounding, where ac ≈ bd.
+    Float32 products against complex128 ones, from exact float32 parts."""
+    rng = np.random.default_rng(3)
+    parts = rng.normal(size=(4, 2000)).astype(np.float32)
+    x = jnp.asarray(parts[0] + 1j * parts[1], jnp.complex64)
+    y = jnp.asarray(parts[2] + 1j * parts[3], jnp.complex64)
+    value, bound = jax.jit(with_error_bound(lambda a, b: a * b, x, y))(x, y)
+    exact = np.asarray(x, np.complex128) * np.asarray(y, np.complex128)
+    error = np.abs(np.asarray(value, np.complex128) - exact)
+    assert np.all(error <= bound)
+    assert np.any(error > rounding_unit(np.float32) * np.abs(exact))

@@ -217,3 +217,29 @@ def test_a_printed_value_rule_both_ways(x, text, truncated, status):
     from checks._src.judge import compare
 
     assert compare.verdict(compare.printed_ratio(x, text, truncated)) == status
+
+
+def test_a_dtype_jax_itself_promotes_is_named_as_such():
+    """``jnp.fft.fft`` of bfloat16 computes in complex64: ``of`` and the closed
+    form both return float32, which is JAX's doing, not a stray constant."""
+
+    def energy(x):
+        return jnp.sum(jnp.abs(jnp.fft.fft(x)) ** 2)
+
+    def grad(x):
+        return 2.0 * x.shape[0] * jnp.real(jnp.fft.ifft(jnp.fft.fft(x)))
+
+    def grad_with_constant(x):
+        return 2.0 * x.shape[0] * x * jnp.ones(x.shape, jnp.float32)
+
+    declaration = {"of": energy, "wrt": "x", "inputs": {"x": domain.real((4,))}}
+    result = checks.verify(grad, samples=20, dtypes=["bfloat16"], **declaration)
+    (case,) = result.cases
+    assert case.status == "error"
+    assert case.message.startswith("of= and the closed form both return float32")
+    assert "jnp.fft has no bfloat16" in case.message
+    declaration["of"] = lambda x: 4.0 * jnp.sum(x * x)  # in bfloat16
+    result = checks.verify(
+        grad_with_constant, samples=20, dtypes=["bfloat16"], **declaration
+    )
+    assert "a constant of another dtype promotes it" in result.cases[0].message

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from checks._src.evaluate import rounding_linalg, rounding_sums
-from checks._src.evaluate.roundoff import is_float, rounding_error, tiny, unit
+from checks._src.evaluate.roundoff import is_float, rounding_error, tiny, unit, wide
 
 __all__ = [
     "DATA_MOVEMENT",
@@ -106,6 +106,10 @@ LIBRARY_ULPS = 4.0
 # near x = −0.4, atanh, built on it, by 145; expm1 by 5.4 in float32; rsqrt,
 # not correctly rounded, by 2.3 in float32.
 LIBRARY_ULPS_OF = {"log1p": 512.0, "atanh": 512.0, "expm1": 8.0, "rsqrt": 4.0}
+# Complex arithmetic rounds more than once per result, relative to |z|
+# (Higham, §3.6): a product √2·γ₂ (3 ulps), a quotient √2·γ₇ (Smith's
+# algorithm: 10), a modulus √(x² + y²) a few (it is not data movement).
+COMPLEX_ULPS = {"mul": 3.0, "div": 10.0, "abs": LIBRARY_ULPS}
 # Values passed through unchanged, derivative or not.
 IDENTITY = frozenset({"stop_gradient"})
 # Zero derivative: only their own rounding (none, for these exact operations).
@@ -135,11 +139,16 @@ def own_ulps(name: str, params: dict[str, Any], shape: Sequence[int]) -> float:
 
 def constant_error(xp: Any, c: Any) -> Any:
     """A constant's error: None (exact) for a short binary fraction (1, 0.5, 2,
-    −3: exact in every dtype), else one rounding (0.1 in float32 is not 0.1)."""
+    −3: exact in every dtype; a complex constant in both its parts), else one
+    rounding (0.1 in float32 is not 0.1)."""
     if not is_float(c):
         return None
-    a = np.asarray(c, dtype=np.float64)
-    exact = np.all(~np.isfinite(a) | (np.round(a * 1024) == a * 1024))
+    v = np.asarray(c)
+    parts = (v.real, v.imag) if np.iscomplexobj(v) else (v,)
+    exact = all(
+        np.all(~np.isfinite(a) | (np.round(a * 1024) == a * 1024))
+        for a in (np.asarray(p, dtype=np.float64) for p in parts)
+    )
     return None if exact else rounding_error(xp, c)
 
 
@@ -172,7 +181,7 @@ MEASURED = frozenset({"erf", "erfc"})
 ESTIMATED = (
     rounding_linalg.ESTIMATED
     | frozenset(DERIVATIVES) - {"abs", "sqrt", "square"}
-    | {"pow"}
+    | {"pow", "fft"}
 )
 
 
@@ -185,7 +194,7 @@ def rule_table(xp: Any, lead: int, apply: Apply) -> dict[str, Rule]:
     passes them."""
 
     def x64(x: Any) -> Any:
-        return xp.asarray(x).astype(xp.float64)
+        return wide(xp, x)
 
     def abs64(x: Any) -> Any:
         return xp.abs(x64(x))
@@ -204,7 +213,8 @@ def rule_table(xp: Any, lead: int, apply: Apply) -> dict[str, Rule]:
         """``e_z = |f′(x)|·e_x`` from ``|f′|`` as a function of (x, z)."""
 
         def rule(params, xs, es, outs):
-            return [derivative(xp, x64(xs[0]), x64(outs[0])) * err(es[0], xs[0])]
+            slope = xp.abs(derivative(xp, x64(xs[0]), x64(outs[0])))  # real
+            return [slope * err(es[0], xs[0])]
 
         return rule
 
@@ -379,6 +389,10 @@ def same_op_on_errors(
     return apply(name, params, *args)
 
 
+def _complex(xp: Any, xs: Sequence[Any]) -> bool:
+    return any(xp.iscomplexobj(x) for x in xs)
+
+
 def _own_rounding_added(
     xp: Any,
     lead: int,
@@ -392,6 +406,8 @@ def _own_rounding_added(
     """The propagated ``bounds`` plus the result's own rounding (``own_ulps``),
     plus ``widen()`` where given (the XLA engine's |z − z₆₄|)."""
     ulps = own_ulps(name, params, xp.shape(xs[0])[lead:])
+    if name in COMPLEX_ULPS and _complex(xp, xs):
+        ulps = COMPLEX_ULPS[name]
     bounds = [
         None if b is None or not is_float(o) else b + rounding_error(xp, o, ulps)
         for o, b in zip(outs, bounds)
@@ -461,7 +477,7 @@ def equation_bounds(
             used_generic = True
         if not bounds:
             bounds = [xp.zeros(xp.shape(o), xp.float64) for o in outs]
-        if name not in DATA_MOVEMENT:
+        if name not in DATA_MOVEMENT or (name == "abs" and _complex(xp, xs)):
             measured = used_generic or name in MEASURED
             bounds = _own_rounding_added(
                 xp, lead, name, params, xs, outs, bounds, widen if measured else None

@@ -43,6 +43,8 @@ CALLS = (
     "core_call",
     "custom_jvp_call",
     "custom_vjp_call",
+    "remat2",  # jax.checkpoint: its body, evaluated once
+    "checkpoint",
 )
 
 

@@ -1,9 +1,10 @@
 """Value rules of ``checks._src.evaluate.interpret``: windows of an operand.
 
-``dynamic_slice``, ``gather`` and ``scatter`` read or write a window at a start
-given per point: a read's start is clamped into bounds as XLA does (with
-``mode="fill"``, a window out of bounds reads the fill value), a write's window
-out of bounds is dropped (with ``mode="clip"``, its start is clamped).
+``dynamic_slice``, ``dynamic_update_slice``, ``gather`` and ``scatter`` read or
+write a window at a start given per point: a read's start is clamped into bounds
+as XLA does (with ``mode="fill"``, a window out of bounds reads the fill value),
+and so is ``dynamic_update_slice``'s; a scatter's window out of bounds is dropped
+(with ``mode="clip"``, its start is clamped).
 ``conv_general_dilated`` contracts the windows of the dilated, padded input
 with the kernel; ``reduce_window_*`` reduce each window and
 ``select_and_scatter_add`` (max pooling's transpose) adds into the element each
@@ -53,6 +54,26 @@ def _dynamic_slice(
         view[d] = size
         index.append(start + np.arange(size).reshape((1, *view)))
     return x[tuple(index)]
+
+
+def _dynamic_update_slice(
+    params: dict[str, Any], x: np.ndarray, update: np.ndarray, *starts: np.ndarray
+) -> np.ndarray:
+    """``lax.dynamic_update_slice``: ``update`` written over ``x`` at each start,
+    clamped so that the whole update lands inside, as XLA does (and as
+    ``dynamic_slice`` reads)."""
+    b = n_points([x, update, *starts])
+    out = np.array(full_batch(x, b))  # a copy, written below
+    update = full_batch(update, b)
+    sizes = update.shape[1:]
+    index = [np.arange(b).reshape((b, *(1,) * len(sizes)))]
+    for d, (start, size) in enumerate(zip(_point_index(starts, b, len(sizes)), sizes)):
+        start = np.clip(start.astype(np.int64), 0, out.shape[d + 1] - size)
+        view = [1] * len(sizes)
+        view[d] = size
+        index.append(start + np.arange(size).reshape((1, *view)))
+    out[tuple(index)] = update
+    return out
 
 
 def _mode(params: dict[str, Any]) -> str:
@@ -336,6 +357,7 @@ def _select_and_scatter_add(
 
 VALUES: dict[str, Rule] = {
     "dynamic_slice": _dynamic_slice,
+    "dynamic_update_slice": _dynamic_update_slice,
     "gather": _gather,
     "scatter": _scatter("scatter"),
     "scatter-add": _scatter("scatter-add"),

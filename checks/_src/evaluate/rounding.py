@@ -65,7 +65,25 @@ def rounding_unit(dtype: Any) -> float:
 
 
 def _abs64(x: jax.Array) -> jax.Array:
-    return jnp.abs(jnp.asarray(x).astype(jnp.float64))
+    return jnp.abs(_widened(x)).astype(jnp.float64)
+
+
+def _widened(x: Any) -> Any:
+    """``x`` in float64, or complex128 for a complex ``x`` (a cast to float64
+    would drop its imaginary part)."""
+    x = jnp.asarray(x)
+    wide = jnp.complex128 if jnp.iscomplexobj(x) else jnp.float64
+    return x.astype(wide)
+
+
+def _directions(x: Any) -> list[Any]:
+    """The unit tangent directions of an operand's entries: 1, and for a
+    complex operand also i. An error δ with |δ| ≤ e moves a complex entry by
+    Re δ along 1 and Im δ along i, so |J δ| ≤ (|J·1| + |J·i|)·e."""
+    x = jnp.asarray(x)
+    if jnp.iscomplexobj(x):
+        return [jnp.asarray(1.0, x.dtype), jnp.asarray(1j, x.dtype)]
+    return [jnp.asarray(1.0, x.dtype)]
 
 
 def _zero_error(x: Any) -> jax.Array | None:
@@ -123,6 +141,31 @@ def _check_jacobian_size(prim: Any, primals, errors, outs_like) -> None:
             )
 
 
+def _direction_bound(
+    prim: Any, f: Callable[[Any], list[Any]], zero: Any, e: Any, outs_like
+) -> list[Any]:
+    """Σ_k |∂z/∂t_k|·e_k for ``f`` of a real tangent ``t`` (at ``zero``): one
+    JVP where the Jacobian is diagonal (an elementwise primitive), else the
+    Jacobian itself."""
+    if prim.name in _ELEMENTWISE and all(
+        tuple(o.shape) == jnp.shape(zero) or not jnp.shape(zero) for o in outs_like
+    ):  # a diagonal Jacobian: one JVP, each output from one entry
+        _, ts = jax.jvp(f, (zero,), (jnp.ones_like(zero),))
+        return [_abs64(t) * e if is_float(o) else None for t, o in zip(ts, outs_like)]
+    jacs = jax.jacfwd(f)(zero)
+    size_in = int(np.prod(jnp.shape(zero)))
+    flat_e = jnp.reshape(e, (size_in,)).astype(jnp.float64)
+    parts = []
+    for j, o in zip(jacs, outs_like):
+        if not is_float(o):
+            parts.append(None)
+            continue
+        shape_out = jnp.shape(j)[: jnp.ndim(j) - jnp.ndim(zero)]
+        j = jnp.reshape(_abs64(j), (-1, size_in))
+        parts.append(jnp.reshape(j @ flat_e, shape_out))
+    return parts
+
+
 def _jacobian_bound(
     prim: Any,
     params: dict[str, Any],
@@ -132,8 +175,10 @@ def _jacobian_bound(
 ) -> list[jax.Array | None]:
     """Σ_k |∂z/∂x_k|·e_k with the absolute value of each Jacobian entry, so that
     terms of opposite sign do not cancel (a JVP with the errors as tangent may
-    sum to 0). First order; the Jacobian is taken at the primals upcast to
-    float64 where the primitive allows."""
+    sum to 0); for a complex operand, |∂z/∂ Re x_k| + |∂z/∂ Im x_k| (the
+    primitive need not be holomorphic: ``real``, ``abs``, an FFT of either
+    kind). First order; the Jacobian is taken at the primals upcast to float64
+    (complex128) where the primitive allows."""
     multiple = prim.multiple_results
     outs_like = [v.aval for v in outvars]
 
@@ -142,49 +187,23 @@ def _jacobian_bound(
         for k, e in enumerate(errors):
             if e is None or not is_float(xs[k]):
                 continue
+            for d in _directions(xs[k]):
 
-            def f(xk: Any, k: int = k) -> list[Any]:
-                args = list(xs)
-                args[k] = xk
-                out = prim.bind(*args, **params)
-                out = list(out) if multiple else [out]
-                return [o if is_float(o) else jnp.zeros(()) for o in out]
+                def f(t: Any, k: int = k, d: Any = d) -> list[Any]:
+                    args = list(xs)
+                    args[k] = xs[k] + t.astype(d.dtype) * d
+                    out = prim.bind(*args, **params)
+                    out = list(out) if multiple else [out]
+                    return [o if is_float(o) else jnp.zeros(()) for o in out]
 
-            if prim.name in _ELEMENTWISE and all(
-                tuple(o.shape) == jnp.shape(xs[k]) or not jnp.shape(xs[k])
-                for o in outs_like
-            ):  # a diagonal Jacobian: one JVP, each output from one entry
-                ones = jnp.ones(jnp.shape(xs[k]), jnp.result_type(xs[k]))
-                _, ts = jax.jvp(f, (xs[k],), (ones,))
-                parts = [
-                    _abs64(t) * e if is_float(o) else None
-                    for t, o in zip(ts, outs_like)
-                ]
-                total = _sum_parts(total, parts)
-                continue
-            jacs = jax.jacfwd(f)(xs[k])
-            size_in = int(np.prod(jnp.shape(xs[k])))
-            flat_e = jnp.reshape(e, (size_in,)).astype(jnp.float64)
-            parts = []
-            for j, o in zip(jacs, outs_like):
-                if not is_float(o):
-                    parts.append(None)
-                    continue
-                shape_out = jnp.shape(j)[: jnp.ndim(j) - jnp.ndim(xs[k])]
-                j = jnp.reshape(_abs64(j), (-1, size_in))
-                parts.append(jnp.reshape(j @ flat_e, shape_out))
-            total = _sum_parts(total, parts)
+                zero = jnp.zeros(jnp.shape(xs[k]), jnp.abs(d).dtype)
+                total = _sum_parts(total, _direction_bound(prim, f, zero, e, outs_like))
         return total or []
 
     _check_jacobian_size(prim, primals, errors, outs_like)
     if not _has_jaxpr_param(params):
         try:
-            return bound_at(
-                [
-                    jnp.asarray(x).astype(jnp.float64) if is_float(x) else x
-                    for x in primals
-                ]
-            )
+            return bound_at([_widened(x) if is_float(x) else x for x in primals])
         except Exception:  # a primitive whose parameters pin its dtype
             pass
     try:
@@ -205,17 +224,13 @@ def _difference_from_float64(prim: Any, params: dict[str, Any], primals, outs):
         return None
     try:
         wide = prim.bind(
-            *[
-                jnp.asarray(x).astype(jnp.float64) if is_float(x) else x
-                for x in primals
-            ],
-            **params,
+            *[_widened(x) if is_float(x) else x for x in primals], **params
         )
     except Exception:  # a primitive whose parameters pin its dtype
         return None
     wide = list(wide) if prim.multiple_results else [wide]
     return [
-        jnp.abs(w.astype(jnp.float64) - o.astype(jnp.float64)) if is_float(o) else None
+        _abs64(_widened(w) - _widened(o)) if is_float(o) else None
         for w, o in zip(wide, outs)
     ]
 

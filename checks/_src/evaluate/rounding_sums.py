@@ -18,7 +18,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from checks._src.evaluate.roundoff import tiny, unit
+from checks._src.evaluate.roundoff import tiny, unit, wide
 
 __all__ = ["NAMES", "rule_table"]
 
@@ -29,7 +29,7 @@ def rule_table(xp: Any, lead: int, apply: Callable[..., list[Any]]) -> dict[str,
     """The rules of sums in the array namespace ``xp`` (see the module)."""
 
     def x64(x: Any) -> Any:
-        return xp.asarray(x).astype(xp.float64)
+        return wide(xp, x)
 
     def abs64(x: Any) -> Any:
         return xp.abs(x64(x))
@@ -154,7 +154,33 @@ def rule_table(xp: Any, lead: int, apply: Callable[..., list[Any]]) -> dict[str,
         bound = count * (u * spread(abs64(source)) + eta)
         return [bound if es_ is None else bound + spread(es_)]
 
+    def fft_rule(params, xs, es, outs):
+        """A discrete Fourier transform over the last ``len(fft_lengths)`` axes,
+        N points: each output sums N terms of unit weight (1/N for an inverse,
+        2/N for a real inverse, whose half spectrum counts twice), so
+        ``e_z = w·Σ e``; its own rounding is normwise, not per element (an output
+        may cancel to 0 while its neighbours are large): ‖ẑ − z‖₂ ≤ c·u·‖z‖₂
+        with c = Σ (p + 4) over the prime factors p of N, one radix-p pass
+        each (Higham, §24.1, Thm 24.2: log₂N passes of (4√2 + μ)·u for radix
+        2), and ‖z‖₂ from the operand by Parseval (√N‖x‖₂, ‖x‖₂/√N, ≤
+        √2‖x‖₂/√N from a half spectrum)."""
+        (x,), (e,), (z,) = xs, es, outs
+        kind = int(params["fft_type"])  # 0 FFT, 1 IFFT, 2 RFFT, 3 IRFFT
+        lengths = [int(n) for n in params["fft_lengths"]]
+        n = int(np.prod(lengths))
+        axes = tuple(range(len(xp.shape(x)) - len(lengths), len(xp.shape(x))))
+        weight, scale = {0: (1.0, n), 1: (1.0 / n, 1.0 / n), 2: (1.0, n)}.get(
+            kind, (2.0 / n, 2.0 / n)
+        )
+        norm = xp.sqrt(scale * xp.sum(abs64(x) ** 2, axis=axes, keepdims=True))
+        u, eta = rounding_of(z)
+        bound = _radix_passes(n) * u * norm + n * eta
+        if e is not None:
+            bound = bound + weight * xp.sum(e, axis=axes, keepdims=True)
+        return [xp.broadcast_to(bound, xp.shape(z))]
+
     rules = {
+        "fft": fft_rule,
         "cumsum": cumsum_rule,
         "dot_general": dot_general_rule,
         "reduce_sum": reduce_sum_rule,
@@ -165,6 +191,17 @@ def rule_table(xp: Any, lead: int, apply: Callable[..., list[Any]]) -> dict[str,
         "select_and_scatter_add": select_and_scatter_add_rule,
     }
     return rules
+
+
+def _radix_passes(n: int) -> float:
+    """Σ (p + 4) over the prime factors p of n, with multiplicity: the rounding
+    of an FFT of n points in units of u·‖z‖₂ (one radix-p pass per factor)."""
+    total, p = 0, 2
+    while n > 1:
+        while n % p == 0:
+            total, n = total + p + 4, n // p
+        p += 1
+    return float(total)
 
 
 # The primitives with a rule here (derived from the table: its rules need no

@@ -19,7 +19,7 @@ import numpy as np
 
 from checks._src.run import caches
 
-__all__ = ["gamma", "is_float", "rounding_error", "tiny", "unit"]
+__all__ = ["gamma", "is_float", "rounding_error", "tiny", "unit", "wide"]
 
 
 @caches.register
@@ -54,11 +54,18 @@ def tiny(x: Any) -> float:
     return _kind(_dtype(x))[2]
 
 
+def wide(xp: Any, x: Any) -> Any:
+    """``x`` in float64, or in complex128 if it is complex (a cast to float64
+    would drop its imaginary part, and with it most of |x|)."""
+    a = xp.asarray(x)
+    return a.astype(xp.complex128 if xp.iscomplexobj(a) else xp.float64)
+
+
 def rounding_error(xp: Any, x: Any, ulps: float = 1.0) -> Any:
     """ulps·u·|x| + tiny: one rounding, to a relative ``ulps·u`` or, for a result
     that underflows (flushed to zero on CPU and GPU), to an absolute ``tiny``.
     0 where x is not finite (an infinite constant is exact)."""
-    a = xp.abs(xp.asarray(x).astype(xp.float64))
+    a = xp.abs(wide(xp, x))
     return xp.where(xp.isfinite(a), ulps * unit(x) * a + tiny(x), 0.0)
 
 
