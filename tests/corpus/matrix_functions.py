@@ -54,13 +54,15 @@ def _separated_singular(key, shape, dtype):
     u = _orthogonal(k_u, tuple(batch), n)
     v = _orthogonal(k_v, tuple(batch), n)
     jitter = jax.random.uniform(k_s, (*batch, n), jnp.float64, -0.3, 0.3)
-    sigma = jnp.arange(n, dtype=jnp.float64) + 1.0 + jitter
+    steps = jnp.arange(n, dtype=jnp.float64).reshape((1,) * len(batch) + (n,))
+    sigma = steps + 1.0 + jitter
     return (u * sigma[..., None, :]) @ jnp.swapaxes(v, -1, -2)
 
 
 def _spd_separated(key, shape, dtype):
     """``symmetric_separated`` shifted by 3.3 I: eigenvalues ≥ 1, gaps ≥ 0.4."""
-    return samplers.symmetric_separated(key, shape, dtype) + 3.3 * jnp.eye(shape[-1])
+    eye = jnp.eye(shape[-1]).reshape((1,) * (len(shape) - 2) + shape[-2:])
+    return samplers.symmetric_separated(key, shape, dtype) + 3.3 * eye
 
 
 def _small(key, shape, dtype):
@@ -75,7 +77,7 @@ def _lower_dominant(key, shape, dtype):
     a = 0.3 * jax.random.normal(k_a, shape, jnp.float64)
     d = jax.random.uniform(k_d, (*batch, n), jnp.float64, 1.0, 2.0)
     d = d * jnp.where(jax.random.uniform(k_s, (*batch, n)) < 0.5, -1.0, 1.0)
-    eye = jnp.eye(n, dtype=jnp.float64)
+    eye = jnp.eye(n, dtype=jnp.float64).reshape((1,) * len(batch) + (n, n))
     return a * (1.0 - eye) + d[..., :, None] * eye
 
 
@@ -263,7 +265,7 @@ def nuclear_norm_grad_transposed(X: jax.Array) -> jax.Array:
 def _sqrtm(A: jax.Array) -> jax.Array:
     """A^{1/2} = Q Λ^{1/2} Qᵀ from ``jnp.linalg.eigh``."""
     lam, Q = jnp.linalg.eigh(A)
-    return (Q * jnp.sqrt(lam)) @ Q.T
+    return (Q * jnp.sqrt(lam)[None, :]) @ Q.T
 
 
 def sqrtm_pairing(A: jax.Array, B: jax.Array) -> jax.Array:
@@ -335,7 +337,7 @@ def weighted_eigenvalues_grad(A: jax.Array, w: jax.Array) -> jax.Array:
     Source: Magnus and Neudecker, ch. 8, Thm 1.
     """
     _, Q = jnp.linalg.eigh(A)
-    return (Q * w) @ Q.T
+    return (Q * w[None, :]) @ Q.T
 
 
 @derivation(
