@@ -28,7 +28,7 @@ from jax.typing import ArrayLike
 from checks._src.declare import sampling
 from checks._src.declare.declare import Derivation
 from checks._src.declare.sampling import Stream
-from checks._src.evaluate import ahead
+from checks._src.evaluate import ahead, narrow_constants, on_host
 from checks._src.evaluate.case_plan import (
     _host_program,
     _Plan,
@@ -37,7 +37,12 @@ from checks._src.evaluate.case_plan import (
     memory_problem,
 )
 from checks._src.evaluate.case_program import _compiler_options
-from checks._src.evaluate.case_static import _static_checks, _where, _whole
+from checks._src.evaluate.case_static import (
+    _static_checks,
+    _where,
+    _whole,
+    example_args,
+)
 from checks._src.judge import compare
 from checks._src.judge.case_judge import Judged, Values, judge
 from checks._src.judge.summary import Tally, summarize
@@ -140,7 +145,17 @@ def run_cases(
         if program is not None and dt in ran:
             r.engine, r.engine_fallback = program.engine, program.fallback
     compare.judge_by_float64(results)
+    for dt, r in results.items():
+        if r.status == "fail":
+            r.message += _narrow_constants_note(d, dims, dt)
     return [results[dt] for dt in dtypes]
+
+
+def _narrow_constants_note(d: Derivation, dims: dict[str, int], dtype: str) -> str:
+    """A failing case's note naming constants of the closed form rounded to a
+    narrower dtype than ``dtype`` (``checks._src.evaluate.narrow_constants``)."""
+    args = tuple(example_args(d, dims, dtype))
+    return narrow_constants.note(on_host.traced(d.closed_form, args), dtype)
 
 
 def _runnable(

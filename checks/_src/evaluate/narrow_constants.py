@@ -1,0 +1,102 @@
+"""Constants of a closed form rounded to a narrower dtype than its case's.
+
+``jnp.float32(0.2) * x`` in a float64 case multiplies by 0.20000000298023224, the
+float32 rounding of 0.2: JAX folds the constant into the trace as that float64
+value, so the closed form is off by up to 2⁻²⁴ relatively wherever it is used,
+a hundred million times the float64 tolerance. The case fails, rightly (its
+values are not the derivative's to float64 accuracy), and its message says why:
+``note(jaxpr, dtype)`` names each such constant and the decimal it rounds.
+
+A constant is taken as a rounding to a narrower format F (float32, bfloat16,
+float16) when it is exactly representable in F with more than half of F's
+significand bits in use (not a short binary number such as 0.375 or
+finfo(float64).eps = 2⁻⁵²), and the shortest decimal that reads back as it in F
+is another number in the case's dtype: 0.20000000298023224 is float32's 0.2,
+whereas 0.5, 2.0 or 0.25 read back as themselves. A float64 constant whose last
+29 bits are zero by chance is rare (2⁻²⁹ of values); and a note is only added
+to a failing case.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+from jax.extend import core
+
+from checks._src.evaluate.lapack import _sub_jaxprs
+
+# the formats a constant may have been rounded to, fewest significand bits first
+_NARROW = (jnp.bfloat16, jnp.float16, jnp.float32)
+_MOST = 3  # constants named in a note
+
+
+def _significant_bits(value: float) -> int:
+    """Bits from the first 1 to the last 1 of ``value``'s significand."""
+    significand = int(abs(np.frexp(value)[0]) * 2.0**53)
+    return (significand >> ((significand & -significand).bit_length() - 1)).bit_length()
+
+
+def _shortest(rounded: np.ndarray, narrow: np.dtype) -> str:
+    """The shortest decimal that reads back as ``rounded`` in ``narrow``."""
+    value = float(rounded.astype(np.float64))
+    for digits in range(1, 18):
+        text = f"{value:.{digits}g}"
+        if np.asarray(float(text)).astype(narrow) == rounded:
+            return text
+    return repr(value)
+
+
+def _rounded_from(value: float, case_dtype: np.dtype) -> tuple[str, str] | None:
+    """(decimal, format): ``value`` is ``decimal`` rounded to the narrower
+    ``format``, not ``decimal`` in ``case_dtype``; or None."""
+    if not np.isfinite(value) or value == 0.0:
+        return None
+    for fmt in _NARROW:
+        narrow = np.dtype(fmt)
+        if narrow.itemsize >= case_dtype.itemsize:
+            continue
+        rounded = np.asarray(value, case_dtype).astype(narrow)
+        if float(rounded.astype(case_dtype)) != value:
+            continue  # not representable in this format
+        if 2 * _significant_bits(value) <= jnp.finfo(narrow).nmant + 1:
+            return None  # a short binary number (2⁻⁵², 0.375): no decimal rounded
+        decimal = _shortest(rounded, narrow)
+        if float(np.asarray(float(decimal), case_dtype)) != value:
+            return decimal, narrow.name
+        return None  # the format represents it as written: no rounding
+    return None
+
+
+def _constants(jaxpr: core.Jaxpr, consts: list) -> list[np.ndarray]:
+    """The float values of every literal and constant of ``jaxpr`` and of the
+    jaxprs inside it (loop bodies, branches)."""
+    found = [np.asarray(c) for c in consts]
+    for eqn in jaxpr.eqns:
+        for v in eqn.invars:
+            if isinstance(v, core.Literal):
+                found.append(np.asarray(v.val))
+        for sub in _sub_jaxprs(eqn.params):
+            found.extend(_constants(sub, []))
+    return [c for c in found if np.issubdtype(c.dtype, np.floating)]
+
+
+def note(closed: core.ClosedJaxpr, dtype: str) -> str:
+    """'; the closed form computes with …' naming the constants of ``closed``
+    rounded to a narrower dtype than ``dtype``, or '' when there is none."""
+    case_dtype = np.dtype(dtype)
+    if not np.issubdtype(case_dtype, np.floating):
+        return ""
+    named: dict[str, str] = {}
+    for c in _constants(closed.jaxpr, list(closed.consts)):
+        for value in np.unique(c.astype(case_dtype).ravel())[:64]:
+            hit = _rounded_from(float(value), case_dtype)
+            if hit and len(named) < _MOST:
+                named.setdefault(repr(float(value)), f"{hit[0]} in {hit[1]}")
+    if not named:
+        return ""
+    listed = ", ".join(f"{v} ({what})" for v, what in named.items())
+    return (
+        f"; the closed form computes with a constant rounded to a narrower dtype "
+        f"than {dtype}: {listed}, as jnp.float32(0.2) or np.float32(0.2) make it: "
+        f"write it as a Python float, which takes the case's dtype"
+    )
