@@ -97,3 +97,76 @@ def test_a_loaded_file_makes_its_arrays_in_float64(tmp_path):
         assert not jax.config.jax_enable_x64
     module = sys.modules[d.closed_form.__module__]
     assert module.HALF.dtype == jnp.float64
+
+
+def test_a_float32_constant_in_a_float64_case_is_named_in_its_failure():
+    # jnp.float32(0.5) is 0.5 exactly: no note; jnp.float32(0.1) is 0.1 rounded
+    # to float32, folded into the trace as the float64 0.10000000149011612
+    def rounded(x):
+        return jnp.cos(x) * jnp.float32(0.1) / 0.1
+
+    def exact(x):
+        return jnp.cos(x) * jnp.float32(0.5) / 0.5
+
+    declared_rounded = _declared(rounded, "float32_constant")
+    declared_exact = _declared(exact, "exact_float32_constant")
+    for engine in ("auto", "xla"):
+        failed = verify(
+            declared_rounded,
+            samples=50,
+            dtypes=["float64", "float32"],
+            engine=engine,
+        )
+        case64, case32 = failed.cases
+        assert case64.status == "fail"
+        assert "0.10000000149011612 (0.1 in float32)" in case64.message
+        assert "Python float" in case64.message
+        assert "narrower" not in case32.message  # float32 is not narrower there
+        passed = verify(
+            declared_exact,
+            samples=50,
+            dtypes=["float64"],
+            engine=engine,
+        )
+        assert passed.status == "pass"
+        assert "narrower" not in passed.cases[0].message
+
+
+def test_narrow_constants_are_told_from_short_binary_numbers():
+    from checks._src.evaluate import narrow_constants
+
+    def note(fn, dtype=jnp.float64):
+        with jax.enable_x64(True):
+            return narrow_constants.note(
+                jax.make_jaxpr(fn)(jnp.ones(3, dtype)), str(jnp.dtype(dtype))
+            )
+
+    assert "0.1 in float32" in note(lambda x: x * jnp.float32(0.1))
+    assert "0.2 in bfloat16" in note(lambda x: x * jnp.bfloat16(0.2).astype(x.dtype))
+    assert "0.2 in bfloat16" in note(
+        lambda x: x * jnp.bfloat16(0.2).astype(x.dtype), jnp.float32
+    )
+    # inside a loop's body
+    assert "0.1 in float32" in note(
+        lambda x: jax.lax.fori_loop(0, 2, lambda i, c: c * jnp.float32(0.1), x)
+    )
+    for exact in (
+        lambda x: x * 0.1,  # a Python float: float64
+        lambda x: x * jnp.finfo(x.dtype).eps,  # 2⁻⁵²: one significant bit
+        lambda x: x * jnp.float32(0.375),
+        lambda x: x * jnp.finfo(jnp.float32).eps,
+    ):
+        assert note(exact) == ""
+    assert note(lambda x: x * jnp.float32(0.1), jnp.float32) == ""
+
+
+def test_a_closed_form_of_another_dtype_says_where_it_turns():
+    def grad(x):
+        eps = jnp.finfo(x.dtype).eps  # a bfloat16 scalar: 1 - eps is float32
+        return jnp.cos(x) * (1.0 - eps) / (1.0 - eps)
+
+    result = verify(_declared(grad, "promoted"), samples=20, dtypes=["bfloat16"])
+    (case,) = result.cases
+    assert case.status == "error"
+    assert case.message.startswith("closed form returns float32 for bfloat16 inputs")
+    assert "(first at test_precision.py:" in case.message

@@ -200,7 +200,7 @@ def logsumexp_grad_float32_log_softmax(x: jax.Array) -> jax.Array:
 
 def clipped_bce(p: jax.Array, y: jax.Array) -> jax.Array:
     """−(y log p̃ + (1 − y) log(1 − p̃)), p̃ = clip(p, ε, 1 − ε), ε = finfo(p).eps."""
-    eps = jnp.finfo(p.dtype).eps
+    eps = jnp.asarray(jnp.finfo(p.dtype).eps, p.dtype)
     q = jnp.clip(p, eps, 1.0 - eps)
     return -(y * jnp.log(q) + (1.0 - y) * jnp.log1p(-q))
 
@@ -216,7 +216,7 @@ _BCE = {"p": domain.unit_interval(), "y": domain.unit_interval()}
 )
 def clipped_bce_grad(p: jax.Array, y: jax.Array) -> jax.Array:
     """∂/∂p = (p̃ − y)/(p̃(1 − p̃)) inside [ε, 1 − ε], 0 where the clip holds p̃."""
-    eps = jnp.finfo(p.dtype).eps
+    eps = jnp.asarray(jnp.finfo(p.dtype).eps, p.dtype)
     inside = (p >= eps) & (p <= 1.0 - eps)
     q = jnp.clip(p, eps, 1.0 - eps)
     return jnp.where(inside, (q - y) / (q * (1.0 - q)), 0.0)
@@ -236,7 +236,7 @@ def clipped_bce_grad_flipped_sign(p: jax.Array, y: jax.Array) -> jax.Array:
     Why wrong: −d/dp [y log p + (1 − y) log(1 − p)] = (p − y)/(p(1 − p)).
     Right: ``clipped_bce_grad``.
     """
-    eps = jnp.finfo(p.dtype).eps
+    eps = jnp.asarray(jnp.finfo(p.dtype).eps, p.dtype)
     inside = (p >= eps) & (p <= 1.0 - eps)
     q = jnp.clip(p, eps, 1.0 - eps)
     return jnp.where(inside, (y - q) / (q * (1.0 - q)), 0.0)
