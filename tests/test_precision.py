@@ -132,12 +132,12 @@ def test_a_float32_constant_in_a_float64_case_is_named_in_its_failure():
         assert "narrower" not in passed.cases[0].message
 
 
-def test_narrow_constants_are_told_from_short_binary_numbers():
-    from checks._src.evaluate import narrow_constants
+def test_narrower_are_told_from_short_binary_numbers():
+    from checks._src.evaluate import narrower
 
     def note(fn, dtype=jnp.float64):
         with jax.enable_x64(True):
-            return narrow_constants.note(
+            return narrower.note(
                 jax.make_jaxpr(fn)(jnp.ones(3, dtype)), str(jnp.dtype(dtype))
             )
 
@@ -170,3 +170,29 @@ def test_a_closed_form_of_another_dtype_says_where_it_turns():
     assert case.status == "error"
     assert case.message.startswith("closed form returns float32 for bfloat16 inputs")
     assert "(first at test_precision.py:" in case.message
+
+
+def test_a_cast_to_a_narrower_dtype_is_named_in_the_case_message():
+    def through_float32(x):  # the bfloat16 kernel idiom, in a float64 case
+        return jnp.cos(x.astype(jnp.float32)).astype(x.dtype)
+
+    def widened(x):  # float32 only where x is narrower: float64 stays float64
+        return jnp.cos(x.astype(jnp.promote_types(x.dtype, jnp.float32))).astype(
+            x.dtype
+        )
+
+    narrowing = _declared(through_float32, "through_float32")
+    for engine in ("auto", "xla"):
+        result = verify(
+            narrowing, samples=50, dtypes=["float64", "float32"], engine=engine
+        )
+        case64, case32 = result.cases
+        assert case64.status == "pass"
+        assert "the closed form rounds to float32 (test_precision.py:" in (
+            case64.message
+        )
+        assert "held to that accuracy" in case64.message
+        assert "rounds to" not in case32.message  # float32 is not narrower there
+    result = verify(_declared(widened, "widened"), samples=50, dtypes=["float64"])
+    assert result.status == "pass"
+    assert "rounds to" not in result.cases[0].message

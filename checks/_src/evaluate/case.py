@@ -28,7 +28,7 @@ from jax.typing import ArrayLike
 from checks._src.declare import sampling
 from checks._src.declare.declare import Derivation
 from checks._src.declare.sampling import Stream
-from checks._src.evaluate import ahead, narrow_constants, on_host
+from checks._src.evaluate import ahead, narrower, on_host
 from checks._src.evaluate.case_plan import (
     _host_program,
     _Plan,
@@ -145,17 +145,22 @@ def run_cases(
         if program is not None and dt in ran:
             r.engine, r.engine_fallback = program.engine, program.fallback
     compare.judge_by_float64(results)
-    for dt, r in results.items():
-        if r.status == "fail":
-            r.message += _narrow_constants_note(d, dims, dt)
+    for r in results.values():
+        r.message += _narrower_note(d, dims, r)
     return [results[dt] for dt in dtypes]
 
 
-def _narrow_constants_note(d: Derivation, dims: dict[str, int], dtype: str) -> str:
-    """A failing case's note naming constants of the closed form rounded to a
-    narrower dtype than ``dtype`` (``checks._src.evaluate.narrow_constants``)."""
-    args = tuple(example_args(d, dims, dtype))
-    return narrow_constants.note(on_host.traced(d.closed_form, args), dtype)
+def _narrower_note(d: Derivation, dims: dict[str, int], r: CaseResult) -> str:
+    """A case's note on what of the closed form is narrower than its dtype
+    (``checks._src.evaluate.narrower``): the casts of a checked case, and the
+    rounded constants of a failing one."""
+    if r.status not in ("pass", "fail"):
+        return ""
+    closed = on_host.traced(d.closed_form, tuple(example_args(d, dims, r.dtype)))
+    note = narrower.casts(closed, r.dtype)
+    if r.status == "fail":
+        note += narrower.note(closed, r.dtype)
+    return note
 
 
 def _runnable(

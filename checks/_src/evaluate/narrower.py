@@ -1,4 +1,5 @@
-"""Constants of a closed form rounded to a narrower dtype than its case's.
+"""What of a closed form is narrower than its case's dtype: constants rounded to
+a narrower dtype, and values cast to one.
 
 ``jnp.float32(0.2) * x`` in a float64 case multiplies by 0.20000000298023224, the
 float32 rounding of 0.2: JAX folds the constant into the trace as that float64
@@ -15,13 +16,19 @@ is another number in the case's dtype: 0.20000000298023224 is float32's 0.2,
 whereas 0.5, 2.0 or 0.25 read back as themselves. A float64 constant whose last
 29 bits are zero by chance is rare (2⁻²⁹ of values); and a note is only added
 to a failing case.
+
+A closed form that casts to a narrower dtype (``x.astype(jnp.float32)`` in a
+float64 case, the kernel idiom of widening a bfloat16 input, written for a
+float32 one) carries that rounding in its bound, by the rule of
+``convert_element_type``: its case is held to the narrower dtype's accuracy
+there, and ``casts(jaxpr, dtype)`` says so in the case's message.
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
-from jax.extend import core
+from jax.extend import core, source_info_util
 
 from checks._src.evaluate.lapack import _sub_jaxprs
 
@@ -100,3 +107,45 @@ def note(closed: core.ClosedJaxpr, dtype: str) -> str:
         f"than {dtype}: {listed}, as jnp.float32(0.2) or np.float32(0.2) make it: "
         f"write it as a Python float, which takes the case's dtype"
     )
+
+
+def casts(closed: core.ClosedJaxpr, dtype: str) -> str:
+    """'; the closed form rounds to float32 (file.py:line): …' for the first cast
+    (``convert_element_type``, ``reduce_precision``) of ``closed`` to a narrower
+    float format than ``dtype``, or ''."""
+    case_dtype = np.dtype(dtype)
+    stack = [closed.jaxpr]
+    while stack:
+        jaxpr = stack.pop()
+        for eqn in jaxpr.eqns:
+            stack.extend(_sub_jaxprs(eqn.params))
+            narrow = _narrowed_to(eqn, case_dtype)
+            if narrow:
+                where = source_info_util.summarize(eqn.source_info)
+                where = ":".join(where.rsplit("/", 1)[-1].split(" ")[0].split(":")[:2])
+                return (
+                    f"; the closed form rounds to {narrow} ({where}): its {dtype} "
+                    "case is held to that accuracy there"
+                )
+    return ""
+
+
+def _narrowed_to(eqn: core.JaxprEqn, case_dtype: np.dtype) -> str:
+    """The narrower format ``eqn`` rounds a ``case_dtype`` value to, or ''."""
+    name = eqn.primitive.name
+    if name not in ("convert_element_type", "reduce_precision"):
+        return ""
+    source = np.dtype(eqn.invars[0].aval.dtype)
+    if source != case_dtype:
+        return ""
+    if name == "reduce_precision":
+        bits = eqn.params["mantissa_bits"]
+        if bits >= jnp.finfo(case_dtype).nmant:
+            return ""
+        return f"{bits} significand bits"
+    new = np.dtype(eqn.params["new_dtype"])
+    if not jnp.issubdtype(new, jnp.floating):
+        return ""
+    if jnp.finfo(new).nmant < jnp.finfo(case_dtype).nmant:
+        return new.name
+    return ""
