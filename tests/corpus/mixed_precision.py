@@ -293,7 +293,7 @@ def safe_norm(x: jax.Array) -> jax.Array:
     return jnp.where(s > 0, jnp.sqrt(jnp.where(s > 0, s, 1.0)), 0.0)
 
 
-@derivation(of=safe_norm, wrt="x", inputs=_ZEROS, dims={"n": (1, 2)}, source=_WHERE)
+@derivation(of=safe_norm, wrt="x", inputs=_ZEROS, dims={"n": (2,)}, source=_WHERE)
 def safe_norm_grad(x: jax.Array) -> jax.Array:
     """∇‖x‖ = x/‖x‖ for x ≠ 0, 0 at x = 0."""
     s = jnp.sum(x * x)
@@ -349,50 +349,7 @@ def cross_entropy_grad_one_hot_shifted(scores: jax.Array, y: jax.Array) -> jax.A
     return (P - jax.nn.one_hot((y + 1) % _C, _C, dtype=P.dtype)) / N
 
 
-# --- log1p, expm1, log_sigmoid, softplus ---
-
-
-def log1p_square(x: jax.Array) -> jax.Array:
-    """log(1 + x²), accurate near 0 through ``log1p``."""
-    return jnp.log1p(x * x)
-
-
-@derivation(
-    of=log1p_square,
-    wrt="x",
-    inputs={"x": domain.real()},
-    source="d log(1+x²) = 2x/(1+x²)",
-)
-def log1p_square_grad(x: jax.Array) -> jax.Array:
-    """d/dx log(1 + x²) = 2x/(1 + x²)."""
-    return 2.0 * x / (1.0 + x * x)
-
-
-def expm1_(x: jax.Array) -> jax.Array:
-    """eˣ − 1, accurate near 0 through ``expm1``."""
-    return jnp.expm1(x)
-
-
-@derivation(of=expm1_, wrt="x", inputs={"x": domain.real()}, source="d(eˣ − 1)/dx = eˣ")
-def expm1_grad(x: jax.Array) -> jax.Array:
-    """d/dx (eˣ − 1) = eˣ = expm1(x) + 1."""
-    return jnp.expm1(x) + 1.0
-
-
-@derivation(
-    of=expm1_,
-    wrt="x",
-    inputs={"x": domain.real()},
-    source="d(eˣ − 1)/dx = eˣ",
-    expect="fail",
-    why="eˣ − 1 returned: the function, not its derivative",
-)
-def expm1_grad_is_the_function(x: jax.Array) -> jax.Array:
-    """d/dx (eˣ − 1) = expm1(x).
-
-    Why wrong: the −1 is a constant whose derivative is 0. Right: eˣ.
-    """
-    return jnp.expm1(x)
+# --- log_sigmoid, softplus ---
 
 
 def log_sigmoid(x: jax.Array) -> jax.Array:
@@ -440,37 +397,7 @@ def softplus_wide_grad(x: jax.Array) -> jax.Array:
     return jax.nn.sigmoid(x)
 
 
-# --- constants: Python floats, float32 scalars, and `of` returning float32 ---
-
-
-def scaled_square(x: jax.Array) -> jax.Array:
-    """0.1 Σ xᵢ²."""
-    return 0.1 * jnp.sum(x * x)
-
-
-@derivation(
-    of=scaled_square, wrt="x", inputs=_VEC, dims=_VEC_DIMS, source="d(0.1x²) = 0.2x"
-)
-def scaled_square_grad(x: jax.Array) -> jax.Array:
-    """∇ 0.1 Σ xᵢ² = 0.2 x (a Python float: the case's dtype)."""
-    return 0.2 * x
-
-
-@derivation(
-    of=scaled_square,
-    wrt="x",
-    inputs=_VEC,
-    dims=_VEC_DIMS,
-    source="d(0.1x²) = 0.2x",
-    expect="fail",
-    why="0.02 x: the 2 of x² applied as a factor of 0.1 twice",
-)
-def scaled_square_grad_float32_constant_wrong(x: jax.Array) -> jax.Array:
-    """∇ 0.1 Σ xᵢ² = 0.02 x (``jnp.float32`` constant).
-
-    Why wrong: d(0.1 x²)/dx = 0.2 x. Right: 0.2 x.
-    """
-    return jnp.float32(0.02).astype(x.dtype) * x
+# --- `of` returning float32 ---
 
 
 def square_in_float32(x: jax.Array) -> jax.Array:
