@@ -158,6 +158,13 @@ def test_narrower_are_told_from_short_binary_numbers():
     ):
         assert note(exact) == ""
     assert note(lambda x: x * jnp.float32(0.1), jnp.float32) == ""
+    # a bfloat16 array constant, and a PRNG key among the constants
+    table = jnp.array([0.2, 0.3], jnp.bfloat16)
+    assert "0.3 in bfloat16" in note(lambda x: x * table[1])
+    key = jax.random.key(0)
+    assert "0.1 in float32" in note(
+        lambda x: x * jax.random.normal(key, (3,)) * jnp.float32(0.1)
+    )
 
 
 def test_a_closed_form_of_another_dtype_says_where_it_turns():

@@ -77,14 +77,21 @@ def _rounded_from(value: float, case_dtype: np.dtype) -> tuple[str, str] | None:
 def _constants(jaxpr: core.Jaxpr, consts: list) -> list[np.ndarray]:
     """The float values of every literal and constant of ``jaxpr`` and of the
     jaxprs inside it (loop bodies, branches)."""
-    found = [np.asarray(c) for c in consts]
+    found = list(consts)
     for eqn in jaxpr.eqns:
-        for v in eqn.invars:
-            if isinstance(v, core.Literal):
-                found.append(np.asarray(v.val))
+        found.extend(v.val for v in eqn.invars if isinstance(v, core.Literal))
         for sub in _sub_jaxprs(eqn.params):
             found.extend(_constants(sub, []))
-    return [c for c in found if np.issubdtype(c.dtype, np.floating)]
+    return [c for c in map(_as_array, found) if c is not None]
+
+
+def _as_array(value: object) -> np.ndarray | None:
+    """``value`` as a NumPy array of real floats, or None (integers, keys)."""
+    try:
+        array = np.asarray(value)
+    except Exception:  # a PRNG key array, say
+        return None
+    return array if jnp.issubdtype(array.dtype, jnp.floating) else None
 
 
 def note(closed: core.ClosedJaxpr, dtype: str) -> str:
