@@ -203,3 +203,20 @@ def test_a_cast_to_a_narrower_dtype_is_named_in_the_case_message():
     result = verify(_declared(widened, "widened"), samples=50, dtypes=["float64"])
     assert result.status == "pass"
     assert "rounds to" not in result.cases[0].message
+
+
+def _sum_sin_in_float32(x):
+    return jnp.sum(jnp.sin(x.astype(jnp.float32)))
+
+
+def test_a_cast_in_of_is_named_too():
+    # the reference is autodiff of ``of``: its cast holds the case to float32
+    inputs = {"x": domain.real(shape=(3,))}
+    declared = derivation(
+        of=_sum_sin_in_float32, wrt="x", inputs=inputs, name="of_in_float32"
+    )(jnp.cos)
+    result = verify(declared, samples=50, dtypes=["float64"])
+    assert result.status == "pass"
+    message = result.cases[0].message
+    assert "; of rounds to float32 (test_precision.py:" in message
+    assert "the closed form rounds" not in message

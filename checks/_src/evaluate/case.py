@@ -152,12 +152,15 @@ def run_cases(
 
 def _narrower_note(d: Derivation, dims: dict[str, int], r: CaseResult) -> str:
     """A case's note on what of the closed form is narrower than its dtype
-    (``checks._src.evaluate.narrower``): the casts of a checked case, and the
-    rounded constants of a failing one."""
+    (``checks._src.evaluate.narrower``): the casts of the closed form and of
+    ``of`` (the reference's accuracy) in a checked case, and the closed form's
+    rounded constants in a failing one."""
     if r.status not in ("pass", "fail"):
         return ""
-    closed = on_host.traced(d.closed_form, tuple(example_args(d, dims, r.dtype)))
+    args = tuple(example_args(d, dims, r.dtype))
+    closed = on_host.traced(d.closed_form, args)
     note = narrower.casts(closed, r.dtype)
+    note += narrower.casts(on_host.traced(d.of, args), r.dtype, who="of")
     if r.status == "fail":
         note += narrower.note(closed, r.dtype)
     return note

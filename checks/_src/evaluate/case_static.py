@@ -90,9 +90,10 @@ def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | Non
     if jnp.dtype(got.dtype) != jnp.dtype(dtype):
         return (
             f"closed form returns {jnp.dtype(got.dtype).name} for {dtype} inputs"
-            f"{_first_other_dtype(traced.jaxpr, dtype)}: a constant of another "
-            "dtype promotes it (give jnp.eye, jnp.zeros, jnp.array ... "
-            "dtype=x.dtype; in bfloat16, 1.0 - jnp.finfo(x.dtype).eps is float32)"
+            f"{_first_other_dtype(traced.jaxpr, dtype)}: a value of another "
+            "dtype promotes it (a NumPy scalar: np.sqrt(2.0), np.float32(0.5), "
+            "1.0 - jnp.finfo(x.dtype).eps; jax.nn.one_hot's float32 default; "
+            "jnp.eye, jnp.zeros, jnp.array without dtype=x.dtype)"
         )
     return lapack.low_precision_call(traced_of) or lapack.low_precision_call(traced)
 

@@ -21,7 +21,8 @@ A closed form that casts to a narrower dtype (``x.astype(jnp.float32)`` in a
 float64 case, the kernel idiom of widening a bfloat16 input, written for a
 float32 one) carries that rounding in its bound, by the rule of
 ``convert_element_type``: its case is held to the narrower dtype's accuracy
-there, and ``casts(jaxpr, dtype)`` says so in the case's message.
+there, and ``casts(jaxpr, dtype)`` says so in the case's message. So does a
+cast in ``of``, whose autodiff reference carries it.
 """
 
 from __future__ import annotations
@@ -116,10 +117,11 @@ def note(closed: core.ClosedJaxpr, dtype: str) -> str:
     )
 
 
-def casts(closed: core.ClosedJaxpr, dtype: str) -> str:
+def casts(closed: core.ClosedJaxpr, dtype: str, who: str = "the closed form") -> str:
     """'; the closed form rounds to float32 (file.py:line): …' for the first cast
     (``convert_element_type``, ``reduce_precision``) of ``closed`` to a narrower
-    float format than ``dtype``, or ''."""
+    float format than ``dtype``, or ''. ``who``: "of", whose casts hold the
+    reference (autodiff of ``of``) to that accuracy."""
     case_dtype = np.dtype(dtype)
     stack = [closed.jaxpr]
     while stack:
@@ -131,7 +133,7 @@ def casts(closed: core.ClosedJaxpr, dtype: str) -> str:
                 where = source_info_util.summarize(eqn.source_info)
                 where = ":".join(where.rsplit("/", 1)[-1].split(" ")[0].split(":")[:2])
                 return (
-                    f"; the closed form rounds to {narrow} ({where}): its {dtype} "
+                    f"; {who} rounds to {narrow} ({where}): its {dtype} "
                     "case is held to that accuracy there"
                 )
     return ""
