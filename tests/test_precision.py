@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from checks import derivation, verify
 from checks._src.declare import domain
@@ -220,3 +221,47 @@ def test_a_cast_in_of_is_named_too():
     message = result.cases[0].message
     assert "; of rounds to float32 (test_precision.py:" in message
     assert "the closed form rounds" not in message
+
+
+def _sum_squares_returned_in_float32(x):
+    return jnp.sum(x * x).astype(jnp.float32)
+
+
+def test_of_returning_float32_keeps_a_float64_tolerance():
+    # jax.jacrev seeds with a float32 one (a boolean converted): exact, so the
+    # float64 case keeps float64's tolerance, and a closed form off by a
+    # relative 4e-9 (10⁷ float64 units, under float32's) fails
+    inputs = {"x": domain.real(shape=(3,))}
+
+    def declare(fn, name):
+        return derivation(
+            of=_sum_squares_returned_in_float32, wrt="x", inputs=inputs, name=name
+        )(fn)
+
+    right = declare(lambda x: 2.0 * x, "returned_in_float32_right")
+    wrong = declare(lambda x: 2.0 * x * (1 + 4e-9), "returned_in_float32_wrong")
+    for engine in ("auto", "xla"):
+        passed = verify(right, samples=50, dtypes=["float64"], engine=engine)
+        assert passed.status == "pass"
+        assert passed.cases[0].tolerance < 1e-13
+        failed = verify(wrong, samples=50, dtypes=["float64"], engine=engine)
+        assert failed.status == "fail"
+
+
+def test_an_integer_converts_exactly_up_to_two_to_the_significand_bits():
+    from checks._src.evaluate import error_rules
+
+    def bound(x, dtype):
+        x = np.asarray(x)
+        out = x.astype(dtype)
+        return error_rules.equation_bounds(
+            np, 1, {}, None, "convert_element_type", {}, [x], [None], [out], None
+        )[0]
+
+    exact = np.array([[0, 1, -7, 2**24]], np.int32)
+    assert np.all(bound(exact, np.float32) == 0)
+    assert np.all(bound(np.array([[True, False]]), jnp.bfloat16) == 0)
+    assert np.all(bound(np.array([[256, -256]], np.int32), jnp.bfloat16) == 0)
+    rounded = np.array([[2**24 + 1, 257]], np.int32)
+    assert bound(rounded[:, :1], np.float32)[0, 0] > 0
+    assert bound(rounded[:, 1:], jnp.bfloat16)[0, 0] > 0
