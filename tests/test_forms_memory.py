@@ -51,7 +51,7 @@ def compiled_bytes(fn, k: int) -> int:
     """Bytes XLA allots the compiled float64 check of ``POINTS`` points at size k."""
     d = as_derivation(fn)
     dims = {"k": k}
-    with precision.float64():
+    with precision.numerics():
         program = case_program._program(
             forms.lowered(d, dims), dims, ("float64",), POINTS
         )

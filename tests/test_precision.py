@@ -1,5 +1,7 @@
 """Float64 inside the checker only: importing ``checks`` leaves the caller's
-``jax_enable_x64`` as it was, and a float64 case is float64 all the same."""
+``jax_enable_x64`` as it was, and a float64 case is float64 all the same. Float32
+products at full precision inside the checker only (JAX's default on a GPU is TF32,
+whose rounding the error model does not bound), the caller's setting after."""
 
 import os
 import subprocess
@@ -10,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks import derivation, verify
+from checks import check_all, derivation, verify
 from checks._src.declare import domain
 from checks._src.run.load import load_target
 
@@ -223,23 +225,26 @@ def test_a_cast_in_of_is_named_too():
     assert "the closed form rounds" not in message
 
 
-def _sum_squares_returned_in_float32(x):
-    return jnp.sum(x * x).astype(jnp.float32)
+def _squares_returned_in_float32(x):
+    return (x * x).astype(jnp.float32)
 
 
 def test_of_returning_float32_keeps_a_float64_tolerance():
-    # jax.jacrev seeds with a float32 one (a boolean converted): exact, so the
-    # float64 case keeps float64's tolerance, and a closed form off by a
-    # relative 4e-9 (10⁷ float64 units, under float32's) fails
+    # jax.jacrev seeds a vector ``of`` returning float32 with an identity made of
+    # booleans converted to float32: exact, so the float64 case keeps float64's
+    # tolerance, and a closed form off by a relative 4e-9 (10⁷ float64 units,
+    # under float32's) fails
     inputs = {"x": domain.real(shape=(3,))}
 
     def declare(fn, name):
         return derivation(
-            of=_sum_squares_returned_in_float32, wrt="x", inputs=inputs, name=name
+            of=_squares_returned_in_float32, wrt="x", inputs=inputs, name=name
         )(fn)
 
-    right = declare(lambda x: 2.0 * x, "returned_in_float32_right")
-    wrong = declare(lambda x: 2.0 * x * (1 + 4e-9), "returned_in_float32_wrong")
+    right = declare(lambda x: jnp.diag(2.0 * x), "returned_in_float32_right")
+    wrong = declare(
+        lambda x: jnp.diag(2.0 * x * (1 + 4e-9)), "returned_in_float32_wrong"
+    )
     for engine in ("auto", "xla"):
         passed = verify(right, samples=50, dtypes=["float64"], engine=engine)
         assert passed.status == "pass"
@@ -265,3 +270,45 @@ def test_an_integer_converts_exactly_up_to_two_to_the_significand_bits():
     rounded = np.array([[2**24 + 1, 257]], np.int32)
     assert bound(rounded[:, :1], np.float32)[0, 0] > 0
     assert bound(rounded[:, 1:], jnp.bfloat16)[0, 0] > 0
+
+
+def _quadratic(x, a):
+    return jnp.sum((a @ x) ** 2)
+
+
+def _recording_products(seen: list):
+    """∇ₓ‖Ax‖² = 2Aᵀ(Ax), recording the default matmul precision it is traced
+    under and the precision of the product it traces."""
+
+    def grad(x, a):
+        seen.append(jax.config.jax_default_matmul_precision)
+        product = jax.make_jaxpr(jnp.matmul)(a, x).eqns[0].params["precision"]
+        seen.append(product)
+        return 2 * a.T @ (a @ x)
+
+    inputs = {"x": domain.real(shape=(3,)), "a": domain.real(shape=(3, 3))}
+    return derivation(of=_quadratic, wrt="x", inputs=inputs, name="quadratic_grad")(
+        grad
+    )
+
+
+def test_float32_products_run_at_full_precision_inside_the_checker_only():
+    highest = (jax.lax.Precision.HIGHEST, jax.lax.Precision.HIGHEST)
+    for caller in (None, "bfloat16", "tensorfloat32"):
+        for engine in ("auto", "xla"):
+            seen: list = []
+            declared = _recording_products(seen)
+            with jax.default_matmul_precision(caller):
+                result = verify(declared, samples=50, dtypes=["float32"], engine=engine)
+                # on a worker thread (``timeout``), as the command line runs it
+                (threaded,) = check_all(
+                    [declared],
+                    samples=50,
+                    dtypes=["float32"],
+                    engine=engine,
+                    timeout=600,
+                ).results
+                assert jax.config.jax_default_matmul_precision == caller
+            assert result.status == threaded.status == "pass", result.cases
+            assert seen and set(seen[::2]) == {"highest"}, (caller, engine, seen)
+            assert set(seen[1::2]) == {highest}, (caller, engine, seen)

@@ -21,13 +21,13 @@ SCRIPT = textwrap.dedent(
     from checks._src.declare import sampling
     from checks._src.evaluate import blocks as blocking
     from checks._src.declare.declare import as_derivation
-    from checks._src.evaluate.precision import float64
+    from checks._src.evaluate.precision import numerics
     from examples import bce_grad_beta, bce_grad_beta_sign_flipped, softmax_jacobian
 
     out = {{"devices": len(jax.devices())}}
     d = as_derivation(softmax_jacobian)
     devices = blocks.shard_devices(jax.devices()[0], None)
-    with float64():  # the checker's internals, called here directly
+    with numerics():  # the checker's internals, called here directly
         program = case_program._program(d, {{"k": 3}}, ["float64"], 1000, devices, True)
         c = program(sampling.stream(0), 1000)["float64"]["cmp"].ratio
     out["shards"] = [s.data.shape[0] for s in c.addressable_shards]

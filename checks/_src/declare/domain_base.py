@@ -16,7 +16,7 @@ import numpy as np
 from jax.typing import DTypeLike
 
 from checks._src.declare.domain_editing import Editing
-from checks._src.evaluate.precision import in_float64
+from checks._src.evaluate.precision import in_numerics
 
 Shape = tuple[int | str, ...]
 # A shape as written in a declaration: one int or size name, or a sequence of them.
@@ -122,7 +122,7 @@ class Domain:
         """
         return tuple(dims[s] if isinstance(s, str) else int(s) for s in self.shape)
 
-    @in_float64
+    @in_numerics
     def sample(
         self, key: jax.Array, n: int, dims: Mapping[str, int], dtype: DTypeLike
     ) -> tuple[jax.Array, jax.Array]:

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from checks._src.evaluate.precision import in_float64
+from checks._src.evaluate.precision import in_numerics
 
 __all__ = [
     "chunk_stream",
@@ -64,7 +64,7 @@ def _mix_constant(value: int) -> np.uint64:
         return (z ^ (z >> np.uint64(31)))[0]
 
 
-@in_float64
+@in_numerics
 def stream(seed: int) -> jax.Array:
     """The root stream of a seed.
 
@@ -86,7 +86,7 @@ def stream(seed: int) -> jax.Array:
     return jnp.asarray(_mix_constant(int(seed) + int(_GOLDEN)))
 
 
-@in_float64
+@in_numerics
 def chunk_stream(seed: int, index: int) -> jax.Array:
     """The stream of the ``index``-th chunk of a run's samples (chunk 0 is the
     seed's root stream, so a run that fits in one chunk samples the same points).

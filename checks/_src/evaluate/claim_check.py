@@ -21,7 +21,7 @@ import numpy as np
 from checks._src.declare.claim_record import UNSAMPLED, Claim
 from checks._src.evaluate import on_host, printed
 from checks._src.evaluate.claim_sampled import check_sampled
-from checks._src.evaluate.precision import in_float64
+from checks._src.evaluate.precision import in_numerics
 from checks._src.judge import compare
 from checks._src.report.result import CaseResult, Counterexample, DerivationResult
 
@@ -79,7 +79,7 @@ def _check_value(c: Claim, device: jax.Device) -> CaseResult:
     )
 
 
-@in_float64
+@in_numerics
 def check_claim(
     c: Claim, samples: int, seed: int, device: jax.Device
 ) -> DerivationResult:

@@ -216,7 +216,7 @@ def _derivative(of: Callable[..., Any], wrt: int, order: int, avals: tuple[Any, 
     return _memo(
         key,
         lambda: trace_as_written(
-            reference(of, wrt, order, avals, traced(of, avals).out_avals[0].shape),
+            reference(of, wrt, order, avals, traced(of, avals).out_avals[0]),
             *avals,
         ),
     )

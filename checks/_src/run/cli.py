@@ -271,12 +271,12 @@ EXIT_INTERRUPTED = 130
 def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     from checks._src.declare.declare import DeclarationError
     from checks._src.evaluate.distributed import DistributedError
-    from checks._src.evaluate.precision import float64
+    from checks._src.evaluate.precision import numerics
     from checks._src.run.load import LoadError
     from checks._src.run.options import OptionError
 
     try:
-        with float64():  # the checker's own work, whatever the caller's setting
+        with numerics():  # the checker's own work, whatever the caller's setting
             return _run(argv, stdout, stderr)
     except (
         UsageError,

@@ -15,7 +15,7 @@ from types import ModuleType
 
 from checks._src.declare.declare import DeclarationError, Derivation
 from checks._src.declare.register import derivations_in
-from checks._src.evaluate.precision import in_float64
+from checks._src.evaluate.precision import in_numerics
 from checks._src.run import caches
 
 __all__ = ["LoadError", "load_catalog", "load_file", "load_targets"]
@@ -142,7 +142,7 @@ def _collect(module: ModuleType) -> list[Derivation]:
     return found
 
 
-@in_float64
+@in_numerics
 def load_target(target: str) -> list[Derivation]:
     """The derivations one target declares: a path to a .py file, a folder (its
     .py files), or a module (``good`` also finds ``good.py`` in the current
@@ -170,7 +170,7 @@ def load_target(target: str) -> list[Derivation]:
     return found
 
 
-@in_float64
+@in_numerics
 def load_file(path: Path) -> list[Derivation]:
     """The derivations one ``.py`` file declares, in order; none is not an error
     (a file a test runner's file pattern matched may declare nothing)."""
@@ -193,7 +193,7 @@ def _load_folder(folder: Path) -> list[Derivation]:
     return found
 
 
-@in_float64
+@in_numerics
 def load_targets(targets: list[str]) -> list[Derivation]:
     """All derivations of all targets, in order; the catalog when none is given."""
     if not targets:
@@ -204,7 +204,7 @@ def load_targets(targets: list[str]) -> list[Derivation]:
     return found
 
 
-@in_float64
+@in_numerics
 def load_catalog() -> list[Derivation]:
     """The built-in catalog of the documents' derivations."""
     return load_target(CATALOG_MODULE)

@@ -17,7 +17,7 @@ from checks._src.declare.declare import Derivation
 from checks._src.declare.forms import FormError, lowered
 from checks._src.evaluate.case import run_cases
 from checks._src.evaluate.claim_check import check_claim
-from checks._src.evaluate.precision import in_float64
+from checks._src.evaluate.precision import in_numerics
 from checks._src.judge.summary import nested as _nested
 from checks._src.report.result import CaseResult, Counterexample, DerivationResult
 from checks._src.run import watchdog
@@ -237,7 +237,7 @@ def _array(nested: object, dtype: npt.DTypeLike) -> np.ndarray:
     return np.asarray(np.nan if nested is None else nested, dtype)
 
 
-@in_float64
+@in_numerics
 def mutation_score(
     d: Derivation,
     *,

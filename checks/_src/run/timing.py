@@ -31,7 +31,7 @@ from checks._src.evaluate.blocks import block_points, over_points, shard_devices
 from checks._src.evaluate.case_program import _bounded, _program, _reference
 from checks._src.evaluate.case_static import _largest, example_args
 from checks._src.evaluate.lapack import with_inline_lapack
-from checks._src.evaluate.precision import float64
+from checks._src.evaluate.precision import numerics
 from checks._src.evaluate.reference import reference
 from checks._src.judge.case_judge import judge
 from checks._src.run.options import (
@@ -199,7 +199,7 @@ def time_check(
         (100, ('float64',), True, True)
     """
     least = _positive_seconds(least)
-    with float64():
+    with numerics():
         d, dims, samples, names = _derivation(target, samples, dtypes, sizes)
         (first,) = _one_device(device)
         devices = shard_devices(first, _check_shards(shards, [first]))
@@ -270,7 +270,7 @@ def profile_check(
         True
     """
     least = _positive_seconds(least)
-    with float64():
+    with numerics():
         record = as_derivation(target)
         if needs_lowering(record):
             raise OptionError(

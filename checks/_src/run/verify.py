@@ -20,7 +20,7 @@ from checks._src.declare.declare import (
     make_derivation,
 )
 from checks._src.evaluate import on_host
-from checks._src.evaluate.precision import in_float64
+from checks._src.evaluate.precision import in_numerics
 from checks._src.report.result import DerivationResult, Report
 from checks._src.run import caches
 from checks._src.run.isolation import _bounded
@@ -64,7 +64,7 @@ def _start_run(items: Sequence[Record]) -> None:
             identity.computes(fn, None)
 
 
-@in_float64
+@in_numerics
 def verify(
     closed_form_or_derivation: Callable[..., object] | Record,
     *,
@@ -197,7 +197,7 @@ def assert_derivation(
     return result
 
 
-@in_float64
+@in_numerics
 def check_all(
     derivations: Iterable[Callable[..., object] | Record],
     *,
