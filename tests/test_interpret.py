@@ -221,6 +221,22 @@ def test_subnormals_are_flushed_to_zero_as_by_xla(fn, xs):
     np.testing.assert_array_equal(got, want)
 
 
+def test_float16_subnormals_are_kept_as_by_xla():
+    # XLA's CPU computes float16 in float32 and keeps float16's subnormals
+    # (6e-8 to 6e-5); σ(−13) = 2.26e-6 is one, reached by an exp in log_sigmoid's
+    # gradient
+    x = np.array([[1e-3, 3e-3, 1e-6, -13.0, 13.0]], np.float16)
+
+    def fn(a):
+        grad = jax.vmap(jax.grad(jax.nn.log_sigmoid))(a)
+        return jnp.stack([a * a, a * 2, jnp.exp(a), jax.nn.sigmoid(-a), grad])
+
+    got, want = _both(fn, x)
+    subnormal = (want != 0) & (np.abs(want.astype(np.float64)) < 6.1e-5)
+    assert np.count_nonzero(subnormal) >= 4
+    np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32, np.uint8])
 def test_integer_division_and_remainder_by_zero_as_xla(dtype):
     info = np.iinfo(dtype)

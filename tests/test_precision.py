@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from checks import check_all, derivation, verify
 from checks._src.declare import domain
@@ -99,6 +100,176 @@ def test_a_loaded_file_makes_its_arrays_in_float64(tmp_path):
         assert not jax.config.jax_enable_x64
     module = sys.modules[d.closed_form.__module__]
     assert module.HALF.dtype == jnp.float64
+
+
+def test_a_float32_constant_in_a_float64_case_is_named_in_its_failure():
+    # jnp.float32(0.5) is 0.5 exactly: no note; jnp.float32(0.1) is 0.1 rounded
+    # to float32, folded into the trace as the float64 0.10000000149011612
+    def rounded(x):
+        return jnp.cos(x) * jnp.float32(0.1) / 0.1
+
+    def exact(x):
+        return jnp.cos(x) * jnp.float32(0.5) / 0.5
+
+    declared_rounded = _declared(rounded, "float32_constant")
+    declared_exact = _declared(exact, "exact_float32_constant")
+    for engine in ("auto", "xla"):
+        failed = verify(
+            declared_rounded,
+            samples=50,
+            dtypes=["float64", "float32"],
+            engine=engine,
+        )
+        case64, case32 = failed.cases
+        assert case64.status == "fail"
+        assert "0.10000000149011612 (0.1 in float32)" in case64.message
+        assert "Python float" in case64.message
+        assert "narrower" not in case32.message  # float32 is not narrower there
+        passed = verify(
+            declared_exact,
+            samples=50,
+            dtypes=["float64"],
+            engine=engine,
+        )
+        assert passed.status == "pass"
+        assert "narrower" not in passed.cases[0].message
+
+
+def test_narrower_are_told_from_short_binary_numbers():
+    from checks._src.evaluate import narrower
+
+    def note(fn, dtype=jnp.float64):
+        with jax.enable_x64(True):
+            return narrower.note(
+                jax.make_jaxpr(fn)(jnp.ones(3, dtype)), str(jnp.dtype(dtype))
+            )
+
+    assert "0.1 in float32" in note(lambda x: x * jnp.float32(0.1))
+    assert "0.2 in bfloat16" in note(lambda x: x * jnp.bfloat16(0.2).astype(x.dtype))
+    assert "0.2 in bfloat16" in note(
+        lambda x: x * jnp.bfloat16(0.2).astype(x.dtype), jnp.float32
+    )
+    # inside a loop's body
+    assert "0.1 in float32" in note(
+        lambda x: jax.lax.fori_loop(0, 2, lambda i, c: c * jnp.float32(0.1), x)
+    )
+    for exact in (
+        lambda x: x * 0.1,  # a Python float: float64
+        lambda x: x * jnp.finfo(x.dtype).eps,  # 2⁻⁵²: one significant bit
+        lambda x: x * jnp.float32(0.375),
+        lambda x: x * jnp.finfo(jnp.float32).eps,
+    ):
+        assert note(exact) == ""
+    assert note(lambda x: x * jnp.float32(0.1), jnp.float32) == ""
+    # a bfloat16 array constant, and a PRNG key among the constants
+    table = jnp.array([0.2, 0.3], jnp.bfloat16)
+    assert "0.3 in bfloat16" in note(lambda x: x * table[1])
+    key = jax.random.key(0)
+    assert "0.1 in float32" in note(
+        lambda x: x * jax.random.normal(key, (3,)) * jnp.float32(0.1)
+    )
+
+
+def test_a_closed_form_of_another_dtype_says_where_it_turns():
+    def grad(x):
+        eps = jnp.finfo(x.dtype).eps  # a bfloat16 scalar: 1 - eps is float32
+        return jnp.cos(x) * (1.0 - eps) / (1.0 - eps)
+
+    result = verify(_declared(grad, "promoted"), samples=20, dtypes=["bfloat16"])
+    (case,) = result.cases
+    assert case.status == "error"
+    assert case.message.startswith("closed form returns float32 for bfloat16 inputs")
+    assert "(first at test_precision.py:" in case.message
+
+
+def test_a_cast_to_a_narrower_dtype_is_named_in_the_case_message():
+    def through_float32(x):  # the bfloat16 kernel idiom, in a float64 case
+        return jnp.cos(x.astype(jnp.float32)).astype(x.dtype)
+
+    def widened(x):  # float32 only where x is narrower: float64 stays float64
+        return jnp.cos(x.astype(jnp.promote_types(x.dtype, jnp.float32))).astype(
+            x.dtype
+        )
+
+    narrowing = _declared(through_float32, "through_float32")
+    for engine in ("auto", "xla"):
+        result = verify(
+            narrowing, samples=50, dtypes=["float64", "float32"], engine=engine
+        )
+        case64, case32 = result.cases
+        assert case64.status == "pass"
+        assert "the closed form rounds to float32 (test_precision.py:" in (
+            case64.message
+        )
+        assert "held to that accuracy" in case64.message
+        assert "rounds to" not in case32.message  # float32 is not narrower there
+    result = verify(_declared(widened, "widened"), samples=50, dtypes=["float64"])
+    assert result.status == "pass"
+    assert "rounds to" not in result.cases[0].message
+
+
+def _sum_sin_in_float32(x):
+    return jnp.sum(jnp.sin(x.astype(jnp.float32)))
+
+
+def test_a_cast_in_of_is_named_too():
+    # the reference is autodiff of ``of``: its cast holds the case to float32
+    inputs = {"x": domain.real(shape=(3,))}
+    declared = derivation(
+        of=_sum_sin_in_float32, wrt="x", inputs=inputs, name="of_in_float32"
+    )(jnp.cos)
+    result = verify(declared, samples=50, dtypes=["float64"])
+    assert result.status == "pass"
+    message = result.cases[0].message
+    assert "; of rounds to float32 (test_precision.py:" in message
+    assert "the closed form rounds" not in message
+
+
+def _squares_returned_in_float32(x):
+    return (x * x).astype(jnp.float32)
+
+
+def test_of_returning_float32_keeps_a_float64_tolerance():
+    # jax.jacrev seeds a vector ``of`` returning float32 with an identity made of
+    # booleans converted to float32: exact, so the float64 case keeps float64's
+    # tolerance, and a closed form off by a relative 4e-9 (10⁷ float64 units,
+    # under float32's) fails
+    inputs = {"x": domain.real(shape=(3,))}
+
+    def declare(fn, name):
+        return derivation(
+            of=_squares_returned_in_float32, wrt="x", inputs=inputs, name=name
+        )(fn)
+
+    right = declare(lambda x: jnp.diag(2.0 * x), "returned_in_float32_right")
+    wrong = declare(
+        lambda x: jnp.diag(2.0 * x * (1 + 4e-9)), "returned_in_float32_wrong"
+    )
+    for engine in ("auto", "xla"):
+        passed = verify(right, samples=50, dtypes=["float64"], engine=engine)
+        assert passed.status == "pass"
+        assert passed.cases[0].tolerance < 1e-13
+        failed = verify(wrong, samples=50, dtypes=["float64"], engine=engine)
+        assert failed.status == "fail"
+
+
+def test_an_integer_converts_exactly_up_to_two_to_the_significand_bits():
+    from checks._src.evaluate import error_rules
+
+    def bound(x, dtype):
+        x = np.asarray(x)
+        out = x.astype(dtype)
+        return error_rules.equation_bounds(
+            np, 1, {}, None, "convert_element_type", {}, [x], [None], [out], None
+        )[0]
+
+    exact = np.array([[0, 1, -7, 2**24]], np.int32)
+    assert np.all(bound(exact, np.float32) == 0)
+    assert np.all(bound(np.array([[True, False]]), jnp.bfloat16) == 0)
+    assert np.all(bound(np.array([[256, -256]], np.int32), jnp.bfloat16) == 0)
+    rounded = np.array([[2**24 + 1, 257]], np.int32)
+    assert bound(rounded[:, :1], np.float32)[0, 0] > 0
+    assert bound(rounded[:, 1:], jnp.bfloat16)[0, 0] > 0
 
 
 def _quadratic(x, a):

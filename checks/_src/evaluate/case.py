@@ -28,7 +28,7 @@ from jax.typing import ArrayLike
 from checks._src.declare import sampling
 from checks._src.declare.declare import Derivation
 from checks._src.declare.sampling import Stream
-from checks._src.evaluate import ahead
+from checks._src.evaluate import ahead, narrower, on_host
 from checks._src.evaluate.case_plan import (
     _host_program,
     _Plan,
@@ -37,7 +37,12 @@ from checks._src.evaluate.case_plan import (
     memory_problem,
 )
 from checks._src.evaluate.case_program import _compiler_options
-from checks._src.evaluate.case_static import _static_checks, _where, _whole
+from checks._src.evaluate.case_static import (
+    _static_checks,
+    _where,
+    _whole,
+    example_args,
+)
 from checks._src.judge import compare
 from checks._src.judge.case_judge import Judged, Values, judge
 from checks._src.judge.summary import Tally, summarize
@@ -140,7 +145,25 @@ def run_cases(
         if program is not None and dt in ran:
             r.engine, r.engine_fallback = program.engine, program.fallback
     compare.judge_by_float64(results)
+    for r in results.values():
+        r.message += _narrower_note(d, dims, r)
     return [results[dt] for dt in dtypes]
+
+
+def _narrower_note(d: Derivation, dims: dict[str, int], r: CaseResult) -> str:
+    """A case's note on what of the closed form is narrower than its dtype
+    (``checks._src.evaluate.narrower``): the casts of the closed form and of
+    ``of`` (the reference's accuracy) in a checked case, and the closed form's
+    rounded constants in a failing one."""
+    if r.status not in ("pass", "fail"):
+        return ""
+    args = tuple(example_args(d, dims, r.dtype))
+    closed = on_host.traced(d.closed_form, args)
+    note = narrower.casts(closed, r.dtype)
+    note += narrower.casts(on_host.traced(d.of, args), r.dtype, who="of")
+    if r.status == "fail":
+        note += narrower.note(closed, r.dtype)
+    return note
 
 
 def _runnable(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend import core, source_info_util
 from jax.typing import DTypeLike
 
 from checks._src.declare.declare import Derivation
@@ -95,11 +96,27 @@ def _static_checks(d: Derivation, dims: dict[str, int], dtype: str) -> str | Non
                 f"{dtype}), so they cannot be checked in {dtype}"
             )
         return (
-            f"closed form returns {name} for {dtype} inputs: "
-            "a constant of another dtype promotes it (give jnp.eye, jnp.zeros, "
-            "jnp.array ... dtype=x.dtype)"
+            f"closed form returns {name} for {dtype} inputs"
+            f"{_first_other_dtype(traced.jaxpr, dtype)}: a value of another "
+            "dtype promotes it (a NumPy scalar: np.sqrt(2.0), np.float32(0.5), "
+            "1.0 - jnp.finfo(x.dtype).eps; jax.nn.one_hot's float32 default; "
+            "jnp.eye, jnp.zeros, jnp.array without dtype=x.dtype)"
         )
     return lapack.low_precision_call(traced_of) or lapack.low_precision_call(traced)
+
+
+def _first_other_dtype(jaxpr: core.Jaxpr, dtype: str) -> str:
+    """' (first at file.py:line, a mul to float32)': where the closed form's
+    first value of a float dtype other than ``dtype`` is made, or ''."""
+    for eqn in jaxpr.eqns:
+        for v in eqn.outvars:
+            kind = jnp.dtype(v.aval.dtype)
+            if jnp.issubdtype(kind, jnp.floating) and kind != jnp.dtype(dtype):
+                where = source_info_util.summarize(eqn.source_info)
+                where = where.rsplit("/", 1)[-1].split(" ")[0]
+                at = ":".join(where.split(":")[:2])
+                return f" (first at {at}, a {eqn.primitive.name} to {kind.name})"
+    return ""
 
 
 def _not_one_array(

@@ -435,12 +435,15 @@ def equation_bounds(
     bounds ``es``: None for an exact output.
 
     In order: an integer or boolean output is exact; a conversion to a coarser
-    dtype rounds once; data movement of exact values is exact; a result of
-    integer operands only (``iota`` cast, …) rounds a few ulps; an identity
-    passes the bound; a rule in ``OWN_ROUNDING`` gives the whole bound; else the
-    propagated error (the rule, the operation itself on the errors for
-    ``STRUCTURAL``, or ``generic()`` for a primitive without either) plus the
-    result's own rounding (none for ``DATA_MOVEMENT``), plus ``widen()`` after
+    dtype rounds once (an integer or boolean no larger than 2^p, p the float's
+    significand bits, is exact: the seed of ``jax.jacrev`` of an ``of`` that
+    returns float32, a float32 one-hot, in a float64 case); data movement of
+    exact values is exact; a result of integer operands only (``iota`` cast,
+    …) rounds a few ulps; an identity passes the bound; a rule in
+    ``OWN_ROUNDING`` gives the whole bound; else the propagated error (the
+    rule, the operation itself on the errors for ``STRUCTURAL``, or
+    ``generic()`` for a primitive without either) plus the result's own
+    rounding (none for ``DATA_MOVEMENT``), plus ``widen()`` after
     ``generic()`` or for a function in ``MEASURED`` when given (the XLA
     engine's |z − z₆₄| below float64)."""
     if not any(is_float(o) for o in outs):
@@ -450,7 +453,11 @@ def equation_bounds(
         if not is_float(o):
             return [None]
         if unit(o) > unit(xs[0]):
-            e = rounding_error(xp, o) if e is None else e + rounding_error(xp, o)
+            r = rounding_error(xp, o)
+            if not is_float(xs[0]):  # an integer or boolean: exact up to 1/u = 2^p
+                n = xp.abs(xp.asarray(xs[0]).astype(xp.float64))
+                r = xp.where(n <= 1.0 / unit(o), 0.0, r)
+            e = r if e is None else e + r
         return [e]
     if all(e is None for e in es) and (name in DATA_MOVEMENT or name in IDENTITY):
         return [None for _ in outs]
