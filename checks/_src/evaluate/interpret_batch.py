@@ -69,12 +69,7 @@ def full_batch(x: np.ndarray, b: int) -> np.ndarray:
 @caches.register
 @functools.lru_cache(maxsize=64)
 def _tiny(dtype: np.dtype) -> float:
-    """The smallest normal number of the type XLA's CPU computes ``dtype`` in:
-    float32 for the narrower floats (float16, bfloat16), whose arithmetic it
-    runs in float32 and rounds back; so a float16 subnormal, normal in float32,
-    is kept, and a bfloat16 one (float32's range) is flushed."""
-    if np.dtype(dtype).itemsize < 4:
-        return float(np.finfo(np.float32).tiny)
+    """The smallest normal number of ``dtype``."""
     return float(ml_dtypes.finfo(dtype).tiny)
 
 
