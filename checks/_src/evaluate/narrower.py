@@ -63,7 +63,8 @@ def _rounded_from(value: float, case_dtype: np.dtype) -> tuple[str, str] | None:
         narrow = np.dtype(fmt)
         if narrow.itemsize >= case_dtype.itemsize:
             continue
-        rounded = np.asarray(value, case_dtype).astype(narrow)
+        with np.errstate(over="ignore"):  # too large for ``narrow``: inf, no match
+            rounded = np.asarray(value, case_dtype).astype(narrow)
         if float(rounded.astype(case_dtype)) != value:
             continue  # not representable in this format
         if 2 * _significant_bits(value) <= jnp.finfo(narrow).nmant + 1:
